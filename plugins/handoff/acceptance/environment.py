@@ -1,0 +1,46 @@
+"""Per-environment settings `include/environments/<env>.yaml`: where and how to deploy."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pydantic import BaseModel, Field
+
+from handoff.acceptance.types import STRICT, Duration, Name, Port
+
+
+class RouterSettings(BaseModel):
+    """The HAProxy router in front of the two colours."""
+
+    model_config = STRICT
+
+    container: str = Field(min_length=1)
+    host: str = "127.0.0.1"
+    live_port: Port
+    preview_port: Port
+
+
+class ProbeDefaults(BaseModel):
+    """How health, latency and watch probes behave unless a check says otherwise."""
+
+    model_config = STRICT
+
+    healthy_answers: int = Field(default=5, ge=1)
+    interval: Duration = timedelta(seconds=1)
+    ready_timeout: Duration = timedelta(minutes=2)
+    latency_samples: int = Field(default=50, ge=5)
+    watch_interval: Duration = timedelta(minutes=1)
+
+
+class Environment(BaseModel):
+    """An environment's settings."""
+
+    model_config = STRICT
+
+    name: Name
+    docker_url: str = "unix:///var/run/docker.sock"
+    network: str = Field(min_length=1)
+    router: RouterSettings
+    slack_conn_id: str = "handoff_slack"
+    report_dir: str = "reports"
+    probes: ProbeDefaults = Field(default_factory=ProbeDefaults)

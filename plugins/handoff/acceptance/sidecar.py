@@ -1,0 +1,101 @@
+"""The acceptance sidecar `<contract>.deploy.yaml`: the SRE's acceptance and the service to deploy.
+
+The contract says what must be true; the sidecar says who accepted it and when, what to
+deploy where, and how to check it. The contract file stays untouched.
+"""
+
+from __future__ import annotations
+
+from pydantic import AwareDatetime, BaseModel, Field, field_validator
+
+from handoff.acceptance.types import SECRET_NAME, STRICT, Duration, Name, Port, UrlPath
+
+
+class ServiceSpec(BaseModel):
+    """The service being released: its name, the release image and how to reach it."""
+
+    model_config = STRICT
+
+    name: Name
+    image: str = Field(min_length=1, description="release image, e.g. handoff-demo:2.0.0")
+    port: Port = 8080
+    health_path: UrlPath = "/health"
+    version_path: UrlPath = "/version"
+    env: dict[str, str] = Field(default_factory=dict, description="non-secret settings")
+
+    @field_validator("env")
+    @classmethod
+    def _no_secrets(cls, env: dict[str, str]) -> dict[str, str]:
+        leaked = sorted(key for key in env if SECRET_NAME.search(key))
+        if leaked:
+            raise ValueError(
+                f"{', '.join(leaked)} look like secrets; keep secrets in Airflow connections"
+            )
+        return env
+
+
+class EndpointCheck(BaseModel):
+    """An endpoint whose p95 latency is held to a budget."""
+
+    model_config = STRICT
+
+    name: str
+    path: UrlPath
+    p95_ms: float = Field(gt=0)
+
+
+class PageAudit(BaseModel):
+    """A page audited for accessibility."""
+
+    model_config = STRICT
+
+    name: str
+    path: UrlPath
+
+
+class JourneyStep(BaseModel):
+    """One HTTP step of a smoke journey and what it must answer."""
+
+    model_config = STRICT
+
+    method: str = Field(default="GET", pattern=r"^(GET|POST|PUT|DELETE|HEAD)$")
+    path: UrlPath
+    json_body: dict[str, object] | None = None
+    expect_status: int = Field(default=200, ge=100, le=599)
+    expect_text: str | None = None
+
+
+class Journey(BaseModel):
+    """A smoke journey: steps a user would take."""
+
+    model_config = STRICT
+
+    name: str
+    steps: list[JourneyStep] = Field(min_length=1)
+
+
+class CheckSettings(BaseModel):
+    """What the validation gates measure."""
+
+    model_config = STRICT
+
+    endpoints: list[EndpointCheck] = Field(default_factory=list)
+    pages: list[PageAudit] = Field(default_factory=list)
+    journeys: list[Journey] = Field(default_factory=list)
+
+
+class Acceptance(BaseModel):
+    """The sidecar as a whole."""
+
+    model_config = STRICT
+
+    handoff_id: str
+    accepted_by: str = Field(min_length=1)
+    accepted_at: AwareDatetime
+    deploy_at: AwareDatetime | None = None
+    environment: Name
+    notice_lead: Duration | None = None
+    service: ServiceSpec
+    checks: CheckSettings = Field(default_factory=CheckSettings)
+    slack_conn_id: str | None = None
+    report_dir: str | None = None

@@ -1,0 +1,124 @@
+"""Load a YAML settings file into a pydantic model, with errors that name file, line and field.
+
+pydantic says which field is wrong; the YAML node tree says on which line that field is.
+Unknown keys get a "did you mean ...?" hint from the model's own field names.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from handoff.errors import Diagnostic, Severity
+
+M = TypeVar("M", bound=BaseModel)
+
+# Settings files are a screen of YAML; a larger file is a mistake, and parsing it costs time.
+MAX_SETTINGS_BYTES = 256 * 1024
+
+
+def _line_of(node: yaml.Node | None, location: tuple[int | str, ...]) -> int | None:
+    """Return the 1-based line of the node at a pydantic error location."""
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in location:
+        if isinstance(node, yaml.MappingNode):
+            match = next((v for k, v in node.value if k.value == part), None)
+            key = next((k for k, _ in node.value if k.value == part), None)
+            if match is None:
+                return line
+            line = (key or match).start_mark.line + 1
+            node = match
+        elif (
+            isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value)
+        ):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            return line
+    return line
+
+
+def _field_names(model: type[BaseModel], location: tuple[int | str, ...]) -> list[str]:
+    """Return the allowed keys of the (nested) model that holds an unknown key."""
+    current: Any = model
+    for part in location[:-1]:
+        if isinstance(part, int):
+            continue
+        field = current.model_fields.get(part) if hasattr(current, "model_fields") else None
+        if field is None:
+            return []
+        annotation = field.annotation
+        args = getattr(annotation, "__args__", ())
+        current = next((a for a in (annotation, *args) if hasattr(a, "model_fields")), None)
+        if current is None:
+            return []
+    return list(current.model_fields) if hasattr(current, "model_fields") else []
+
+
+def _describe(error: Any, model: type[BaseModel]) -> tuple[str, str | None]:
+    location = tuple(error["loc"])
+    dotted = ".".join(str(p) for p in location) or "(top level)"
+    if error["type"] == "extra_forbidden":
+        close = difflib.get_close_matches(str(location[-1]), _field_names(model, location), n=1)
+        hint = f"did you mean {close[0]!r}?" if close else "remove it"
+        return f"unknown key {dotted!r}", hint
+    if error["type"] == "missing":
+        return f"missing required key {dotted!r}", None
+    found = error.get("input")
+    shown = f"; found {found!r}" if found is not None and not isinstance(found, dict | list) else ""
+    return f"{dotted}: {error['msg']}{shown}", None
+
+
+@dataclass(frozen=True)
+class Loaded(Generic[M]):
+    """A validated settings file and the means to point at its keys."""
+
+    path: Path
+    value: M
+    node: yaml.Node
+
+    def line(self, *location: int | str) -> int | None:
+        """Return the line of a key, e.g. `line("service", "image")`."""
+        return _line_of(self.node, location)
+
+
+def load_yaml_model(path: Path, model: type[M]) -> tuple[Loaded[M] | None, list[Diagnostic]]:
+    """Read a YAML file into `model`; return None and every problem when it does not fit."""
+
+    def problem(line: int | None, message: str, hint: str | None = None) -> Diagnostic:
+        return Diagnostic(Severity.ERROR, path, line, message, hint)
+
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        return None, [problem(None, f"cannot read the file: {e.strerror or e}")]
+    if len(data) > MAX_SETTINGS_BYTES:
+        return None, [
+            problem(
+                None, f"the file is {len(data)} bytes; settings are at most {MAX_SETTINGS_BYTES}"
+            )
+        ]
+    try:
+        text = data.decode("utf-8-sig")
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        raw = yaml.safe_load(text)
+    except UnicodeDecodeError as e:
+        return None, [problem(None, f"not UTF-8 text (byte offset {e.start})")]
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        return None, [
+            problem(mark.line + 1 if mark else None, f"invalid YAML: {getattr(e, 'problem', e)}")
+        ]
+    if not isinstance(raw, dict) or node is None:
+        return None, [problem(1, "expected a mapping of settings", f"found {type(raw).__name__}")]
+    try:
+        return Loaded(path, model.model_validate(raw), node), []
+    except ValidationError as e:
+        return None, [
+            problem(_line_of(node, tuple(err["loc"])), *_describe(err, model)) for err in e.errors()
+        ]

@@ -1,0 +1,189 @@
+"""Find the handoffs in a folder and load each one: contract, sidecar, environment, plan.
+
+One bad file breaks only its own handoff: each entry carries its own diagnostics, and the
+catalog adds the problems that span files (duplicate handoff ids, sidecars without a contract).
+The lint command and the DAG loader both read handoffs through this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from handoff.acceptance import Acceptance, Environment, Loaded, cross_check, load_yaml_model
+from handoff.contract import Contract, parse_contract
+from handoff.contract.parser import CONTRACT_SUFFIXES
+from handoff.errors import Diagnostic, Severity, errors_in
+from handoff.plan import DeploymentPlan, derive_plan
+
+SIDECAR_SUFFIX = ".deploy.yaml"
+# Files in the handoffs folder that are documentation, not contracts.
+NOT_CONTRACTS = frozenset({"readme.md", "changelog.md"})
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """One contract and what its acceptance made of it."""
+
+    contract_path: Path
+    contract: Contract | None
+    acceptance: Acceptance | None
+    environment: Environment | None
+    plan: DeploymentPlan | None
+    diagnostics: tuple[Diagnostic, ...]
+
+    @property
+    def sidecar_path(self) -> Path:
+        """Return where this contract's acceptance sidecar lives."""
+        return sidecar_path_for(self.contract_path)
+
+    @property
+    def deployable(self) -> bool:
+        """Tell whether the handoff is accepted and free of errors."""
+        return (
+            self.plan is not None
+            and self.acceptance is not None
+            and not errors_in(self.diagnostics)
+        )
+
+
+def sidecar_path_for(contract_path: Path) -> Path:
+    """Return `<name>.deploy.yaml` beside a contract `<name>.md` or `<name>.json`."""
+    return contract_path.with_name(contract_path.stem + SIDECAR_SUFFIX)
+
+
+def is_contract_file(path: Path) -> bool:
+    """Tell whether a file in a handoffs folder is a contract."""
+    return (
+        path.suffix.lower() in CONTRACT_SUFFIXES
+        and path.name.lower() not in NOT_CONTRACTS
+        and not path.name.startswith(".")
+    )
+
+
+def find_contracts(paths: Iterable[Path]) -> list[Path]:
+    """Return the contract files named, or found under the folders named, in sorted order."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found += sorted(p for p in path.rglob("*") if p.is_file() and is_contract_file(p))
+        else:
+            found.append(path)
+    return found
+
+
+def _environment(
+    name: str, environments_dir: Path, sidecar: Loaded[Acceptance]
+) -> tuple[Environment | None, list[Diagnostic]]:
+    path = environments_dir / f"{name}.yaml"
+    if not path.is_file():
+        known = sorted(p.stem for p in environments_dir.glob("*.yaml"))
+        return None, [
+            Diagnostic(
+                Severity.ERROR,
+                sidecar.path,
+                sidecar.line("environment"),
+                f"environment {name!r} not found: no {path}",
+                f"known environments: {', '.join(known)}" if known else None,
+            )
+        ]
+    loaded, problems = load_yaml_model(path, Environment)
+    return (loaded.value if loaded else None), problems
+
+
+def load_handoff(contract_path: Path, environments_dir: Path | None = None) -> Handoff:
+    """Load one handoff; problems are reported in the result, never raised."""
+    result = parse_contract(contract_path)
+    diagnostics = list(result.diagnostics)
+    contract = result.contract
+    sidecar_path = sidecar_path_for(contract_path)
+    acceptance: Acceptance | None = None
+    environment: Environment | None = None
+    if not sidecar_path.is_file():
+        diagnostics.append(
+            Diagnostic(
+                Severity.NOTE,
+                contract_path,
+                None,
+                f"not accepted yet: no {sidecar_path.name} beside it; no DAG until it is",
+            )
+        )
+    else:
+        sidecar, problems = load_yaml_model(sidecar_path, Acceptance)
+        diagnostics += problems
+        if sidecar is not None:
+            acceptance = sidecar.value
+            environments = environments_dir or contract_path.parent.parent / "environments"
+            environment, problems = _environment(acceptance.environment, environments, sidecar)
+            diagnostics += problems
+            if contract is not None:
+                diagnostics += cross_check(contract, sidecar)
+    plan = None
+    if contract is not None and not errors_in(diagnostics):
+        plan = derive_plan(contract, acceptance, environment)
+    return Handoff(contract_path, contract, acceptance, environment, plan, tuple(diagnostics))
+
+
+def _duplicate_ids(handoffs: list[Handoff]) -> list[Diagnostic]:
+    first_by_id: dict[str, Contract] = {}
+    problems = []
+    for handoff in handoffs:
+        contract = handoff.contract
+        if contract is None:
+            continue
+        first = first_by_id.setdefault(contract.handoff_id, contract)
+        if first is not contract:
+            problems.append(
+                Diagnostic(
+                    Severity.ERROR,
+                    contract.source.path,
+                    contract.source.id_line,
+                    f"handoff id {contract.handoff_id!r} is already used by "
+                    f"{first.source.path}:{first.source.id_line}",
+                    "each contract needs its own handoff id; its DAG is named after it",
+                )
+            )
+    return problems
+
+
+def _orphan_sidecars(folders: Iterable[Path], contracts: list[Path]) -> list[Diagnostic]:
+    expected = {sidecar_path_for(p).resolve() for p in contracts}
+    problems = []
+    for folder in folders:
+        for sidecar in sorted(folder.rglob(f"*{SIDECAR_SUFFIX}")):
+            if sidecar.resolve() not in expected:
+                problems.append(
+                    Diagnostic(
+                        Severity.ERROR,
+                        sidecar,
+                        None,
+                        "acceptance sidecar without a contract",
+                        f"expected a contract named {sidecar.name.removesuffix(SIDECAR_SUFFIX)}"
+                        ".md or .json beside it",
+                    )
+                )
+    return problems
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Every handoff found, and the problems that span files."""
+
+    handoffs: tuple[Handoff, ...]
+    problems: tuple[Diagnostic, ...]
+
+    def diagnostics(self) -> list[Diagnostic]:
+        """Return every diagnostic, ordered by file and line."""
+        found = [d for h in self.handoffs for d in h.diagnostics] + list(self.problems)
+        return sorted(found, key=lambda d: (str(d.path), d.line or 0))
+
+
+def load_catalog(paths: Iterable[Path], environments_dir: Path | None = None) -> Catalog:
+    """Load every handoff under the given files and folders."""
+    paths = list(paths)
+    contracts = find_contracts(paths)
+    handoffs = [load_handoff(path, environments_dir) for path in contracts]
+    problems = _duplicate_ids(handoffs)
+    problems += _orphan_sidecars([p for p in paths if p.is_dir()], contracts)
+    return Catalog(tuple(handoffs), tuple(problems))

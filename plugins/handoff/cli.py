@@ -1,0 +1,88 @@
+"""Command line: `python -m handoff lint [PATH...]` and `python -m handoff show FILE`.
+
+Both work offline, without Airflow's database, fast enough for a pre-commit hook.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from handoff.catalog import load_catalog, load_handoff
+from handoff.errors import Severity, errors_in
+from handoff.jsonable import to_jsonable
+from handoff.show import render_plan
+
+DEFAULT_HANDOFFS = Path("include/handoffs")
+
+
+def _lint(paths: list[Path], as_json: bool) -> int:
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        for path in missing:
+            print(f"{path}: error: no such file or folder", file=sys.stderr)
+        return 2
+    catalog = load_catalog(paths)
+    diagnostics = catalog.diagnostics()
+    errors = len(errors_in(diagnostics))
+    warnings = sum(d.severity is Severity.WARNING for d in diagnostics)
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "files": [str(h.contract_path) for h in catalog.handoffs],
+                    "errors": errors,
+                    "warnings": warnings,
+                    "diagnostics": to_jsonable(diagnostics),
+                },
+                indent=2,
+            )
+        )
+    else:
+        for diagnostic in diagnostics:
+            print(diagnostic.render())
+        print(
+            f"{len(catalog.handoffs)} contract(s) checked: {errors} error(s), {warnings} warning(s)"
+        )
+    return 1 if errors else 0
+
+
+def _show(path: Path, as_json: bool) -> int:
+    if not path.is_file():
+        print(f"{path}: error: no such file", file=sys.stderr)
+        return 2
+    handoff = load_handoff(path)
+    errors = errors_in(handoff.diagnostics)
+    if handoff.plan is None or errors:
+        for diagnostic in handoff.diagnostics:
+            print(diagnostic.render(), file=sys.stderr)
+        return 1
+    if as_json:
+        print(json.dumps(to_jsonable(handoff.plan), indent=2))
+    else:
+        print(render_plan(handoff.plan))
+        notes = [d for d in handoff.diagnostics if d.severity is not Severity.ERROR]
+        if notes:
+            print("\nNotes")
+            for diagnostic in notes:
+                print(f"  {diagnostic.render()}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line and return the exit status."""
+    parser = argparse.ArgumentParser(prog="python -m handoff", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    lint = commands.add_parser("lint", help="check contracts, sidecars and environments")
+    lint.add_argument("paths", nargs="*", type=Path, default=[DEFAULT_HANDOFFS])
+    lint.add_argument("--json", action="store_true", help="machine-readable output")
+    show = commands.add_parser("show", help="show the deployment plan of one contract")
+    show.add_argument("file", type=Path)
+    show.add_argument("--json", action="store_true", help="machine-readable output")
+    args = parser.parse_args(argv)
+    if args.command == "lint":
+        return _lint(args.paths, args.json)
+    return _show(args.file, args.json)
