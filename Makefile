@@ -8,12 +8,14 @@ PY := $(VENV)/bin/python
 export PYTHONPATH := $(CURDIR)/plugins
 
 .PHONY: help venv run test unit lint typecheck check bench bench-parse
+.PHONY: docker-engine demo-images bench-bluegreen
 
 help:
 	@echo "make run        install what is missing, lint the contracts and show the seed's plan"
 	@echo "make test       install what is missing and run the whole test suite"
 	@echo "make check      ruff + mypy"
 	@echo "make bench      run the benchmarks (they print figures)"
+	@echo "make demo-images  start a Docker engine if none answers, build the demo images"
 
 # The stamp is rebuilt whenever the pins change, so an install is never stale.
 $(VENV)/.installed: requirements.txt constraints.txt
@@ -30,7 +32,8 @@ run: venv
 unit: venv
 	$(PY) -m pytest tests/unit
 
-test: venv
+# The integration tests need a Docker engine and the demo images; both targets are idempotent.
+test: venv demo-images
 	$(PY) -m pytest
 
 lint: venv
@@ -44,7 +47,18 @@ check: venv
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m mypy
 
-bench: bench-parse
+bench: bench-parse bench-bluegreen
 
 bench-parse: venv
 	$(PY) tests/benchmarks/bench_parse.py
+
+# Installs Debian's docker.io and starts dockerd in the background when no engine answers.
+docker-engine:
+	include/demo/scripts/ensure-docker.sh
+
+# Base image (debootstrap, once), demo service releases and router; skipped when up to date.
+demo-images: docker-engine
+	include/demo/scripts/build-images.sh
+
+bench-bluegreen: venv demo-images
+	$(PY) tests/benchmarks/bench_bluegreen.py

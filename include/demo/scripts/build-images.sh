@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Build the demo images: base (debootstrap), demo service (two releases) and router.
+#
+# Each image carries the hash of its recipe in the label handoff.recipe-hash: an image whose
+# label matches is kept, one whose recipe changed is rebuilt. Run it as often as you like.
+# Set HANDOFF_BASE_IMAGE to build the service and router on a public base instead
+# (e.g. debian:bookworm-slim); the debootstrap base is then not built at all.
+set -euo pipefail
+
+DEMO="$(cd "$(dirname "$0")/.." && pwd)"
+BASE_TAG="handoff-base:bookworm"
+BASE_IMAGE="${HANDOFF_BASE_IMAGE:-$BASE_TAG}"
+SERVICE_RELEASES="${HANDOFF_DEMO_RELEASES:-1.0.0 1.1.0}"
+ROUTER_TAG="handoff-router:latest"
+
+say() { echo "build-images: $*"; }
+
+recipe_hash() { # files... -> short sha256 of their names and contents
+    (for f in "$@"; do echo "== ${f#"$DEMO"/}"; cat "$f"; done) | sha256sum | cut -c1-16
+}
+
+image_hash() {
+    docker image inspect --format '{{ index .Config.Labels "handoff.recipe-hash" }}' "$1" \
+        2>/dev/null || true
+}
+
+up_to_date() { # tag hash
+    [ "$(image_hash "$1")" = "$2" ]
+}
+
+if [ "$BASE_IMAGE" = "$BASE_TAG" ]; then
+    hash="$(recipe_hash "$DEMO/base/build-base.sh")"
+    if up_to_date "$BASE_TAG" "$hash"; then
+        say "$BASE_TAG is up to date ($hash)"
+    else
+        say "building $BASE_TAG ($hash); a few minutes, once"
+        "$DEMO/base/build-base.sh" "$BASE_TAG" "$hash"
+    fi
+fi
+# Images built on the base are rebuilt whenever the base itself changes.
+base_id="$(docker image inspect --format '{{ .Id }}' "$BASE_IMAGE" 2>/dev/null || echo "$BASE_IMAGE")"
+
+build() { # tag context hash [build args...]
+    local tag="$1" context="$2" hash="$3"
+    shift 3
+    if up_to_date "$tag" "$hash"; then
+        say "$tag is up to date ($hash)"
+        return
+    fi
+    say "building $tag ($hash)"
+    local out
+    # Output only on failure: the legacy builder (Debian's docker.io has no buildx) prints a
+    # deprecation notice on every build otherwise.
+    if ! out="$(docker build --quiet --build-arg "BASE=$BASE_IMAGE" \
+        --label "handoff.recipe-hash=$hash" "$@" -t "$tag" "$context" 2>&1)"; then
+        echo "$out" >&2
+        say "building $tag failed" >&2
+        exit 1
+    fi
+}
+
+service_files=("$DEMO/service/Dockerfile" "$DEMO/service/app.py")
+for release in $SERVICE_RELEASES; do
+    hash="$(echo "$base_id $release $(recipe_hash "${service_files[@]}")" | sha256sum | cut -c1-16)"
+    build "handoff-demo:$release" "$DEMO/service" "$hash" --build-arg "RELEASE=$release"
+done
+
+router_files=("$DEMO/router/Dockerfile" "$DEMO/router/entrypoint.sh" "$DEMO/router/hactl.py")
+hash="$(echo "$base_id $(recipe_hash "${router_files[@]}")" | sha256sum | cut -c1-16)"
+build "$ROUTER_TAG" "$DEMO/router" "$hash"
+say "images ready"

@@ -1,0 +1,289 @@
+"""Demo service for the blue-green environment: a small HTTP service on the standard library.
+
+Endpoints: /health, /version, / (dashboard page), /api/status (JSON), /metrics (Prometheus
+text format), POST /api/records (acknowledged write) and GET /api/records (what is stored).
+Records live in SQLite on a volume shared by both colours, so a write acknowledged by blue is
+still there when green serves. Behaviour comes from the environment:
+
+  DEMO_MODE         healthy | never_ready | slow | erroring       (default healthy)
+  DEMO_LATENCY_MS   added latency per request in slow mode        (default 200)
+  DEMO_ERROR_RATE   percent of 5xx answers in erroring mode       (default 50)
+  DEMO_ERROR_AFTER  seconds after start before errors begin       (default 0)
+  DEMO_DB           path of the SQLite store                      (default /data/records.db)
+  DEMO_PORT         listening port                                (default 8000)
+  HANDOFF_RELEASE, HANDOFF_COLOUR   set by the blue-green engine, shown by /version
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import random
+import signal
+import sqlite3
+import sys
+import threading
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+MODE = os.environ.get("DEMO_MODE", "healthy")
+LATENCY = float(os.environ.get("DEMO_LATENCY_MS", "200")) / 1000.0
+ERROR_RATE = float(os.environ.get("DEMO_ERROR_RATE", "50")) / 100.0
+ERROR_AFTER = float(os.environ.get("DEMO_ERROR_AFTER", "0"))
+DB_PATH = os.environ.get("DEMO_DB", "/data/records.db")
+PORT = int(os.environ.get("DEMO_PORT", "8000"))
+RELEASE = os.environ.get("HANDOFF_RELEASE") or os.environ.get("DEMO_RELEASE", "dev")
+COLOUR = os.environ.get("HANDOFF_COLOUR", "none")
+STARTED = time.monotonic()
+MAX_BODY = 64 * 1024
+
+
+class Store:
+    """Acknowledged records in SQLite; a write returns only after it is durable."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.local = threading.local()
+        with self.connect() as db:
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS records ("
+                " id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT UNIQUE NOT NULL,"
+                " body TEXT NOT NULL, colour TEXT NOT NULL, release TEXT NOT NULL,"
+                " created REAL NOT NULL)"
+            )
+
+    def connect(self) -> sqlite3.Connection:
+        db: sqlite3.Connection | None = getattr(self.local, "db", None)
+        if db is None:
+            # Both colours write the same file: WAL lets readers and one writer proceed,
+            # synchronous=FULL makes a commit durable before it is acknowledged.
+            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=FULL")
+            db.execute("PRAGMA busy_timeout=30000")
+            self.local.db = db
+        return db
+
+    def add(self, key: str, body: str) -> tuple[int, bool]:
+        """Store one record; a repeated key returns the stored id (idempotent writes)."""
+        db = self.connect()
+        cur = db.execute(
+            "INSERT OR IGNORE INTO records (key, body, colour, release, created)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (key, body, COLOUR, RELEASE, time.time()),
+        )
+        created = cur.rowcount == 1
+        row = db.execute("SELECT id FROM records WHERE key = ?", (key,)).fetchone()
+        return int(row[0]), created
+
+    def keys(self, after: int, limit: int) -> list[tuple[int, str]]:
+        rows = self.connect().execute(
+            "SELECT id, key FROM records WHERE id > ? ORDER BY id LIMIT ?", (after, limit)
+        )
+        return [(int(i), str(k)) for i, k in rows]
+
+    def count(self) -> int:
+        return int(self.connect().execute("SELECT COUNT(*) FROM records").fetchone()[0])
+
+
+class Metrics:
+    """Counters rendered in the Prometheus text format."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.requests: dict[tuple[str, int], int] = {}
+        self.seconds = 0.0
+        self.writes = 0
+
+    def observe(self, path: str, code: int, seconds: float) -> None:
+        with self.lock:
+            self.requests[(path, code)] = self.requests.get((path, code), 0) + 1
+            self.seconds += seconds
+
+    def render(self) -> str:
+        with self.lock:
+            lines = [
+                "# HELP demo_http_requests_total HTTP requests answered.",
+                "# TYPE demo_http_requests_total counter",
+            ]
+            for (path, code), n in sorted(self.requests.items()):
+                lines.append(f'demo_http_requests_total{{path="{path}",code="{code}"}} {n}')
+            total = sum(self.requests.values())
+            lines += [
+                "# HELP demo_http_request_duration_seconds Time spent answering.",
+                "# TYPE demo_http_request_duration_seconds summary",
+                f"demo_http_request_duration_seconds_sum {self.seconds:.6f}",
+                f"demo_http_request_duration_seconds_count {total}",
+                "# HELP demo_records_written_total Records acknowledged by this process.",
+                "# TYPE demo_records_written_total counter",
+                f"demo_records_written_total {self.writes}",
+                "# HELP demo_info Release and colour of this process.",
+                "# TYPE demo_info gauge",
+                f'demo_info{{release="{RELEASE}",colour="{COLOUR}",mode="{MODE}"}} 1',
+            ]
+        return "\n".join(lines) + "\n"
+
+
+STORE: Store
+METRICS = Metrics()
+KNOWN_PATHS = {"/", "/health", "/version", "/metrics", "/api/status", "/api/records"}
+
+DASHBOARD = """<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Demo service dashboard</title>
+<style>body{{font-family:sans-serif;margin:2rem;color:#111;background:#fff}}
+th,td{{text-align:left;padding:.25rem 1rem}}</style></head>
+<body><main>
+<h1>Demo service</h1>
+<table><caption>Running release</caption>
+<tr><th scope="row">Release</th><td>{release}</td></tr>
+<tr><th scope="row">Colour</th><td>{colour}</td></tr>
+<tr><th scope="row">Mode</th><td>{mode}</td></tr>
+<tr><th scope="row">Records stored</th><td>{count}</td></tr>
+</table>
+<p><a href="/api/status">Status as JSON</a> · <a href="/metrics">Metrics</a></p>
+</main></body></html>
+"""
+
+
+class Handler(BaseHTTPRequestHandler):
+    """Answer one keep-alive connection's requests."""
+
+    protocol_version = "HTTP/1.1"
+    server_version = "handoff-demo"
+    sys_version = ""
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass  # one line per request would drown the container log at load-test rates
+
+    def send(self, code: int, body: bytes, ctype: str = "application/json") -> None:
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("X-Release", RELEASE)
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def send_json(self, code: int, value: object) -> None:
+        self.send(code, json.dumps(value).encode())
+
+    def injected_failure(self) -> bool:
+        if MODE == "slow":
+            time.sleep(LATENCY)
+        if MODE == "erroring" and time.monotonic() - STARTED >= ERROR_AFTER:
+            return random.random() < ERROR_RATE
+        return False
+
+    def handle_one(self, method: str) -> int:
+        path, _, query = self.path.partition("?")
+        if path == "/health":
+            healthy = MODE != "never_ready"
+            body = {"status": "ok" if healthy else "starting", "release": RELEASE}
+            self.send_json(200 if healthy else 503, body)
+            return 200 if healthy else 503
+        if self.injected_failure():
+            self.send_json(500, {"error": "injected failure (DEMO_MODE=erroring)"})
+            return 500
+        if method == "POST" and path == "/api/records":
+            return self.write_record()
+        if method != "GET":
+            self.send_json(405, {"error": f"{method} not allowed on {path}"})
+            return 405
+        page = self.pages().get(path)
+        if page is None:
+            self.send_json(404, {"error": f"no such path: {path}"})
+            return 404
+        page(query)
+        return 200
+
+    def pages(self) -> dict[str, Callable[[str], None]]:
+        return {
+            "/version": lambda q: self.send_json(200, {"release": RELEASE, "colour": COLOUR}),
+            "/api/status": lambda q: self.send_json(
+                200,
+                {
+                    "release": RELEASE,
+                    "colour": COLOUR,
+                    "uptime_s": round(time.monotonic() - STARTED, 3),
+                },
+            ),
+            "/api/records": self.list_records,
+            "/metrics": lambda q: self.send(
+                200, METRICS.render().encode(), "text/plain; version=0.0.4"
+            ),
+            "/": self.dashboard,
+        }
+
+    def list_records(self, query: str) -> None:
+        params = dict(p.split("=", 1) for p in query.split("&") if "=" in p)
+        rows = STORE.keys(int(params.get("after", "0")), int(params.get("limit", "10000")))
+        self.send_json(200, {"records": [{"id": i, "key": k} for i, k in rows]})
+
+    def dashboard(self, query: str) -> None:
+        page = DASHBOARD.format(
+            release=html.escape(RELEASE),
+            colour=html.escape(COLOUR),
+            mode=html.escape(MODE),
+            count=STORE.count(),
+        )
+        self.send(200, page.encode(), "text/html; charset=utf-8")
+
+    def write_record(self) -> int:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length <= 0 or length > MAX_BODY:
+            self.send_json(400, {"error": f"body must be 1..{MAX_BODY} bytes"})
+            return 400
+        raw = self.rfile.read(length)
+        try:
+            doc = json.loads(raw)
+            key = str(doc["key"])
+        except (ValueError, KeyError, TypeError):
+            self.send_json(400, {"error": 'body must be JSON with a "key"'})
+            return 400
+        record_id, created = STORE.add(key, raw.decode("utf-8", "replace"))
+        with METRICS.lock:
+            METRICS.writes += 1 if created else 0
+        self.send_json(201 if created else 200, {"id": record_id, "key": key, "colour": COLOUR})
+        return 201 if created else 200
+
+    def run(self, method: str) -> None:
+        started = time.monotonic()
+        try:
+            code = self.handle_one(method)
+        except Exception as exc:  # one bad request must not take the process down
+            code = 500
+            self.send_json(500, {"error": f"{type(exc).__name__}: {exc}"})
+        path = self.path.partition("?")[0]
+        METRICS.observe(path if path in KNOWN_PATHS else "other", code, time.monotonic() - started)
+
+    def do_GET(self) -> None:
+        self.run("GET")
+
+    def do_POST(self) -> None:
+        self.run("POST")
+
+
+def main() -> None:
+    """Serve until SIGTERM, then finish in-flight requests and exit."""
+    global STORE
+    STORE = Store(DB_PATH)
+    server = ThreadingHTTPServer(("0.0.0.0", PORT), Handler)
+    server.daemon_threads = True
+
+    def stop(signum: int, frame: object) -> None:
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    print(f"demo: release {RELEASE} colour {COLOUR} mode {MODE} on :{PORT}", flush=True)
+    server.serve_forever()
+    print("demo: stopped", flush=True)
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

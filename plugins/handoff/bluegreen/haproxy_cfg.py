@@ -1,0 +1,109 @@
+"""Render the router's HAProxy configuration and read the routing it describes.
+
+The file is the router's persisted desired state: a restarted router loads it and routes
+exactly as the last switch left things. Each listener has a backend of the same name holding
+both colours as servers; the server that must not get traffic carries ``disabled``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from handoff.bluegreen.config import BlueGreenConfig, Colour, Listener
+
+#: Ports the listeners bind inside the router container (published to the configured ones).
+CONTAINER_PORTS = {Listener.LIVE: 8080, Listener.PREVIEW: 8081}
+CONFIG_PATH = "/var/lib/handoff-router/haproxy.cfg"
+
+_HEADER = """\
+# Rendered by handoff.bluegreen for service {service}; do not edit by hand.
+# The engine rewrites this file (validated with `haproxy -c` first) on every switch so a
+# restarted router keeps routing as the runtime API last set it.
+global
+    stats socket /run/haproxy/admin.sock mode 600 level admin
+    stats timeout 10s
+    # SIGUSR1 (the container's stop signal) lets in-flight requests finish first.
+    hard-stop-after 10s
+    maxconn 4096
+
+# Docker's embedded DNS: a colour recreated with a new address is found without a reload.
+resolvers docker
+    nameserver dockerdns 127.0.0.11:53
+    accepted_payload_size 8192
+    resolve_retries 3
+    timeout resolve 1s
+    timeout retry 1s
+    hold valid 2s
+    hold nx 2s
+    hold obsolete 2s
+
+defaults
+    mode http
+    timeout connect 3s
+    timeout client 60s
+    timeout server 60s
+    timeout http-request 10s
+    timeout http-keep-alive 60s
+    timeout queue 10s
+    # Only requests that never reached a server are retried: a write that reached one
+    # must not be sent twice.
+    retries 3
+    retry-on conn-failure
+    option redispatch 1
+    default-server init-addr last,libc,none resolvers docker resolve-prefer ipv4
+"""
+
+_FRONTEND = """
+frontend {name}
+    bind :{port}
+    # Names the colour that answered; probes and load tests measure switches with it.
+    http-response set-header X-Handoff-Server %s
+    default_backend {name}
+"""
+
+_SERVER = "    server {colour} {host}:{port}{disabled}\n"
+_SERVER_LINE = re.compile(r"^\s*server\s+(blue|green)\s+\S+(.*)$")
+_BACKEND_LINE = re.compile(r"^\s*backend\s+(\S+)\s*$")
+
+
+def render(config: BlueGreenConfig, live: Colour | None, preview: Colour | None) -> str:
+    """Return the configuration that sends live traffic to ``live`` and preview to ``preview``."""
+    parts = [_HEADER.format(service=config.service)]
+    for listener in Listener:
+        parts.append(_FRONTEND.format(name=listener.value, port=CONTAINER_PORTS[listener]))
+    for listener, target in ((Listener.LIVE, live), (Listener.PREVIEW, preview)):
+        parts.append(f"\nbackend {listener.value}\n")
+        for colour in Colour:
+            parts.append(
+                _SERVER.format(
+                    colour=colour.value,
+                    host=config.container_name(colour),
+                    port=config.service_port,
+                    disabled="" if colour is target else " disabled",
+                )
+            )
+    return "".join(parts)
+
+
+def routing(text: str) -> dict[Listener, Colour | None]:
+    """Return the colour each listener's backend enables in a configuration text.
+
+    None means no server (or, ambiguously, more than one) is enabled in that backend.
+    """
+    enabled: dict[str, list[Colour]] = {}
+    backend: str | None = None
+    for line in text.splitlines():
+        if match := _BACKEND_LINE.match(line):
+            backend = match.group(1)
+            enabled.setdefault(backend, [])
+        elif (
+            (match := _SERVER_LINE.match(line))
+            and backend is not None
+            and "disabled" not in match.group(2).split()
+        ):
+            enabled[backend].append(Colour(match.group(1)))
+    result: dict[Listener, Colour | None] = {}
+    for listener in Listener:
+        found = enabled.get(listener.value, [])
+        result[listener] = found[0] if len(found) == 1 else None
+    return result
