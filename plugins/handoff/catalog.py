@@ -101,6 +101,8 @@ def load_handoff(contract_path: Path, environments_dir: Path | None = None) -> H
     acceptance: Acceptance | None = None
     environment: Environment | None = None
     if not sidecar_path.is_file():
+        if contract is None:
+            return Handoff(contract_path, None, None, None, None, tuple(diagnostics))
         diagnostics.append(
             Diagnostic(
                 Severity.NOTE,
@@ -122,7 +124,22 @@ def load_handoff(contract_path: Path, environments_dir: Path | None = None) -> H
     plan = None
     if contract is not None and not errors_in(diagnostics):
         plan = derive_plan(contract, acceptance, environment)
+        diagnostics += _check_gaps(plan)
     return Handoff(contract_path, contract, acceptance, environment, plan, tuple(diagnostics))
+
+
+def _check_gaps(plan: DeploymentPlan) -> list[Diagnostic]:
+    """Warn about criteria whose evidence will be missing, so nobody is surprised later."""
+    return [
+        Diagnostic(
+            Severity.WARNING,
+            plan.contract.source.path,
+            binding.criterion.line,
+            f"criterion {binding.criterion.name!r}: {binding.note}",
+        )
+        for binding in plan.checks
+        if binding.note
+    ]
 
 
 def _duplicate_ids(handoffs: list[Handoff]) -> list[Diagnostic]:

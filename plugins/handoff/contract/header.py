@@ -44,8 +44,12 @@ def parties(entry: Entry) -> tuple[Party, ...]:
             )
             for child in entry.children
         )
-    names = [name.strip() for name in _PARTY_SEPARATORS.split(entry.text) if name.strip()]
-    return tuple(Party(name) for name in names)
+    return tuple(Party(name) for name in split_names(entry.text))
+
+
+def split_names(text: str) -> list[str]:
+    """Split 'SRE On-Call, Payments Team; Platform Ops' into names."""
+    return [name.strip() for name in _PARTY_SEPARATORS.split(text) if name.strip()]
 
 
 def _child_text(entry: Entry, label: str) -> str | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from handoff.contract.header import split_names
 from handoff.contract.model import ContractForm
 from handoff.contract.outline import (
     Entry,
@@ -45,6 +46,7 @@ class _Lines:
         self.cursor = 0
 
     def of_key(self, key: str) -> int:
+        """Return the line of the next occurrence of a key (or any JSON string)."""
         position = self.text.find(json.dumps(key), self.cursor)
         if position == -1:
             position = self.text.find(json.dumps(key))
@@ -52,6 +54,14 @@ class _Lines:
             return self.first_line
         self.cursor = position + 1
         return self.first_line + self.text.count("\n", 0, position)
+
+    def of_item(self, item: object, fallback: int) -> int:
+        """Return the line of a list item: its first key, or the string itself."""
+        if isinstance(item, dict) and item:
+            return self.of_key(next(iter(item)))
+        if isinstance(item, str):
+            return self.of_key(item)
+        return fallback
 
 
 def _scalar(value: object) -> str:
@@ -67,6 +77,14 @@ def _pick(obj: dict[str, Any], keys: tuple[str, ...]) -> str | None:
         if key in obj and _scalar(obj[key]):
             return _scalar(obj[key])
     return None
+
+
+def _split_label(text: str) -> tuple[str | None, str]:
+    """Read 'Security Verification: no new ports' as a label and its text."""
+    name, colon, rest = text.partition(": ")
+    if colon and 0 < len(name) <= 60 and not any(ch in name for ch in ".;!?"):
+        return name.strip(), rest.strip()
+    return None, text
 
 
 def _checked(obj: dict[str, Any]) -> bool | None:
@@ -96,7 +114,10 @@ class _Builder:
             return Entry(name, text, line, _checked(value), children)
         if isinstance(value, list):
             return Entry(label, "; ".join(_scalar(v) for v in value if _scalar(v)), line)
-        return Entry(label, _scalar(value), line)
+        text = _scalar(value)
+        if label is None:
+            label, text = _split_label(text)
+        return Entry(label, text, line)
 
     def groups(self, value: object, line: int) -> list[Group]:
         """Turn a section's value into groups of entries."""
@@ -114,7 +135,7 @@ class _Builder:
                 group.entries.append(self.entry(key, item, self.lines.of_key(key)))
         elif isinstance(value, list):
             for item in value:
-                group.entries.append(self.entry(None, item, line))
+                group.entries.append(self.entry(None, item, self.lines.of_item(item, line)))
         else:
             group.entries.append(Entry(None, _scalar(value), line))
         return group
@@ -127,8 +148,7 @@ def _party_names(value: object) -> list[tuple[str, dict[str, Any]]]:
     if isinstance(value, dict):
         name = _pick(value, ("name", "role", "mode", "team"))
         return [(name, value)] if name else []
-    text = _scalar(value)
-    return [(text, {})] if text else []
+    return [(name, {}) for name in split_names(_scalar(value))]
 
 
 def _party_entry(label: str, value: object, line: int) -> Entry:

@@ -110,9 +110,10 @@ class _Interpreter:
     def required(self, key: FieldKey, expected: str) -> Entry | None:
         entry = self.outline.fields.get(key)
         if entry is None or not entry.text.strip():
+            details = self.outline.sections.get(SectionKey.DETAILS)
             self.report(
                 Severity.ERROR,
-                entry.line if entry else 1,
+                entry.line if entry else (details.line if details else 1),
                 f"no {expected}",
                 f"expected a '**{expected}**: ...' line in Handoff Details, "
                 f'or "{key.value.replace(" ", "_")}" in JSON',
@@ -155,9 +156,9 @@ class _Interpreter:
             )
             return None
         head = self.header()
-        self.notes()
         if head is None:
             return None
+        self.notes()
         handoff_id, sender, recipients, stamp = head
         criteria = self.sections.criteria()
         return Contract(

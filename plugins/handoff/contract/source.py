@@ -117,7 +117,7 @@ def read_source(path: Path) -> tuple[SourceText | None, list[Diagnostic]]:
     except OSError as e:
         return None, [_error(path, f"cannot read the file: {e.strerror or e}")]
     if not data.strip():
-        return None, [_error(path, "the file is empty", hint="expected a HANDOFF/V1 contract")]
+        return None, [_error(path, "the file is empty", 1, "expected a HANDOFF/V1 contract")]
     if len(data) > MAX_CONTRACT_BYTES:
         size = len(data) / (1024 * 1024)
         return None, [
@@ -125,7 +125,8 @@ def read_source(path: Path) -> tuple[SourceText | None, list[Diagnostic]]:
                 path,
                 f"the file is {size:.1f} MiB; a contract is at most "
                 f"{MAX_CONTRACT_BYTES // (1024 * 1024)} MiB",
-                hint="is this the right file?",
+                1,
+                "is this the right file?",
             )
         ]
     text = _decode(path, data, problems)
