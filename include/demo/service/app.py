@@ -268,12 +268,24 @@ class Handler(BaseHTTPRequestHandler):
         self.run("POST")
 
 
+class Server(ThreadingHTTPServer):
+    """The HTTP server, quiet about peers that hang up."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        # HAProxy closes idle server connections with a reset (no TIME_WAIT on its side):
+        # routine, not worth a traceback that would bury the log lines that matter.
+        if isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+            return
+        super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
 def main() -> None:
     """Serve until SIGTERM, then finish in-flight requests and exit."""
     global STORE
     STORE = Store(DB_PATH)
-    server = ThreadingHTTPServer(("0.0.0.0", PORT), Handler)
-    server.daemon_threads = True
+    server = Server(("0.0.0.0", PORT), Handler)
 
     def stop(signum: int, frame: object) -> None:
         threading.Thread(target=server.shutdown, daemon=True).start()

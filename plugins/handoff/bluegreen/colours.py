@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import time
 from collections.abc import Mapping
@@ -14,6 +16,7 @@ from handoff.bluegreen import dockerapi, probe
 from handoff.bluegreen.config import (
     LABEL_COLOUR,
     LABEL_DEPLOYED_AT,
+    LABEL_FINGERPRINT,
     LABEL_RELEASE,
     LABEL_ROLE,
     LABEL_SERVICE,
@@ -52,6 +55,7 @@ class Colours:
                 container_id=str(container.id),
                 name=str(container.name),
                 release=labels.get(LABEL_RELEASE, "?"),
+                fingerprint=labels.get(LABEL_FINGERPRINT, ""),
                 deployed_at=float(labels.get(LABEL_DEPLOYED_AT, "0") or 0),
                 running=container.status == "running",
                 status=str(container.status),
@@ -63,20 +67,41 @@ class Colours:
         """Return a colour's container, or None."""
         return dockerapi.get(self.client, self.config.container_name(colour))
 
+    def environment(
+        self, colour: Colour, release: str, extra: Mapping[str, str] | None
+    ) -> dict[str, str]:
+        """Return the environment a colour runs a release with."""
+        env = dict(self.config.environment)
+        env.update(extra or {})
+        env.update({"HANDOFF_RELEASE": release, "HANDOFF_COLOUR": colour.value})
+        return env
+
+    def fingerprint(self, image_id: str, env: Mapping[str, str]) -> str:
+        """Return what identifies a deployment: the image itself, environment and volumes.
+
+        Two deploys with the same fingerprint are the same deployment, so a repeated call
+        reuses the container; anything else (a rebuilt tag, another setting) replaces it.
+        """
+        spec = {
+            "image": image_id,
+            "env": sorted(env.items()),
+            "volumes": [(m.volume, m.path, m.read_only) for m in self.config.volumes],
+            "port": self.config.service_port,
+        }
+        return hashlib.sha256(json.dumps(spec).encode()).hexdigest()[:16]
+
     def start(
-        self, colour: Colour, release: str, environment: Mapping[str, str] | None = None
+        self, colour: Colour, release: str, env: Mapping[str, str], fingerprint: str
     ) -> Container:
         """Create and start a colour's container running a release, on the service network."""
         cfg = self.config
-        env = dict(cfg.environment)
-        env.update(environment or {})
-        env.update({"HANDOFF_RELEASE": release, "HANDOFF_COLOUR": colour.value})
         labels = {
             LABEL_SERVICE: cfg.service,
             LABEL_ROLE: Role.COLOUR.value,
             LABEL_COLOUR: colour.value,
             LABEL_RELEASE: release,
             LABEL_DEPLOYED_AT: f"{time.time():.6f}",
+            LABEL_FINGERPRINT: fingerprint,
         }
         volumes = {
             m.volume: {"bind": m.path, "mode": "ro" if m.read_only else "rw"} for m in cfg.volumes
@@ -89,7 +114,7 @@ class Colours:
                 name=name,
                 detach=True,
                 network=cfg.network_name,
-                environment=env,
+                environment=dict(env),
                 labels=labels,
                 volumes=volumes,
                 restart_policy={"Name": "unless-stopped"},
@@ -111,7 +136,11 @@ class Colours:
             container = self.container(colour)
             if container is None:
                 return "container disappeared"
-            return None if container.status == "running" else f"container {container.status}"
+            if container.status != "running":
+                return f"container {container.status}"
+            restarts = int(container.attrs.get("RestartCount") or 0)
+            # The restart policy hides a crash loop behind "running": it is no less dead.
+            return f"container crashed and was restarted {restarts} times" if restarts else None
 
         log.info(
             "waiting for %s (%s): %s consecutive healthy answers on preview %s:%s%s within %ss",

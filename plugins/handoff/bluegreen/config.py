@@ -16,6 +16,7 @@ LABEL_ROLE = "handoff.role"
 LABEL_COLOUR = "handoff.colour"
 LABEL_RELEASE = "handoff.release"
 LABEL_DEPLOYED_AT = "handoff.deployed-at"
+LABEL_FINGERPRINT = "handoff.fingerprint"
 LABEL_LOCK_OWNER = "handoff.lock.owner"
 LABEL_LOCK_EXPIRES = "handoff.lock.expires"
 

@@ -112,15 +112,16 @@ class BlueGreenEngine:
         image_id: str,
         environment: Mapping[str, str] | None,
     ) -> Outcome:
-        """Make the idle colour run this release, reusing a matching container."""
+        """Make the idle colour run this release, reusing a container of the same deployment."""
+        env = self.colours.environment(colour, release, environment)
+        fingerprint = self.colours.fingerprint(image_id, env)
         if existing is not None:
-            container = self.colours.container(colour)
-            same_image = container is not None and container.attrs.get("Image") == image_id
-            if existing.running and existing.release == release and same_image:
-                log.info("%s already runs %s; reusing it", existing.name, release)
+            if existing.running and existing.fingerprint == fingerprint:
+                log.info("%s already runs %s as asked; reusing it", existing.name, release)
                 return Outcome.ALREADY_DONE
-            self._remove_colour(colour, f"idle colour replaced by {release}")
-        self.colours.start(colour, release, environment)
+            why = "stopped" if not existing.running else "different image or settings"
+            self._remove_colour(colour, f"idle colour replaced by {release}: {why}")
+        self.colours.start(colour, release, env, fingerprint)
         return Outcome.CHANGED
 
     def _addresses(self, colour: Colour) -> dict[Colour, str]:

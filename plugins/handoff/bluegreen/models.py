@@ -16,6 +16,7 @@ class ColourState:
     container_id: str
     name: str
     release: str
+    fingerprint: str
     deployed_at: float
     running: bool
     status: str
