@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from markdown_it_pyrs import MarkdownIt, Node
-
+from handoff.contract.markdown_tree import BREAKS, MdNode, flatten
 from handoff.contract.model import ContractForm
 from handoff.contract.outline import (
     Entry,
@@ -22,12 +21,9 @@ from handoff.contract.outline import (
     field_key,
     section_key,
 )
-from handoff.contract.source import LineIndex
 
 MARKER = "HANDOFF/V1"
-_PARSER = MarkdownIt("commonmark")
 _LIST_NODES = frozenset({"bullet_list", "ordered_list"})
-_BREAKS = frozenset({"softbreak", "hardbreak"})
 # Sections whose sub-headings are groups even at the section's own heading level.
 _GROUPED = frozenset({SectionKey.ACCEPTANCE_CRITERIA, SectionKey.ARTIFACTS, SectionKey.RISKS})
 _NOT_INLINE = frozenset({"fence", "code_block", "heading", "hr", "html_block", "blockquote"})
@@ -35,61 +31,38 @@ _NOT_INLINE = frozenset({"fence", "code_block", "heading", "hr", "html_block", "
 _INLINE_LEVEL = 7
 
 
-def parse_markdown(text: str) -> Node:
-    """Parse markdown into a node tree with byte source maps."""
-    return _PARSER.tree(text)
-
-
-def flatten(nodes: Iterable[Node]) -> str:
-    """Return the plain text of inline nodes; line breaks become spaces."""
-    parts: list[str] = []
-    for node in nodes:
-        if node.name in _BREAKS:
-            parts.append(" ")
-        elif "content" in node.meta and node.name in ("text", "code_inline"):
-            parts.append(str(node.meta["content"]))
-        else:
-            parts.append(flatten(node.children))
-    return "".join(parts)
-
-
-def _level(heading: Node) -> int:
-    level = heading.meta.get("level", 1)
-    return level if isinstance(level, int) else 1
-
-
-def heading_text(node: Node) -> str:
+def heading_text(node: MdNode) -> str:
     """Return a heading's text."""
     return flatten(node.children).strip()
 
 
-def _split_lines(inline: Sequence[Node]) -> list[list[Node]]:
-    lines: list[list[Node]] = [[]]
+def _split_lines(inline: Sequence[MdNode]) -> list[list[MdNode]]:
+    lines: list[list[MdNode]] = [[]]
     for node in inline:
-        if node.name in _BREAKS:
+        if node.name in BREAKS:
             lines.append([])
         else:
             lines[-1].append(node)
     return [line for line in lines if line]
 
 
-def _checkbox(nodes: list[Node]) -> tuple[bool | None, list[Node], str]:
+def _checkbox(nodes: list[MdNode]) -> tuple[bool | None, list[MdNode], str]:
     """Strip a leading task-list marker ('[ ] ' or '[x] '); return it and any text after it."""
     if not nodes or nodes[0].name != "text":
         return None, nodes, ""
-    content = str(nodes[0].meta.get("content", ""))
+    content = nodes[0].content
     marker = content[:3].lower()
     if marker not in ("[ ]", "[x]"):
         return None, nodes, ""
     return marker == "[x]", nodes[1:], content[3:].strip()
 
 
-def _labelled(nodes: list[Node]) -> tuple[str | None, str]:
+def _labelled(nodes: list[MdNode]) -> tuple[str | None, str]:
     """Split `**Label**: text` or `**Label:** text` into label and text."""
     start = 0
     # Decoration before the label (an emoji, a bullet glyph) does not count.
     while start < len(nodes) and nodes[start].name == "text":
-        if any(ch.isalnum() for ch in str(nodes[start].meta.get("content", ""))):
+        if any(ch.isalnum() for ch in nodes[start].content):
             break
         start += 1
     if start >= len(nodes) or nodes[start].name != "strong":
@@ -106,15 +79,11 @@ def _labelled(nodes: list[Node]) -> tuple[str | None, str]:
 class _Reader:
     """Walks the contract region's blocks and fills an outline."""
 
-    def __init__(self, index: LineIndex, outline: Outline) -> None:
-        self.index = index
+    def __init__(self, outline: Outline) -> None:
         self.outline = outline
         self.section: Section | None = None
 
-    def line(self, node: Node) -> int:
-        return self.index.line_of(node.srcmap[0]) if node.srcmap else 0
-
-    def read(self, blocks: Iterable[Node]) -> None:
+    def read(self, blocks: Iterable[MdNode]) -> None:
         for node in blocks:
             if node.name == "heading":
                 self.heading(node)
@@ -127,16 +96,16 @@ class _Reader:
                 self.read(node.children)
             # Fenced and indented code, tables, rules and HTML are never contract content.
 
-    def heading(self, node: Node) -> None:
-        level = _level(node)
+    def heading(self, node: MdNode) -> None:
+        level = node.level
         title = heading_text(node)
         key = section_key(title)
         if key is not None:
-            self.start_section(key, title, self.line(node), level)
+            self.start_section(key, title, node.line, level)
         elif self.section is not None and (
             level > self.section.level or self.section.key in _GROUPED
         ):
-            self.section.groups.append(Group(title, self.line(node)))
+            self.section.groups.append(Group(title, node.line))
         else:
             self.section = None
 
@@ -149,20 +118,20 @@ class _Reader:
         self.section = section
         return section
 
-    def paragraph(self, node: Node) -> None:
+    def paragraph(self, node: MdNode) -> None:
         lines = _split_lines(node.children)
         labelled = [_labelled(line) for line in lines]
         if lines and all(label for label, _ in labelled):
             # Inline-bold form: each `**Label**: value` line is a field, starts a section, or
             # is a labelled entry of the current section.
-            for line_nodes, (label, text) in zip(lines, labelled, strict=True):
-                line = self.line(line_nodes[0]) or self.line(node)
-                self.add(Entry(label, text, line), may_start_section=True)
+            # Each line of the paragraph is one source line (a soft or hard break).
+            for offset, (label, text) in enumerate(labelled):
+                self.add(Entry(label, text, node.line + offset), may_start_section=True)
             return
-        self.add(Entry(None, flatten(node.children).strip(), self.line(node), prose=True))
+        self.add(Entry(None, flatten(node.children).strip(), node.line, prose=True))
 
-    def list_item(self, node: Node) -> Entry:
-        inline: list[Node] = []
+    def list_item(self, node: MdNode) -> Entry:
+        inline: list[MdNode] = []
         children: list[Entry] = []
         for child in node.children:
             if child.name in _LIST_NODES:
@@ -171,7 +140,7 @@ class _Reader:
                 inline = list(child.children)
             elif child.name == "paragraph":
                 # Later paragraphs of a loose item are details of the item.
-                children.append(Entry(*_labelled(list(child.children)), self.line(child)))
+                children.append(Entry(*_labelled(list(child.children)), child.line))
             elif child.name not in _NOT_INLINE:
                 inline.append(child)
         checked, inline, leading = _checkbox(inline)
@@ -179,7 +148,7 @@ class _Reader:
             label, text = None, f"{leading} {flatten(inline)}".strip()
         else:
             label, text = _labelled(inline)
-        return Entry(label, text, self.line(node), checked, children)
+        return Entry(label, text, node.line, checked, children)
 
     def add(self, entry: Entry, *, may_start_section: bool = False) -> None:
         # Header fields and bold-label sections live at the top of the contract, in Handoff
@@ -205,16 +174,16 @@ class _Reader:
             self.section.current_group().entries.append(entry)
 
 
-def _contract_region(blocks: list[Node]) -> tuple[int, int, Node | None]:
+def _contract_region(blocks: list[MdNode]) -> tuple[int, int, MdNode | None]:
     """Return the block range of the contract: after its HANDOFF/V1 heading, to its end."""
     for position, node in enumerate(blocks):
         if node.name == "heading" and MARKER.lower() in heading_text(node).lower():
-            level = _level(node)
+            level = node.level
             end = next(
                 (
                     i
                     for i in range(position + 1, len(blocks))
-                    if blocks[i].name == "heading" and _level(blocks[i]) <= level
+                    if blocks[i].name == "heading" and blocks[i].level <= level
                 ),
                 len(blocks),
             )
@@ -222,7 +191,7 @@ def _contract_region(blocks: list[Node]) -> tuple[int, int, Node | None]:
     return 0, len(blocks), None
 
 
-def _title_from(heading: Node | None) -> str | None:
+def _title_from(heading: MdNode | None) -> str | None:
     if heading is None:
         return None
     text = heading_text(heading)
@@ -231,13 +200,13 @@ def _title_from(heading: Node | None) -> str | None:
     return after or None
 
 
-def read_markdown(tree: Node, index: LineIndex) -> Outline:
+def read_markdown(tree: MdNode) -> Outline:
     """Read the contract part of a markdown document into an outline."""
     blocks = list(tree.children)
     start, end, heading = _contract_region(blocks)
     outline = Outline(ContractForm.MARKDOWN, title=_title_from(heading))
     outline.has_marker = heading is not None
-    _Reader(index, outline).read(blocks[start:end])
+    _Reader(outline).read(blocks[start:end])
     if not outline.has_marker:
         outline.has_marker = any(
             MARKER in e.text or e.label == MARKER for e in outline.all_entries()

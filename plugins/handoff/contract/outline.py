@@ -8,6 +8,7 @@ forms cannot drift apart in what they understand.
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -96,6 +97,7 @@ _NOT_WORD = re.compile(r"[^a-z0-9]+")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
+@functools.lru_cache(maxsize=4096)
 def normalize_name(name: str) -> str:
     """Reduce a heading, label or JSON key to lowercase words: 'handoffId' -> 'handoff id'."""
     return _NOT_WORD.sub(" ", _CAMEL.sub(" ", name).lower()).strip()

@@ -15,7 +15,8 @@ from typing import Any
 
 from handoff.contract import header
 from handoff.contract.json_reader import is_json_contract, read_json
-from handoff.contract.markdown_reader import MARKER, parse_markdown, read_markdown
+from handoff.contract.markdown_reader import MARKER, read_markdown
+from handoff.contract.markdown_tree import MdNode, parse_markdown, walk
 from handoff.contract.model import Contract, Party, Source
 from handoff.contract.outline import Entry, FieldKey, Outline, SectionKey
 from handoff.contract.sections import SectionReader
@@ -63,30 +64,27 @@ def _json_outline(source: SourceText, problems: list[Diagnostic]) -> Outline | N
     return read_json(value, source.text, 1, embedded=False)
 
 
-def _embedded_json(source: SourceText, index: LineIndex) -> Outline | None:
+def _embedded_json(tree: MdNode) -> Outline | None:
     """Return the outline of the first fenced JSON block marked HANDOFF/V1, if any."""
-    tree = parse_markdown(source.text)
-    for node in tree.walk():
-        if node.name != "fence" or MARKER not in str(node.meta.get("content", "")):
+    for node in walk(tree):
+        if node.name != "fence" or MARKER not in node.content:
             continue
-        content = str(node.meta["content"])
         try:
-            value = json.loads(content)
+            value = json.loads(node.content)
         except json.JSONDecodeError:
             continue
         if is_json_contract(value):
-            first_line = index.line_of(node.srcmap[0]) + 1 if node.srcmap else 1
-            return read_json(value, content, first_line, embedded=True)
+            return read_json(value, node.content, node.line + 1, embedded=True)
     return None
 
 
 def _outline(source: SourceText, problems: list[Diagnostic]) -> Outline | None:
     if source.path.suffix.lower() == ".json" or source.text.lstrip().startswith("{"):
         return _json_outline(source, problems)
-    index = LineIndex(source.text)
-    outline = read_markdown(parse_markdown(source.text), index)
+    tree = parse_markdown(source.text, LineIndex(source.text))
+    outline = read_markdown(tree)
     if FieldKey.HANDOFF_ID not in outline.fields and MARKER in source.text:
-        embedded = _embedded_json(source, index)
+        embedded = _embedded_json(tree)
         if embedded is not None:
             return embedded
     outline.has_marker = outline.has_marker or MARKER in source.text

@@ -84,8 +84,8 @@ _WINDOW_ANCHORS = {
 
 def classify(name: str, rules: list[tuple[tuple[str, ...], K]], default: K) -> K:
     """Return the kind of the first rule whose words all appear in `name`."""
-    words = set(normalize_name(name).split())
     joined = normalize_name(name)
+    words = set(joined.split())
     for keywords, kind in rules:
         if all(k in words or (len(k) > 3 and k in joined) for k in keywords):
             return kind

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +21,8 @@ from handoff.errors import Diagnostic, Severity
 # cost the DAG processor its parse budget.
 MAX_CONTRACT_BYTES = 1024 * 1024
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
-_CONTROL_BYTES = frozenset(range(0x20)) - {0x09, 0x0A, 0x0C, 0x0D}
+# Control bytes never found in text (tab, line feed, form feed and carriage return are fine).
+_CONTROL_BYTE = re.compile(rb"[\x00-\x08\x0b\x0e-\x1f]")
 
 
 @dataclass(frozen=True)
@@ -61,8 +63,9 @@ def _decode(path: Path, data: bytes, problems: list[Diagnostic]) -> str | None:
         except UnicodeDecodeError as e:
             problems.append(_error(path, f"starts with a UTF-16 byte order mark but {e.reason}"))
             return None
-    control = next((i for i, b in enumerate(data[:65536]) if b in _CONTROL_BYTES), None)
-    if control is not None:
+    found = _CONTROL_BYTE.search(data, 0, 65536)
+    if found is not None:
+        control = found.start()
         line = data.count(b"\n", 0, control) + 1
         problems.append(
             _error(
