@@ -22,6 +22,20 @@ M = TypeVar("M", bound=BaseModel)
 MAX_SETTINGS_BYTES = 256 * 1024
 
 
+# libyaml's parser when PyYAML has it (its wheels do): settings are read on every DAG parse.
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _compose_and_construct(text: str) -> tuple[yaml.Node | None, Any]:
+    """Parse YAML once, keeping both the node tree (for lines) and the plain data."""
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        return node, (loader.construct_document(node) if node is not None else None)
+    finally:
+        loader.dispose()
+
+
 def _line_of(node: yaml.Node | None, location: tuple[int | str, ...]) -> int | None:
     """Return the 1-based line of the node at a pydantic error location."""
     line = node.start_mark.line + 1 if node is not None else None
@@ -104,9 +118,7 @@ def load_yaml_model(path: Path, model: type[M]) -> tuple[Loaded[M] | None, list[
             )
         ]
     try:
-        text = data.decode("utf-8-sig")
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        raw = yaml.safe_load(text)
+        node, raw = _compose_and_construct(data.decode("utf-8-sig"))
     except UnicodeDecodeError as e:
         return None, [problem(None, f"not UTF-8 text (byte offset {e.start})")]
     except yaml.YAMLError as e:

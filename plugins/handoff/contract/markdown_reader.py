@@ -207,10 +207,6 @@ def read_markdown(tree: MdNode) -> Outline:
     outline = Outline(ContractForm.MARKDOWN, title=_title_from(heading))
     outline.has_marker = heading is not None
     _Reader(outline).read(blocks[start:end])
-    if not outline.has_marker:
-        outline.has_marker = any(
-            MARKER in e.text or e.label == MARKER for e in outline.all_entries()
-        )
     if outline.sections.get(SectionKey.DETAILS) is None and outline.fields:
         outline.form = ContractForm.INLINE_BOLD
     return outline

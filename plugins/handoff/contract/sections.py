@@ -7,6 +7,7 @@ diagnostics for anything it could not type. Keyword rules decide what a line is 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -100,6 +101,11 @@ class SectionReader:
     path: Path
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
+    @functools.cached_property
+    def everything(self) -> list[Entry]:
+        """Every entry of every section, nested ones included, read once."""
+        return list(self.outline.all_entries())
+
     def warn(self, line: int | None, message: str, hint: str | None = None) -> None:
         self.diagnostics.append(Diagnostic(Severity.WARNING, self.path, line, message, hint))
 
@@ -157,7 +163,7 @@ class SectionReader:
         for _, entry in self.entries(SectionKey.PERFORMANCE_TARGETS):
             for target in find_named_targets(f"{entry.text} {entry.label or ''}"):
                 found.setdefault(target.name, PerformanceTarget.from_named(target, entry.line))
-        for entry in self.outline.all_entries():
+        for entry in self.everything:
             if "performance target" in entry.text.lower():
                 for target in find_named_targets(entry.text):
                     found.setdefault(target.name, PerformanceTarget.from_named(target, entry.line))
@@ -228,7 +234,7 @@ class SectionReader:
         ]
         candidates += [
             (f"{e.label or ''} {e.text}", e.line)
-            for e in self.outline.all_entries()
+            for e in self.everything
             if "rollback" in f"{e.label or ''} {e.text}".lower()
         ]
         for text, line in candidates:
