@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from handoff.contract.markdown_tree import BREAKS, MdNode, flatten
+from handoff.contract.markdown_tree import LINE_BREAK, Child, MdNode, flatten
 from handoff.contract.model import ContractForm
 from handoff.contract.outline import (
     Entry,
@@ -36,38 +36,41 @@ def heading_text(node: MdNode) -> str:
     return flatten(node.children).strip()
 
 
-def _split_lines(inline: Sequence[MdNode]) -> list[list[MdNode]]:
-    lines: list[list[MdNode]] = [[]]
+def _split_lines(inline: Sequence[Child]) -> list[list[Child]]:
+    lines: list[list[Child]] = [[]]
     for node in inline:
-        if node.name in BREAKS:
+        if node == LINE_BREAK:
             lines.append([])
         else:
             lines[-1].append(node)
     return [line for line in lines if line]
 
 
-def _checkbox(nodes: list[MdNode]) -> tuple[bool | None, list[MdNode], str]:
+def _checkbox(nodes: list[Child]) -> tuple[bool | None, list[Child], str]:
     """Strip a leading task-list marker ('[ ] ' or '[x] '); return it and any text after it."""
-    if not nodes or nodes[0].name != "text":
+    if not nodes or not isinstance(nodes[0], str):
         return None, nodes, ""
-    content = nodes[0].content
-    marker = content[:3].lower()
+    marker = nodes[0][:3].lower()
     if marker not in ("[ ]", "[x]"):
         return None, nodes, ""
-    return marker == "[x]", nodes[1:], content[3:].strip()
+    return marker == "[x]", nodes[1:], nodes[0][3:].strip()
 
 
-def _labelled(nodes: list[MdNode]) -> tuple[str | None, str]:
+def _labelled(nodes: list[Child]) -> tuple[str | None, str]:
     """Split `**Label**: text` or `**Label:** text` into label and text."""
     start = 0
     # Decoration before the label (an emoji, a bullet glyph) does not count.
-    while start < len(nodes) and nodes[start].name == "text":
-        if any(ch.isalnum() for ch in nodes[start].content):
+    while start < len(nodes):
+        node = nodes[start]
+        if not isinstance(node, str) or any(ch.isalnum() for ch in node):
             break
         start += 1
-    if start >= len(nodes) or nodes[start].name != "strong":
+    if start >= len(nodes):
         return None, flatten(nodes).strip()
-    label = flatten(nodes[start].children).strip()
+    first = nodes[start]
+    if isinstance(first, str) or first.name != "strong":
+        return None, flatten(nodes).strip()
+    label = flatten(first.children).strip()
     rest = flatten(nodes[start + 1 :]).strip()
     if label.endswith(":"):
         return label[:-1].strip(), rest
@@ -83,15 +86,18 @@ class _Reader:
         self.outline = outline
         self.section: Section | None = None
 
-    def read(self, blocks: Iterable[MdNode]) -> None:
+    def read(self, blocks: Iterable[Child]) -> None:
         for node in blocks:
+            if isinstance(node, str):
+                continue
             if node.name == "heading":
                 self.heading(node)
             elif node.name == "paragraph":
                 self.paragraph(node)
             elif node.name in _LIST_NODES:
                 for item in node.children:
-                    self.add(self.list_item(item))
+                    if isinstance(item, MdNode):
+                        self.add(self.list_item(item))
             elif node.name == "blockquote":
                 self.read(node.children)
             # Fenced and indented code, tables, rules and HTML are never contract content.
@@ -131,11 +137,15 @@ class _Reader:
         self.add(Entry(None, flatten(node.children).strip(), node.line, prose=True))
 
     def list_item(self, node: MdNode) -> Entry:
-        inline: list[MdNode] = []
+        inline: list[Child] = []
         children: list[Entry] = []
         for child in node.children:
-            if child.name in _LIST_NODES:
-                children.extend(self.list_item(item) for item in child.children)
+            if isinstance(child, str):
+                inline.append(child)
+            elif child.name in _LIST_NODES:
+                children.extend(
+                    self.list_item(item) for item in child.children if isinstance(item, MdNode)
+                )
             elif child.name == "paragraph" and not inline:
                 inline = list(child.children)
             elif child.name == "paragraph":
@@ -202,7 +212,7 @@ def _title_from(heading: MdNode | None) -> str | None:
 
 def read_markdown(tree: MdNode) -> Outline:
     """Read the contract part of a markdown document into an outline."""
-    blocks = list(tree.children)
+    blocks = [node for node in tree.children if isinstance(node, MdNode)]
     start, end, heading = _contract_region(blocks)
     outline = Outline(ContractForm.MARKDOWN, title=_title_from(heading))
     outline.has_marker = heading is not None

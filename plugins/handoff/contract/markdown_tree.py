@@ -16,9 +16,11 @@ from markdown_it_pyrs import MarkdownIt, Node
 from handoff.contract.source import LineIndex
 
 _PARSER = MarkdownIt("commonmark")
-BREAKS = frozenset({"softbreak", "hardbreak"})
-# Inline nodes whose position the reader never needs.
-_INLINE = frozenset({"text", "strong", "em", "link", "image", "code_inline", *BREAKS})
+# Inline text is kept as plain `str` children (most nodes are text: no object per node), and
+# a soft or hard line break as the string LINE_BREAK (text nodes never contain a newline).
+LINE_BREAK = "\n"
+_BREAKS = frozenset({"softbreak", "hardbreak"})
+_INLINE = frozenset({"strong", "em", "link", "image", "strikethrough"})
 
 
 @dataclass(slots=True)
@@ -29,20 +31,22 @@ class MdNode:
     line: int = 0
     content: str = ""
     level: int = 0
-    info: str = ""
-    children: list[MdNode] = field(default_factory=list)
+    children: list[Child] = field(default_factory=list)
 
 
-def _convert(node: Node, index: LineIndex) -> MdNode:
+Child = MdNode | str
+
+
+def _convert(node: Node, index: LineIndex) -> Child:
     name = node.name
     if name == "text":
-        return MdNode(name, content=str(node.meta.get("content", "")))
-    if name in BREAKS:
-        return MdNode(name)
+        return str(node.meta.get("content", ""))
+    if name in _BREAKS:
+        return LINE_BREAK
     children = [_convert(child, index) for child in node.children]
+    if name == "code_inline":
+        return flatten(children)
     if name in _INLINE:
-        if name == "code_inline":
-            return MdNode(name, content=flatten(children))
         return MdNode(name, children=children)
     srcmap = node.srcmap
     converted = MdNode(name, index.line_of(srcmap[0]) if srcmap else 0, children=children)
@@ -50,32 +54,31 @@ def _convert(node: Node, index: LineIndex) -> MdNode:
         level = node.meta.get("level", 1)
         converted.level = level if isinstance(level, int) else 1
     elif name in ("fence", "code_block"):
-        meta = node.meta
-        converted.content = str(meta.get("content", ""))
-        converted.info = str(meta.get("info", ""))
+        converted.content = str(node.meta.get("content", ""))
     return converted
 
 
 def parse_markdown(text: str, index: LineIndex) -> MdNode:
     """Parse markdown text into a slim tree with 1-based block lines."""
-    return _convert(_PARSER.tree(text), index)
+    root = _convert(_PARSER.tree(text), index)
+    assert isinstance(root, MdNode)
+    return root
 
 
-def flatten(nodes: Iterable[MdNode]) -> str:
+def flatten(nodes: Iterable[Child]) -> str:
     """Return the plain text of inline nodes; line breaks become spaces."""
     parts: list[str] = []
     for node in nodes:
-        if node.content or node.name in ("text", "code_inline"):
-            parts.append(node.content)
-        elif node.name in BREAKS:
-            parts.append(" ")
+        if isinstance(node, str):
+            parts.append(" " if node == LINE_BREAK else node)
         else:
             parts.append(flatten(node.children))
     return "".join(parts)
 
 
 def walk(node: MdNode) -> Iterable[MdNode]:
-    """Yield a node and its descendants, depth first."""
+    """Yield a node and its descendant nodes (not their text), depth first."""
     yield node
     for child in node.children:
-        yield from walk(child)
+        if isinstance(child, MdNode):
+            yield from walk(child)
