@@ -27,6 +27,8 @@ from handoff.bluegreen.models import (
     RetireResult,
     ServiceState,
     SwitchResult,
+    newest,
+    previous,
 )
 from handoff.bluegreen.router import Router
 
@@ -140,8 +142,8 @@ class BlueGreenEngine:
     def switch(self, expected_release: str | None = None) -> SwitchResult:
         """Send live traffic to the most recently deployed colour and verify it answers."""
         with self.lock.held("switch", self.lock_wait_s):
-            state = self._routable_state()
-            target = state.newest
+            self.router.ensure_running()
+            target = newest(self.colours.discover())
             if target is None:
                 raise InvalidState(
                     f"service {self.config.service} has no colour to switch to; deploy first"
@@ -151,59 +153,61 @@ class BlueGreenEngine:
                     f"the newest colour {target.colour.value} runs {target.release}, not "
                     f"{expected_release}; deploy {expected_release} before switching to it"
                 )
-            return self._route_live_to(state, target, "switch")
+            return self._route_live_to(target, "switch")
 
     def rollback(self) -> SwitchResult:
         """Send live traffic back to the previous colour (kept warm) and verify it answers."""
         with self.lock.held("rollback", self.lock_wait_s):
-            state = self._routable_state()
-            target = state.previous
+            self.router.ensure_running()
+            target = previous(self.colours.discover())
             if target is None:
                 raise InvalidState(
                     f"service {self.config.service} has no previous colour to roll back to "
                     "(first deployment, or the old colour was already retired)"
                 )
-            return self._route_live_to(state, target, "rollback")
+            return self._route_live_to(target, "rollback")
 
     def _routable_state(self) -> ServiceState:
         self.router.ensure_running()
         return self.status()
 
-    def _route_live_to(self, state: ServiceState, target: ColourState, op: str) -> SwitchResult:
+    def _route_live_to(self, target: ColourState, op: str) -> SwitchResult:
+        """Make ``target`` live and the other colour preview; converge, then verify.
+
+        The router step reads the routing it replaces and applies the target in one go, so
+        a rollback costs one round trip to the router; an unchanged target is a no-op there.
+        """
         started = time.monotonic()
         want_live, want_preview = target.colour, target.colour.other
-        router = state.router
-        from_colour = router.live
-        done = (router.live, router.preview) == (want_live, want_preview) and router.in_sync
         log.info(
-            "%s %s: live is %s, target %s (%s)%s",
+            "%s %s: routing live to %s (%s), preview to %s",
             op,
             self.config.service,
-            from_colour.value if from_colour else "none",
             want_live.value,
             target.release,
-            "; already in place, verifying" if done else "",
+            want_preview.value,
         )
         if not target.running:
             self._restart_colour(target)
-        if not done:
-            # Desired state first (inside converge): a crash after the file is replaced
-            # leaves state the next call completes; the runtime change is what users feel.
-            self.router.converge(want_live, want_preview, self._addresses(want_live))
+        # Desired state first (inside converge): a crash after the file is replaced leaves
+        # state the next call completes; the runtime change is what users feel.
+        before, _ = self.router.converge(want_live, want_preview, self._addresses(want_live))
+        done = (before.live, before.preview) == (want_live, want_preview) and before.in_sync
         router_seconds = time.monotonic() - started
         verify = self._verify_live(want_live, target.release)
         log.info(
-            "%s done: live %s -> %s (%s) in %.3fs, router step %.3fs",
+            "%s done: live %s -> %s (%s) in %.3fs, router step %.3fs%s",
             op,
-            from_colour.value if from_colour else "none",
+            before.live.value if before.live else "none",
             want_live.value,
             target.release,
             time.monotonic() - started,
             router_seconds,
+            " (it already was: nothing changed)" if done else "",
         )
         return SwitchResult(
             service=self.config.service,
-            from_colour=from_colour,
+            from_colour=before.live,
             to_colour=want_live,
             release=target.release,
             outcome=Outcome.ALREADY_DONE if done else Outcome.CHANGED,
@@ -219,7 +223,8 @@ class BlueGreenEngine:
         log.warning("%s is %s; starting it before routing to it", target.name, target.status)
         container.start()
         container.reload()
-        self.router.converge(target.colour.other, target.colour, self._addresses(target.colour))
+        live = self.router.state().live  # unchanged: only preview moves to the restarted one
+        self.router.converge(live, target.colour, self._addresses(target.colour))
         # Preview routes to the non-live colour, which this one is until the switch.
         self.colours.wait_ready(target.colour, target.release)
 

@@ -64,14 +64,22 @@ class ServiceState:
     @property
     def newest(self) -> ColourState | None:
         """Return the most recently deployed colour (the release candidate)."""
-        return max(self.colours, key=lambda c: c.deployed_at, default=None)
+        return newest(self.colours)
 
     @property
     def previous(self) -> ColourState | None:
         """Return the older colour (what a rollback goes back to), if both exist."""
-        if len(self.colours) < 2:
-            return None
-        return min(self.colours, key=lambda c: c.deployed_at)
+        return previous(self.colours)
+
+
+def newest(colours: tuple[ColourState, ...]) -> ColourState | None:
+    """Return the most recently deployed of some colours."""
+    return max(colours, key=lambda c: c.deployed_at, default=None)
+
+
+def previous(colours: tuple[ColourState, ...]) -> ColourState | None:
+    """Return the older of two colours; None unless both exist."""
+    return min(colours, key=lambda c: c.deployed_at) if len(colours) > 1 else None
 
 
 class Outcome(enum.Enum):

@@ -160,13 +160,15 @@ class Router:
         live: Colour | None,
         preview: Colour | None,
         addresses: dict[Colour, str] | None = None,
-    ) -> bool:
-        """Persist then apply a routing (and colour addresses); return whether the file changed.
+    ) -> tuple[RouterState, bool]:
+        """Persist then apply a routing (and colour addresses) in one exec.
 
-        The rendered file is validated with ``haproxy -c`` inside the router and renamed over
-        the old one (same directory: atomic) only if valid; a rejected text leaves file and
-        traffic as they were. Runtime commands then move traffic without a reload: enabling
-        comes before disabling, so a listener always has a server.
+        Returns the routing found just before (for idempotency: the caller tells whether
+        anything had to change) and whether the file was replaced. The rendered file is
+        validated with ``haproxy -c`` inside the router and renamed over the old one (same
+        directory: atomic) only if valid; a rejected text leaves file and traffic as they
+        were. Runtime commands then move traffic without a reload: enabling comes before
+        disabling, so a listener always has a server. Every command is idempotent.
         """
         commands = []
         for colour, address in (addresses or {}).items():
@@ -189,18 +191,22 @@ class Router:
             preview.value if preview else "none",
             line,
         )
-        output = self._run(_CONVERGE.format(path=haproxy_cfg.CONFIG_PATH), env, "converge")
-        changed = output.startswith("persisted")
-        log.info("router: configuration %s", "validated and replaced" if changed else "unchanged")
-        return changed
+        output = self._run(_STATE + _CONVERGE, env, "converge")
+        before_text, _, after_text = output.partition(f"{_END}\n")
+        before = _parse_state(before_text)
+        changed = after_text.startswith("persisted")
+        log.info(
+            "router: before: live %s, preview %s (file: live %s); file %s",
+            before.live.value if before.live else "none",
+            before.preview.value if before.preview else "none",
+            before.persisted_live.value if before.persisted_live else "none",
+            "validated and replaced" if changed else "unchanged",
+        )
+        return before, changed
 
     def write_validated(self, text: str) -> None:
         """Validate a configuration text with ``haproxy -c`` and install it (no runtime change)."""
-        self._run(
-            _CONVERGE.format(path=haproxy_cfg.CONFIG_PATH),
-            {"HANDOFF_CFG": text, "HANDOFF_CMDS": ""},
-            "install configuration",
-        )
+        self._run(_CONVERGE, {"HANDOFF_CFG": text, "HANDOFF_CMDS": ""}, "install configuration")
 
     # -- discovery ---------------------------------------------------------------------
 
@@ -209,31 +215,41 @@ class Router:
         container = self.container()
         if container is None or container.status != "running":
             return RouterState(False, None, None, None, None)
-        script = f'hactl "show servers state" && echo {_SPLIT} && cat "{haproxy_cfg.CONFIG_PATH}"'
-        text = self._run(script, {}, "show servers state")
-        runtime_text, _, persisted_text = text.partition(f"{_SPLIT}\n")
-        runtime = runtime_routing(runtime_text)
-        persisted = haproxy_cfg.routing(persisted_text)
-        return RouterState(
-            running=True,
-            live=runtime[Listener.LIVE],
-            preview=runtime[Listener.PREVIEW],
-            persisted_live=persisted[Listener.LIVE],
-            persisted_preview=persisted[Listener.PREVIEW],
-        )
+        return _parse_state(self._run(_STATE, {}, "show servers state"))
+
+
+def _parse_state(text: str) -> RouterState:
+    runtime_text, _, persisted_text = text.partition(f"{_SPLIT}\n")
+    runtime = runtime_routing(runtime_text)
+    persisted = haproxy_cfg.routing(persisted_text.partition(_END)[0])
+    return RouterState(
+        running=True,
+        live=runtime[Listener.LIVE],
+        preview=runtime[Listener.PREVIEW],
+        persisted_live=persisted[Listener.LIVE],
+        persisted_preview=persisted[Listener.PREVIEW],
+    )
 
 
 _SPLIT = "@@handoff-persisted@@"
+_END = "@@handoff-end-of-state@@"
 _REFUSALS = ("No such", "Unknown command", "Require ", "Invalid ", "Unexpected")
+# Runtime routing, then the persisted file, as found.
+_STATE = f"""\
+hactl "show servers state" || exit 2
+echo {_SPLIT}
+cat "{haproxy_cfg.CONFIG_PATH}"
+echo {_END}
+"""
 # Persist (only when different; validate first), then the runtime line. Exit 3: rejected.
-_CONVERGE = """\
-new="{path}.new"
+_CONVERGE = f"""\
+new="{haproxy_cfg.CONFIG_PATH}.new"
 printf '%s' "$HANDOFF_CFG" >"$new"
-if cmp -s "$new" "{path}"; then
+if cmp -s "$new" "{haproxy_cfg.CONFIG_PATH}"; then
     rm -f "$new"; echo unchanged
 else
     out=$(haproxy -c -f "$new" 2>&1) || {{ rm -f "$new"; echo "$out"; exit 3; }}
-    mv -f "$new" "{path}" && echo persisted
+    mv -f "$new" "{haproxy_cfg.CONFIG_PATH}" && echo persisted
 fi
 [ -z "$HANDOFF_CMDS" ] || hactl "$HANDOFF_CMDS"
 """
