@@ -12,7 +12,6 @@ and removes everything it created. Needs `make demo-images` (make bench-bluegree
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import socket
 import statistics
@@ -21,11 +20,7 @@ import time
 import uuid
 from dataclasses import dataclass
 
-import docker
-import docker.errors
-
 from handoff.bluegreen import BlueGreenConfig, BlueGreenEngine, SwitchResult, VolumeMount
-from handoff.bluegreen.config import LABEL_SERVICE
 from handoff.bluegreen.loadgen import LoadGenerator, LoadReport, LoadSpec, stored_keys
 
 V1, V2 = "handoff-demo:1.0.0", "handoff-demo:1.1.0"
@@ -100,19 +95,6 @@ def under_load(engine: BlueGreenEngine, spec: LoadSpec, op: str) -> tuple[Measur
     return measure, report
 
 
-def cleanup(client: docker.DockerClient, service: str) -> None:
-    """Remove what the benchmark created."""
-    for container in client.containers.list(
-        all=True, filters={"label": f"{LABEL_SERVICE}={service}"}
-    ):
-        container.remove(force=True)
-    for volume in (f"{service}-data", f"{service}-router-state"):
-        with contextlib.suppress(docker.errors.NotFound):
-            client.volumes.get(volume).remove(force=True)
-    for network in client.networks.list(names=[f"{service}-net"]):
-        network.remove()
-
-
 def summary(label: str, values: list[float]) -> str:
     """Return median and max of a list of seconds."""
     return f"{label}: median {statistics.median(values):.3f} s, max {max(values):.3f} s"
@@ -164,7 +146,7 @@ def main() -> int:
         stored = stored_keys(config.router_host, config.live_port)
         missing = acknowledged - stored
     finally:
-        cleanup(engine.client, service)
+        engine.teardown(remove_data=True, force=True)
     for op in ("switch", "rollback"):
         ops = [m for m in measures if m.op == op]
         print(summary(f"{op} call time", [m.call_s for m in ops]))

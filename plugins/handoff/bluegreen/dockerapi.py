@@ -92,9 +92,19 @@ def remove(container: Container, reason: str, stop_timeout: int = 10) -> None:
         container.reload()
         if container.status in ("running", "restarting", "paused"):
             container.stop(timeout=stop_timeout)
-        container.remove(v=False)
+        # v=True drops anonymous volumes only; named ones (shared data) are never touched.
+        container.remove(v=True)
     except docker.errors.NotFound:
         log.info("container %s was already gone", container.name)
+
+
+def remove_volume(client: docker.DockerClient, name: str) -> None:
+    """Remove a named volume; one already gone is fine."""
+    try:
+        client.volumes.get(name).remove(force=True)
+        log.info("removed volume %s", name)
+    except docker.errors.NotFound:
+        pass
 
 
 def tail(container: Container, lines: int) -> str:

@@ -16,7 +16,7 @@ import docker
 
 from handoff.bluegreen import dockerapi, probe
 from handoff.bluegreen.colours import Colours
-from handoff.bluegreen.config import BlueGreenConfig, Colour, Listener
+from handoff.bluegreen.config import BlueGreenConfig, Colour, Listener, Role
 from handoff.bluegreen.errors import InvalidState, ReleaseNeverReady, VerificationFailed
 from handoff.bluegreen.lock import DeploymentLock
 from handoff.bluegreen.models import (
@@ -301,3 +301,23 @@ class BlueGreenEngine:
         with self.lock.held("restart router", self.lock_wait_s):
             self.router.restart()
             return self.status()
+
+    def teardown(self, remove_data: bool = False, force: bool = False) -> None:
+        """Remove the service's colours, router, router state and network; data if asked.
+
+        The configured volumes (e.g. the shared store) survive unless ``remove_data``;
+        ``force`` first removes the deployment lock whoever holds it (test clean-up).
+        """
+        cfg = self.config
+        if force:
+            self.lock.break_()
+        with self.lock.held("teardown", self.lock_wait_s):
+            for role in (Role.COLOUR, Role.ROUTER):
+                for container in dockerapi.find(self.client, cfg.service, role):
+                    dockerapi.remove(container, "teardown", stop_timeout=2)
+            volumes = [cfg.router_volume] + ([m.volume for m in cfg.volumes] if remove_data else [])
+            for name in volumes:
+                dockerapi.remove_volume(self.client, name)
+            for network in self.client.networks.list(names=[cfg.network_name]):
+                log.info("removing network %s", cfg.network_name)
+                network.remove()

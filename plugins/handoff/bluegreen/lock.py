@@ -110,6 +110,13 @@ class DeploymentLock:
         self._remove_exact(holder.id)
         log.info("lock %s released by %s", self.name, owner)
 
+    def break_(self) -> None:
+        """Remove the lock whoever holds it; for clean-up when no deployment can be running."""
+        holder = dockerapi.get(self.client, self.name)
+        if holder is not None:
+            log.warning("breaking lock %s on request", self.name)
+            self._remove_exact(holder.id)
+
     def _try_create(self, owner: str, operation: str) -> bool:
         labels = {
             LABEL_SERVICE: self.config.service,
@@ -135,7 +142,7 @@ class DeploymentLock:
 
     def _remove_exact(self, container_id: str | None) -> None:
         try:
-            self.client.api.remove_container(container_id, force=True)
+            self.client.api.remove_container(container_id, force=True, v=True)
         except docker.errors.NotFound:
             pass  # another breaker removed it first; the race for the name decides
         except docker.errors.APIError as exc:

@@ -8,7 +8,6 @@ created is removed afterwards.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import socket
 import subprocess
@@ -17,11 +16,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import docker
-import docker.errors
 import pytest
 
 from handoff.bluegreen import BlueGreenConfig, BlueGreenEngine, VolumeMount
-from handoff.bluegreen.config import LABEL_SERVICE
 
 ROOT = Path(__file__).resolve().parents[3]
 SCRIPTS = ROOT / "include" / "demo" / "scripts"
@@ -52,29 +49,16 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def remove_service(client: docker.DockerClient, service: str) -> None:
-    """Remove every container, volume and network a test service left behind."""
-    filters = {"label": f"{LABEL_SERVICE}={service}"}
-    for container in client.containers.list(all=True, filters=filters):
-        container.remove(force=True)
-    for volume in (f"{service}-data", f"{service}-router-state"):
-        with contextlib.suppress(docker.errors.NotFound):
-            client.volumes.get(volume).remove(force=True)
-    for network in client.networks.list(names=[f"{service}-net"]):
-        network.remove()
-
-
 ConfigFactory = Callable[..., BlueGreenConfig]
 
 
 @pytest.fixture
 def make_config(docker_client: docker.DockerClient) -> Iterator[ConfigFactory]:
     """Return a factory of configs for fresh services, cleaned up after the test."""
-    services: list[str] = []
+    configs: list[BlueGreenConfig] = []
 
     def make(**overrides: object) -> BlueGreenConfig:
         service = f"it-{uuid.uuid4().hex[:8]}"
-        services.append(service)
         settings: dict[str, object] = {
             "service": service,
             "live_port": free_port(),
@@ -83,11 +67,13 @@ def make_config(docker_client: docker.DockerClient) -> Iterator[ConfigFactory]:
             "ready_deadline_s": 30.0,
         }
         settings.update(overrides)
-        return BlueGreenConfig(**settings)  # type: ignore[arg-type]
+        config = BlueGreenConfig(**settings)  # type: ignore[arg-type]
+        configs.append(config)
+        return config
 
     yield make
-    for service in services:
-        remove_service(docker_client, service)
+    for config in configs:
+        BlueGreenEngine(config, client=docker_client).teardown(remove_data=True, force=True)
 
 
 @pytest.fixture
