@@ -76,7 +76,16 @@ class BlueGreenEngine:
         with self.lock.held(f"deploy {release}", self.lock_wait_s):
             self.router.ensure_running()
             state = self.status()
-            live = state.router.live or state.router.persisted_live
+            router = state.router
+            if router.live is not None and router.live != router.persisted_live:
+                # The idle colour is ambiguous: replacing it could replace what a router
+                # restart would make live.
+                raise InvalidState(
+                    f"deploy {self.config.service}: live is {router.live.value} at runtime but "
+                    f"{router.persisted_live.value if router.persisted_live else 'none'} in the "
+                    "router's file (an interrupted switch or rollback); run it again first"
+                )
+            live = router.live or router.persisted_live
             target = live.other if live else Colour.BLUE
             log.info(
                 "deploy %s for %s: live colour is %s, deploying into %s",

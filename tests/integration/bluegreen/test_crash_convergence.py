@@ -12,7 +12,7 @@ import time
 import docker
 import pytest
 
-from handoff.bluegreen import BlueGreenEngine, Colour, Outcome
+from handoff.bluegreen import BlueGreenEngine, Colour, InvalidState, Outcome
 from handoff.bluegreen.config import LABEL_SERVICE
 from handoff.bluegreen.haproxy_cfg import render
 from handoff.bluegreen.loadgen import LoadGenerator, LoadSpec, stored_keys
@@ -64,6 +64,8 @@ def test_switch_crashed_after_persisting_then_again_converges_under_load(
     state = engine.status()
     assert state.router.live is Colour.BLUE and state.router.persisted_live is Colour.GREEN
     assert not state.router.in_sync
+    with pytest.raises(InvalidState, match="interrupted switch or rollback"):
+        engine.deploy(V2)  # which colour is idle is ambiguous until the switch completes
 
     spec = LoadSpec(cfg.router_host, cfg.live_port, connections=8, duration_s=20.0)
     with LoadGenerator(spec) as load:
