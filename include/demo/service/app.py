@@ -216,11 +216,21 @@ class Handler(BaseHTTPRequestHandler):
                 },
             ),
             "/api/records": self.list_records,
+            # The seed contract's "AI optimization" feature: a small computed answer.
+            "/api/optimize": self.optimize,
             "/metrics": lambda q: self.send(
                 200, METRICS.render().encode(), "text/plain; version=0.0.4"
             ),
             "/": self.dashboard,
         }
+
+    def optimize(self, query: str) -> None:
+        params = dict(p.split("=", 1) for p in query.split("&") if "=" in p)
+        budget = max(1, min(int(params.get("budget", "100") or 100), 10_000))
+        # A deterministic toy "optimisation": split the budget across three channels.
+        weights = (0.5, 0.3, 0.2)
+        plan = [round(budget * w, 2) for w in weights]
+        self.send_json(200, {"release": RELEASE, "budget": budget, "allocation": plan})
 
     def list_records(self, query: str) -> None:
         params = dict(p.split("=", 1) for p in query.split("&") if "=" in p)

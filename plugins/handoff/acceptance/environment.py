@@ -14,7 +14,8 @@ class RouterSettings(BaseModel):
 
     model_config = STRICT
 
-    container: str = Field(min_length=1)
+    # Unset: the blue-green engine names it `<service>-router`.
+    container: str | None = None
     host: str = "127.0.0.1"
     live_port: Port
     preview_port: Port
@@ -39,7 +40,8 @@ class Environment(BaseModel):
 
     name: Name
     docker_url: str = "unix:///var/run/docker.sock"
-    network: str = Field(min_length=1)
+    # Unset: the blue-green engine names it `<service>-net`.
+    network: str | None = None
     router: RouterSettings
     slack_conn_id: str = "handoff_slack"
     report_dir: str = "reports"

@@ -6,6 +6,9 @@ deploy where, and how to check it. The contract file stays untouched.
 
 from __future__ import annotations
 
+import enum
+from datetime import timedelta
+
 from pydantic import AwareDatetime, BaseModel, Field, field_validator
 
 from handoff.acceptance.types import SECRET_NAME, STRICT, Duration, Name, Port, UrlPath
@@ -22,6 +25,9 @@ class ServiceSpec(BaseModel):
     health_path: UrlPath = "/health"
     version_path: UrlPath = "/version"
     env: dict[str, str] = Field(default_factory=dict, description="non-secret settings")
+    volumes: dict[str, str] = Field(
+        default_factory=dict, description="named volume -> mount path, shared by both colours"
+    )
 
     @field_validator("env")
     @classmethod
@@ -61,7 +67,8 @@ class JourneyStep(BaseModel):
     method: str = Field(default="GET", pattern=r"^(GET|POST|PUT|DELETE|HEAD)$")
     path: UrlPath
     json_body: dict[str, object] | None = None
-    expect_status: int = Field(default=200, ge=100, le=599)
+    # One status, or any of several (a repeated write may answer 200 instead of 201).
+    expect_status: int | list[int] = 200
     expect_text: str | None = None
 
 
@@ -84,6 +91,30 @@ class CheckSettings(BaseModel):
     journeys: list[Journey] = Field(default_factory=list)
 
 
+class PromotionMode(enum.Enum):
+    """Whether the switch waits for a person's go/no-go."""
+
+    AUTOMATIC = "automatic"
+    MANUAL = "manual"
+
+
+class OnTimeout(enum.Enum):
+    """What an unanswered go/no-go leads to."""
+
+    PROCEED = "proceed"
+    ABORT = "abort"
+
+
+class Promotion(BaseModel):
+    """How the release is promoted to live traffic."""
+
+    model_config = STRICT
+
+    mode: PromotionMode = PromotionMode.AUTOMATIC
+    response_timeout: Duration = timedelta(hours=1)
+    on_timeout: OnTimeout = OnTimeout.ABORT
+
+
 class Acceptance(BaseModel):
     """The sidecar as a whole."""
 
@@ -99,3 +130,4 @@ class Acceptance(BaseModel):
     checks: CheckSettings = Field(default_factory=CheckSettings)
     slack_conn_id: str | None = None
     report_dir: str | None = None
+    promotion: Promotion = Field(default_factory=lambda: Promotion())
