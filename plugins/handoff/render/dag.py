@@ -1,0 +1,224 @@
+"""Render one handoff's plan into an Airflow DAG: the only module that builds Airflow objects.
+
+The DAG follows the plan's timeline, task groups named after its steps. Failures before the
+switch lead to `abort` (remove the new colour, touch nothing else); failures after it to the
+`rollback` group. `finalize` fails the run whenever either ran: a run's state comes from its
+leaf tasks, and a successful rollback leaf would otherwise turn the run green.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from airflow.providers.standard.operators.python import PythonOperator
+from airflow.providers.standard.sensors.date_time import DateTimeSensorAsync
+from airflow.sdk import DAG, BaseOperator, TaskGroup, TriggerRule
+
+from handoff.catalog import Handoff
+from handoff.contract.model import MetricKind
+from handoff.plan import CheckKind, CheckPhase, StepKind
+from handoff.render.docs import dag_doc
+from handoff.render.naming import dag_id_for
+from handoff.render.params import trigger_params
+from handoff.tasks import steps
+from handoff.tasks.context import PREFLIGHT_TASK
+from handoff.tasks.gates import HandoffGate
+from handoff.timetable import NoticeTimetable
+from handoff.watch.evaluate import LatencyBudget, WatchThresholds
+from handoff.watch.operator import WatchWindowOperator
+
+# Checks that run on the preview before the switch, in this order; HEALTH has its own task.
+_PRE_SWITCH_KINDS = (
+    CheckKind.PERFORMANCE,
+    CheckKind.SECURITY,
+    CheckKind.ACCESSIBILITY,
+    CheckKind.SMOKE,
+)
+
+
+class _Builder:
+    """Creates the tasks of one handoff DAG; call `build()` inside the DAG context."""
+
+    def __init__(self, handoff: Handoff) -> None:
+        assert handoff.plan is not None and handoff.acceptance is not None
+        assert handoff.environment is not None
+        self.handoff = handoff
+        self.plan = handoff.plan
+        self.acceptance = handoff.acceptance
+        self.environment = handoff.environment
+        self.kwargs = {"contract_path": str(handoff.contract_path)}
+
+    def python(self, task_id: str, callable_: Any, **extra: Any) -> PythonOperator:
+        op_kwargs = {**self.kwargs, **extra.pop("op_kwargs", {})}
+        return PythonOperator(
+            task_id=task_id, python_callable=callable_, op_kwargs=op_kwargs, **extra
+        )
+
+    def watch(self, task_id: str, window: str, duration: timedelta) -> WatchWindowOperator:
+        router = self.environment.router
+        error_rate = self.plan.threshold(MetricKind.ERROR_RATE.value).threshold
+        checks = self.acceptance.checks
+        return WatchWindowOperator(
+            task_id=task_id,
+            window=window,
+            duration=duration,
+            base_url=f"http://{router.host}:{router.live_port}",
+            health_path=self.acceptance.service.health_path,
+            probe_paths=[e.path for e in checks.endpoints],
+            interval=self.environment.probes.watch_interval,
+            thresholds=WatchThresholds(
+                error_rate_limit_pct=error_rate.value,
+                latency=tuple(LatencyBudget(e.path, p95_ms=e.p95_ms) for e in checks.endpoints),
+            ),
+            time_scale="{{ params.time_scale }}",
+        )
+
+    def pre_switch_gates(self) -> list[BaseOperator]:
+        gates: list[BaseOperator] = [
+            self.python("health_via_preview", steps.health_gate, op_kwargs={"listener": "preview"})
+        ]
+        for kind in _PRE_SWITCH_KINDS:
+            criteria = [
+                b.criterion.name
+                for b in self.plan.checks_in(CheckPhase.PRE_SWITCH)
+                if b.kind is kind
+            ]
+            if criteria:
+                gates.append(
+                    PythonOperator(
+                        task_id=kind.name.lower(),
+                        python_callable=steps.not_yet_verified,
+                        op_kwargs={"criteria": criteria, "kind": kind.value},
+                    )
+                )
+        return gates
+
+    def build(self) -> None:
+        preflight = self.python(PREFLIGHT_TASK, steps.preflight)
+        notice = self.python("pre_deploy_notice", steps.pre_deploy_notice)
+        wait = DateTimeSensorAsync(
+            task_id="wait_for_deploy_time",
+            target_time="{{ ti.xcom_pull(task_ids='preflight')['wait_until'] }}",
+        )
+        with TaskGroup("deploy") as deploy:
+            self.python("start_release", steps.deploy_release)
+        with TaskGroup("pre_switch_gates") as gates:
+            self.pre_switch_gates()
+        before_switch: list[Any] = [deploy, gates]
+        chain_end: Any = gates
+        if self.acceptance.promotion.mode.value == "manual":
+            go = self.go_no_go()
+            gates >> go
+            before_switch.append(go)
+            chain_end = go
+        with TaskGroup("switch") as switch:
+            self.python("move_live_traffic", steps.switch_traffic)
+        with TaskGroup("post_switch_verification") as verify:
+            self.python("health_via_live", steps.health_gate, op_kwargs={"listener": "live"})
+            self.python("data_integrity", steps.data_integrity)
+        # Windows count from the switch; each watch lasts until its window's end.
+        all_clear_at, validation_end, monitoring_end = self.window_ends()
+        with TaskGroup("all_clear") as all_clear:
+            watch = self.watch("watch", "all-clear", all_clear_at)
+            watch >> self.python("announce", steps.all_clear)
+        with TaskGroup("validation_period") as validation:
+            watch = self.watch("watch", "validation", validation_end - all_clear_at)
+            watch >> self.user_issues_gate()
+        with TaskGroup("monitoring_period") as monitoring:
+            self.watch("watch", "monitoring", monitoring_end - validation_end)
+        with TaskGroup("handover") as handover:
+            self.handover_gate() >> self.python("retire_old_colour", steps.retire_old_colour)
+        abort = self.python("abort", steps.abort_release, trigger_rule=TriggerRule.ONE_FAILED)
+        with TaskGroup("rollback") as rollback:
+            roll_back = self.python(
+                "roll_back", steps.rollback_release, trigger_rule=TriggerRule.ONE_FAILED
+            )
+        finalize = PythonOperator(
+            task_id="finalize",
+            python_callable=steps.finalize,
+            op_kwargs={"reason_task_ids": ["abort", "rollback.roll_back"]},
+            trigger_rule=TriggerRule.ONE_SUCCESS,
+            retries=0,
+        )
+        preflight >> notice >> wait >> deploy >> gates
+        chain_end >> switch >> verify >> all_clear >> validation >> monitoring >> handover
+        before_switch >> abort
+        [switch, verify, all_clear, validation, monitoring] >> rollback
+        [abort, roll_back] >> finalize
+
+    def window_ends(self) -> tuple[timedelta, timedelta, timedelta]:
+        """Return the all-clear, validation-end and monitoring-end offsets from the switch."""
+        offsets = [
+            self.plan.step(kind).offset or timedelta(0)
+            for kind in (StepKind.ALL_CLEAR, StepKind.VALIDATION_PERIOD, StepKind.MONITORING_PERIOD)
+        ]
+        # Each later window lasts at least a minute, even if a contract states them out of order.
+        for index in (1, 2):
+            offsets[index] = max(offsets[index], offsets[index - 1] + timedelta(minutes=1))
+        return offsets[0], offsets[1], offsets[2]
+
+    def go_no_go(self) -> HandoffGate:
+        promotion = self.acceptance.promotion
+        proceed = promotion.on_timeout.value == "proceed"
+        return HandoffGate(
+            task_id="go_no_go",
+            answer_key="go_no_go",
+            subject=f"{self.plan.handoff_id}: switch live traffic to {{{{ params.release }}}}?",
+            body="All pre-switch gates passed on the preview listener. "
+            "Approve to switch live traffic.",
+            defaults=HandoffGate.APPROVE if proceed else HandoffGate.REJECT,
+            response_timeout=promotion.response_timeout,
+        )
+
+    def user_issues_gate(self) -> HandoffGate:
+        metric = self.plan.contract.metric(MetricKind.USER_IMPACT)
+        question = metric.text if metric else "No user-reported issues"
+        return HandoffGate(
+            task_id="no_user_reported_issues",
+            answer_key="user_issues",
+            subject=f"{self.plan.handoff_id}: {question}?",
+            body="Approve if no user has reported an issue since the switch; reject to roll back.",
+        )
+
+    def handover_gate(self) -> HandoffGate:
+        steps_text = "\n".join(f"- **{s.name}**: {s.text}" for s in self.plan.contract.next_steps)
+        return HandoffGate(
+            task_id="sign_off",
+            answer_key="handover",
+            subject=f"{self.plan.handoff_id}: operations team accepts the handover?",
+            body=f"Next steps from the contract:\n\n{steps_text}",
+        )
+
+
+def build_dag(handoff: Handoff) -> DAG:
+    """Return the DAG of one deployable handoff."""
+    assert (
+        handoff.plan is not None
+        and handoff.acceptance is not None
+        and handoff.environment is not None
+    )
+    plan, acceptance, environment = handoff.plan, handoff.acceptance, handoff.environment
+    contract = plan.contract
+    schedule = None
+    if acceptance.deploy_at is not None:
+        lead = -(plan.step(StepKind.NOTICE).offset or timedelta(0))
+        schedule = NoticeTimetable(acceptance.deploy_at - lead, acceptance.deploy_at)
+    with DAG(
+        dag_id=dag_id_for(contract.handoff_id),
+        description=contract.objective[:200] or contract.title,
+        schedule=schedule,
+        start_date=acceptance.accepted_at,
+        catchup=False,
+        max_active_runs=1,
+        doc_md=dag_doc(handoff),
+        tags=["handoff", f"service:{acceptance.service.name}", f"env:{environment.name}"],
+        default_args={
+            "owner": contract.recipients[0].name if contract.recipients else "sre",
+            "retries": 0,
+        },
+        params=trigger_params(handoff),
+        render_template_as_native_obj=False,
+    ) as dag:
+        _Builder(handoff).build()
+    return dag

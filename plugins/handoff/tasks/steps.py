@@ -1,0 +1,320 @@
+"""The steps of a handoff's timeline, as task callables: each logs the story of its step.
+
+Every step finds the state in Docker labels and the router (through the engine), never in
+memory, so a retried task converges. Failures before the switch lead to the abort path,
+failures after it to the rollback group (both wired in `handoff.render.dag`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from airflow.sdk import get_current_context
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+
+from handoff.bluegreen import BlueGreenError, Colour, InvalidState
+from handoff.bluegreen.loadgen import LoadGenerator, LoadSpec, stored_keys
+from handoff.bluegreen.probe import get as probe_get
+from handoff.bluegreen.probe import until_streak
+from handoff.catalog import Handoff
+from handoff.contract.quantities import format_seconds
+from handoff.jsonable import to_jsonable
+from handoff.runtime.settings import RunSettingsError, resolve_run_settings
+from handoff.tasks.context import engine_of, handoff_from, pulled, run_settings
+
+log = logging.getLogger(__name__)
+
+DEPLOY_TASK = "deploy.start_release"
+SWITCH_TASK = "switch.move_live_traffic"
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def preflight(contract_path: str) -> dict[str, Any]:
+    """Check contract, sidecar, run settings, engine and router; resolve the run's settings."""
+    context = get_current_context()
+    handoff = handoff_from(contract_path)
+    assert handoff.plan is not None and handoff.acceptance is not None
+    now = _now()
+    try:
+        settings = resolve_run_settings(handoff.plan, dict(context["params"]), now)
+    except RunSettingsError as e:
+        raise AirflowFailException(f"run settings rejected: {e}") from e
+    log.info(
+        "handoff %s: release %s, deploy at %s, window closes %s",
+        handoff.plan.handoff_id,
+        settings.release,
+        settings.deploy_at.isoformat(),
+        settings.window_closes_at.isoformat(),
+    )
+    if settings.rehearsal:
+        log.info("rehearsal: every wait and window is divided by %g", settings.time_scale)
+    if settings.emergency_reason:
+        log.warning(
+            "EMERGENCY deploy with %s of notice (contract asks %s): %s",
+            format_seconds(max((settings.deploy_at - now).total_seconds(), 0)),
+            format_seconds(settings.notice_lead.total_seconds()),
+            settings.emergency_reason,
+        )
+    try:
+        state = engine_of(handoff).status()
+    except BlueGreenError as e:
+        raise AirflowFailException(f"engine or router not usable: {e}") from e
+    live = state.live
+    if live is None:
+        log.info("first deployment of %s: nothing is live yet", state.service)
+    else:
+        log.info("live: %s runs %s", live.colour.value, live.release)
+        _check_live_health(handoff)
+    # In a rehearsal the wait for the deploy time is compressed like every other wait.
+    wait = max(settings.deploy_at - now, timedelta(0)) / settings.time_scale
+    return {
+        "settings": settings.to_xcom(),
+        "wait_until": (now + wait).isoformat(),
+        "hashes": {
+            "contract": handoff.plan.contract.source.sha256,
+            "sidecar": _sha256(handoff.sidecar_path),
+        },
+        "live_before": {"colour": live.colour.value, "release": live.release} if live else None,
+    }
+
+
+def _check_live_health(handoff: Handoff) -> None:
+    assert handoff.environment is not None and handoff.acceptance is not None
+    router = handoff.environment.router
+    answer = probe_get(router.host, router.live_port, handoff.acceptance.service.health_path, 5.0)
+    log.info(
+        "live health: HTTP %s from %s in %.0f ms",
+        answer.status,
+        answer.server,
+        answer.seconds * 1000,
+    )
+    if not 200 <= answer.status < 300:
+        raise AirflowFailException(
+            f"the live colour is not healthy before the deployment (HTTP {answer.status}, "
+            f"{answer.error or 'no error'}); nothing was deployed"
+        )
+
+
+def pre_deploy_notice(contract_path: str) -> dict[str, Any]:
+    """Record the pre-deploy notice; a notice never blocks the deployment."""
+    handoff = handoff_from(contract_path)
+    settings = run_settings()
+    lead = format_seconds(settings.notice_lead.total_seconds())
+    message = (
+        f"{handoff.plan.handoff_id if handoff.plan else ''}: release {settings.release} deploys at "
+        f"{settings.deploy_at:%Y-%m-%d %H:%M} UTC ({lead} notice per the contract)"
+    )
+    if settings.emergency_reason:
+        message += f"; EMERGENCY: {settings.emergency_reason}"
+    log.info("pre-deploy notice: %s", message)
+    return {"message": message, "sent_at": _now().isoformat()}
+
+
+def deploy_release(contract_path: str) -> dict[str, Any]:
+    """Start the release in the idle colour and wait until it is ready through the preview."""
+    handoff = handoff_from(contract_path)
+    settings = run_settings()
+    engine = engine_of(handoff)
+    log.info("deploying %s into the idle colour of %s", settings.release, engine.config.service)
+    try:
+        result = engine.deploy(settings.release)
+    except BlueGreenError as e:
+        raise AirflowFailException(f"deploy failed: {e}") from e
+    log.info(
+        "ready: %s runs %s (%s), %s/%s healthy answers via preview in %.1f s",
+        result.colour.value,
+        result.release,
+        result.outcome.value,
+        result.ready.healthy,
+        result.ready.requests,
+        result.seconds,
+    )
+    return to_jsonable(asdict(result))  # type: ignore[no-any-return]
+
+
+def health_gate(contract_path: str, listener: str) -> dict[str, Any]:
+    """Require N consecutive healthy answers from the new colour through a listener."""
+    handoff = handoff_from(contract_path)
+    assert handoff.environment is not None and handoff.acceptance is not None
+    deployed = pulled(DEPLOY_TASK) or {}
+    colour = Colour(deployed.get("colour", "blue"))
+    router = handoff.environment.router
+    port = router.preview_port if listener == "preview" else router.live_port
+    probes = handoff.environment.probes
+    path = handoff.acceptance.service.health_path
+    result = until_streak(
+        lambda: probe_get(router.host, port, path, 5.0),
+        lambda answer: answer.healthy_from(colour),
+        probes.healthy_answers,
+        probes.ready_timeout.total_seconds(),
+        0.2,
+    )
+    log.info(
+        "health via %s: %s healthy of %s answers from %s, threshold %s consecutive -> %s",
+        listener,
+        result.healthy,
+        result.requests,
+        colour.value,
+        probes.healthy_answers,
+        "passed" if result.reached else "FAILED",
+    )
+    if not result.reached:
+        raise AirflowFailException(f"health via {listener} failed: last answer {result.last}")
+    return {
+        "status": "passed",
+        "listener": listener,
+        "healthy": result.healthy,
+        "requests": result.requests,
+    }
+
+
+def not_yet_verified(criteria: list[str], kind: str) -> dict[str, Any]:
+    """Record criteria whose automatic check is not available: never reported as passed."""
+    for name in criteria:
+        log.warning("criterion %r (%s): not verified: no automatic check ran", name, kind)
+    return {"status": "not verified", "kind": kind, "criteria": criteria}
+
+
+def switch_traffic(contract_path: str) -> dict[str, Any]:
+    """Move live traffic to the new colour under a zero-downtime probe."""
+    handoff = handoff_from(contract_path)
+    assert handoff.environment is not None
+    settings = run_settings()
+    engine = engine_of(handoff)
+    router = handoff.environment.router
+    spec = LoadSpec(
+        host=router.host, port=router.live_port, connections=4, duration_s=120.0, rate_per_s=100.0
+    )
+    with LoadGenerator(spec) as load:
+        try:
+            result = engine.switch(settings.release)
+        except BlueGreenError as e:
+            raise AirflowFailException(f"switch failed: {e}") from e
+        time.sleep(0.5)  # let the probe see answers from the new colour after the switch
+    report = load.report
+    assert report is not None
+    failures = len(report.failures)
+    log.info(
+        "switch %s -> %s in %.2f s; zero-downtime probe: %s requests, %s failed (threshold 0), "
+        "%s writes acknowledged",
+        result.from_colour.value if result.from_colour else "none",
+        result.to_colour.value,
+        result.seconds,
+        report.requests,
+        failures,
+        len(report.acknowledged_writes),
+    )
+    if failures:
+        raise AirflowFailException(f"downtime during the switch: {report.describe_failures()}")
+    return {
+        **to_jsonable(asdict(result)),
+        "probe": {"requests": report.requests, "failed": failures},
+        "acknowledged_writes": list(report.acknowledged_writes),
+    }
+
+
+def data_integrity(contract_path: str) -> dict[str, Any]:
+    """Check that every write acknowledged during the switch is stored."""
+    handoff = handoff_from(contract_path)
+    assert handoff.environment is not None
+    switched = pulled(SWITCH_TASK) or {}
+    acknowledged = set(switched.get("acknowledged_writes", []))
+    router = handoff.environment.router
+    stored = stored_keys(router.host, router.live_port)
+    missing = sorted(acknowledged - stored)
+    log.info(
+        "data integrity: %s writes acknowledged during the switch, %s missing",
+        len(acknowledged),
+        len(missing),
+    )
+    if missing:
+        raise AirflowFailException(
+            f"{len(missing)} acknowledged writes are lost, e.g. {missing[:5]}"
+        )
+    return {"status": "passed", "acknowledged": len(acknowledged), "missing": 0}
+
+
+def all_clear(contract_path: str) -> dict[str, Any]:
+    """Record the all-clear after the first watch window passed."""
+    handoff = handoff_from(contract_path)
+    settings = run_settings()
+    message = f"{handoff.plan.handoff_id if handoff.plan else ''}: all clear for {settings.release}"
+    log.info("all-clear: %s", message)
+    return {"message": message, "sent_at": _now().isoformat()}
+
+
+def retire_old_colour(contract_path: str) -> dict[str, Any]:
+    """Retire the colour that is no longer live: the handover is complete."""
+    engine = engine_of(handoff_from(contract_path))
+    result = engine.retire_old()
+    log.info(
+        "handover: retired %s (%s); %s stays live",
+        result.retired_colour.value if result.retired_colour else "nothing",
+        result.retired_release,
+        result.live_colour.value,
+    )
+    return to_jsonable(asdict(result))  # type: ignore[no-any-return]
+
+
+def abort_release(contract_path: str) -> dict[str, Any]:
+    """Remove the new colour that never went live; touch nothing else."""
+    engine = engine_of(handoff_from(contract_path))
+    try:
+        result = engine.abort()
+    except InvalidState as e:
+        state = engine.status()
+        if state.live is not None:
+            raise
+        log.info("abort on a first deployment (nothing live): %s", e)
+        return {"status": "nothing live", "aborted": None}
+    log.info(
+        "abort: removed %s (%s); live %s untouched",
+        result.retired_colour.value if result.retired_colour else "nothing",
+        result.retired_release,
+        result.live_colour.value,
+    )
+    return to_jsonable(asdict(result))  # type: ignore[no-any-return]
+
+
+def rollback_release(contract_path: str) -> dict[str, Any]:
+    """Switch back to the previous colour if the switch happened; measure against the target."""
+    handoff = handoff_from(contract_path)
+    if not pulled(SWITCH_TASK):
+        # A failure before the switch: the abort path handles it; users never saw the release.
+        raise AirflowSkipException("the switch never happened: nothing to roll back")
+    engine = engine_of(handoff)
+    started = time.monotonic()
+    result = engine.rollback()
+    seconds = time.monotonic() - started
+    target = handoff.plan.threshold("rollback time").threshold if handoff.plan else None
+    log.info(
+        "rollback: live %s -> %s (%s) in %.2f s; target %s -> %s",
+        result.from_colour.value if result.from_colour else "none",
+        result.to_colour.value,
+        result.release,
+        seconds,
+        target.describe() if target else "none",
+        "met" if target is None or target.allows(seconds) else "MISSED",
+    )
+    return {**to_jsonable(asdict(result)), "measured_seconds": round(seconds, 3)}
+
+
+def finalize(reason_task_ids: list[str]) -> None:
+    """Fail the run when an abort or a rollback ran, so the run never looks green."""
+    ran = [task_id for task_id in reason_task_ids if pulled(task_id)]
+    raise AirflowFailException(
+        f"the deployment did not complete: {', '.join(ran) or 'abort/rollback'} ran; see their logs"
+    )

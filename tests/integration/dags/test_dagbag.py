@@ -1,0 +1,100 @@
+"""The DAG loader under Airflow's own DagBag: one DAG per contract, broken ones reported."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.airflow_env import configure_airflow
+from tests.support.handoffs import make_handoffs
+
+pytestmark = pytest.mark.integration
+
+LOADER = "handoffs.py"
+
+
+@pytest.fixture
+def handoff_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    folder = make_handoffs(tmp_path, ["ALPHA-1", "BETA-2", "GAMMA-3"])
+    monkeypatch.setenv("HANDOFF_DIR", str(folder))
+    yield folder
+
+
+def dagbag():  # type: ignore[no-untyped-def]
+    from airflow.dag_processing.dagbag import DagBag
+
+    return DagBag(dag_folder=str(configure_airflow() / LOADER))
+
+
+def test_n_contracts_give_n_dags(handoff_dir: Path) -> None:
+    bag = dagbag()
+    assert bag.import_errors == {}
+    assert sorted(bag.dag_ids) == ["handoff_alpha_1", "handoff_beta_2", "handoff_gamma_3"]
+    dag = bag.dags["handoff_alpha_1"]
+    assert dag.max_active_runs == 1
+    assert "service:ux-portal" in dag.tags and "env:demo" in dag.tags
+    assert dag.description.startswith("Execute production deployment of UX Phase 2")
+    assert dag.default_args["owner"] == "SPARC SRE Engineer"
+    assert "ALPHA-1" in (dag.doc_md or "")
+    assert set(dag.params) >= {"deploy_at", "release", "time_scale", "emergency_reason"}
+
+
+def test_one_broken_contract_is_one_import_error_and_the_others_load(handoff_dir: Path) -> None:
+    broken = handoff_dir / "BETA-2.md"
+    broken.write_text(broken.read_text().replace("2025-10-06T10:40:00.000Z", "last tuesday"))
+    bag = dagbag()
+    assert sorted(bag.dag_ids) == ["handoff_alpha_1", "handoff_gamma_3"]
+    assert len(bag.import_errors) == 1
+    [message] = bag.import_errors.values()
+    assert f"{broken}:10: error: Timestamp 'last tuesday' is not an ISO 8601 date and time" in message
+
+
+def test_duplicate_handoff_ids_name_both_files(handoff_dir: Path) -> None:
+    twin = handoff_dir / "GAMMA-3.md"
+    twin.write_text(twin.read_text().replace("GAMMA-3", "ALPHA-1"))
+    (handoff_dir / "GAMMA-3.deploy.yaml").write_text(
+        (handoff_dir / "GAMMA-3.deploy.yaml").read_text().replace("GAMMA-3", "ALPHA-1")
+    )
+    bag = dagbag()
+    assert sorted(bag.dag_ids) == ["handoff_alpha_1", "handoff_beta_2"]
+    [message] = bag.import_errors.values()
+    assert f"{twin}:7: error: handoff id 'ALPHA-1' is already used by {handoff_dir / 'ALPHA-1.md'}:7" in message
+
+
+def test_scheduled_handoff_uses_the_notice_timetable(handoff_dir: Path) -> None:
+    sidecar = handoff_dir / "ALPHA-1.deploy.yaml"
+    sidecar.write_text(
+        sidecar.read_text().replace(
+            "# deploy_at: 2026-11-28T09:00:00Z", "deploy_at: 2026-11-28T09:00:00Z"
+        )
+    )
+    bag = dagbag()
+    timetable = bag.dags["handoff_alpha_1"].timetable
+    assert type(timetable).__name__ == "NoticeTimetable"
+    assert timetable.summary == "notice 2026-11-27 09:00 UTC, deploy 2026-11-28 09:00 UTC"
+    assert type(bag.dags["handoff_beta_2"].timetable).__name__ == "NullTimetable"  # on trigger
+
+
+def test_every_dag_survives_serialization(handoff_dir: Path) -> None:
+    from airflow.serialization.serialized_objects import DagSerialization
+
+    sidecar = handoff_dir / "ALPHA-1.deploy.yaml"
+    sidecar.write_text(sidecar.read_text().replace("# deploy_at:", "deploy_at:"))
+    dags = dagbag().dags
+    for dag in dags.values():
+        restored = DagSerialization.from_dict(DagSerialization.to_dict(dag))
+        assert restored.task_ids == dag.task_ids
+    scheduled = DagSerialization.from_dict(DagSerialization.to_dict(dags["handoff_alpha_1"]))
+    assert scheduled.timetable.summary == "notice 2026-11-27 09:00 UTC, deploy 2026-11-28 09:00 UTC"
+
+
+def test_parsing_context_builds_only_the_asked_dag(handoff_dir: Path) -> None:
+    os.environ["_AIRFLOW_PARSING_CONTEXT_DAG_ID"] = "handoff_beta_2"
+    try:
+        bag = dagbag()
+    finally:
+        del os.environ["_AIRFLOW_PARSING_CONTEXT_DAG_ID"]
+    assert bag.dag_ids == ["handoff_beta_2"]
