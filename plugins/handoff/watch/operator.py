@@ -1,0 +1,141 @@
+"""The watch-window operator: defers to `WatchTrigger` so a 72 h window holds no worker slot."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from airflow.sdk import BaseOperator, Context
+from airflow.sdk.exceptions import AirflowFailException
+
+from handoff.watch.evaluate import Verdict, WatchThresholds
+from handoff.watch.story import describe_duration, story
+from handoff.watch.trigger import WatchTrigger
+
+log = logging.getLogger(__name__)
+
+#: Key of the XCom holding the window's verdict, pushed on completion and on breach alike.
+VERDICT_KEY = "verdict"
+
+
+class WatchWindowOperator(BaseOperator):
+    """Watch the live listener for a window; fail with the evidence on the first breach.
+
+    Parameters (keyword-only): ``window`` names the window ("validation period");
+    ``duration`` is its length in real time; ``base_url`` is the router's live listener;
+    ``health_path`` and ``probe_paths`` are probed every ``interval``; ``thresholds`` is what
+    the release is held to; ``time_scale`` (>= 1, templated, so "{{ params.time_scale }}"
+    works) compresses the duration and the interval for rehearsals, the interval never below
+    ``min_interval``; ``request_timeout`` bounds one probe; the defer timeout is the scaled
+    duration plus ``margin``.
+
+    Returns (and pushes as XCom ``verdict``) the trigger's event payload: status, window,
+    summary, thresholds, and on a breach also reason and breach.
+    """
+
+    template_fields: Sequence[str] = ("base_url", "time_scale")
+    ui_color = "#e8f1fb"
+
+    def __init__(
+        self,
+        *,
+        window: str,
+        duration: timedelta,
+        base_url: str,
+        health_path: str = "/health",
+        probe_paths: Sequence[str] = (),
+        interval: timedelta = timedelta(minutes=1),
+        thresholds: WatchThresholds | None = None,
+        time_scale: float | str = 1.0,
+        min_interval: timedelta = timedelta(milliseconds=250),
+        request_timeout: timedelta = timedelta(seconds=5),
+        margin: timedelta = timedelta(minutes=2),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if duration <= timedelta(0) or interval <= timedelta(0):
+            raise ValueError(f"window {window}: duration and interval must be positive")
+        self.window = window
+        self.duration = duration
+        self.base_url = base_url
+        self.health_path = health_path
+        self.probe_paths = list(probe_paths)
+        self.interval = interval
+        self.thresholds = thresholds or WatchThresholds()
+        self.time_scale = time_scale
+        self.min_interval = min_interval
+        self.request_timeout = request_timeout
+        self.margin = margin
+        if not isinstance(time_scale, str) or "{{" not in time_scale:
+            parse_time_scale(time_scale)  # a literal scale is checked when the DAG is parsed
+
+    def execute(self, context: Context) -> None:
+        """Start the window and defer to the trigger until it ends or breaks."""
+        try:
+            scale = parse_time_scale(self.time_scale)
+        except ValueError as exc:
+            raise AirflowFailException(f"window {self.window}: {exc}") from exc
+        scaled = self.duration / scale
+        interval = max(self.interval / scale, self.min_interval)
+        end = datetime.now(UTC) + scaled
+        log.info(
+            "window %s: %s%s ends at %s",
+            self.window,
+            describe_duration(self.duration),
+            f" (scaled ÷{scale:g} -> {describe_duration(scaled)})" if scale != 1 else "",
+            end.isoformat(timespec="seconds"),
+        )
+        log.info(
+            "window %s: probing %s through %s every %s (%s in real time); holding it to %s",
+            self.window,
+            ", ".join([self.health_path, *self.probe_paths]),
+            self.base_url,
+            describe_duration(interval),
+            describe_duration(self.interval),
+            self.thresholds.describe(),
+        )
+        trigger = WatchTrigger(
+            window=self.window,
+            base_url=self.base_url,
+            end_at=end.isoformat(),
+            health_path=self.health_path,
+            probe_paths=self.probe_paths,
+            interval_s=interval.total_seconds(),
+            thresholds=self.thresholds.to_dict(),
+            request_timeout_s=self.request_timeout.total_seconds(),
+        )
+        self.defer(trigger=trigger, method_name="execute_complete", timeout=scaled + self.margin)
+
+    def execute_complete(
+        self, context: Context, event: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Tell the window's story from the trigger's verdict; fail on a breach."""
+        try:
+            verdict = Verdict.from_event(event or {})
+        except (KeyError, TypeError, ValueError) as exc:
+            raise AirflowFailException(
+                f"window {self.window}: the trigger sent no readable verdict ({exc!r}): {event!r}"
+            ) from exc
+        for line in story(verdict):
+            log.info("window %s: %s", self.window, line)
+        payload = verdict.to_event()
+        context["ti"].xcom_push(key=VERDICT_KEY, value=payload)
+        if verdict.breach is not None:
+            raise AirflowFailException(
+                f"window {self.window} breached at {verdict.breach.at.isoformat()}: "
+                f"{verdict.breach.reason}"
+            )
+        return payload
+
+
+def parse_time_scale(value: float | str) -> float:
+    """Return the time scale as a float >= 1 (templating makes "3600" a string)."""
+    try:
+        scale = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"time_scale must be a number >= 1, got {value!r}") from None
+    if not scale >= 1 or scale == float("inf"):  # `not >=` also rejects NaN
+        raise ValueError(f"time_scale must be a number >= 1, got {value!r}")
+    return scale

@@ -1,0 +1,187 @@
+"""The watch trigger: runs in the triggerer, probes the live listener until the window ends.
+
+It lives under plugins/ because the triggerer imports triggers by dotted path and only
+plugins/ is on its sys.path. Everything it needs comes from its kwargs, and the window's end
+is an absolute time: when the triggerer cancels it and re-creates it elsewhere, the new
+instance resumes watching until the same end (the statistics restart with it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+from handoff.watch.evaluate import Sample, Verdict, WatchThresholds, WindowEvaluator
+
+log = logging.getLogger(__name__)
+
+CLASSPATH = "handoff.watch.trigger.WatchTrigger"
+
+
+class WatchTrigger(BaseTrigger):
+    """Probe a router listener every ``interval_s`` until ``end_at`` or the first breach.
+
+    Parameters (all JSON values, so the trigger survives serialization): ``window`` names the
+    window in logs and the summary; ``base_url`` is the listener (e.g. the router's live port,
+    ``http://127.0.0.1:8080``); ``health_path`` and ``probe_paths`` are probed each round;
+    ``end_at`` is the window's end as an ISO 8601 UTC time; ``thresholds`` is the JSON form of
+    `WatchThresholds`; ``request_timeout_s`` bounds one probe (a timeout counts as an error);
+    a progress line is logged every ``log_every`` rounds.
+
+    Yields exactly one event: ``Verdict.to_event()``, with status "completed" or "breach".
+    """
+
+    def __init__(
+        self,
+        *,
+        window: str,
+        base_url: str,
+        end_at: str,
+        health_path: str = "/health",
+        probe_paths: Sequence[str] = (),
+        interval_s: float = 1.0,
+        thresholds: Mapping[str, Any] | None = None,
+        request_timeout_s: float = 5.0,
+        log_every: int = 10,
+    ) -> None:
+        # BaseTrigger.__init__ and TriggerEvent.__init__ are unannotated in Airflow 3.3.
+        super().__init__()  # type: ignore[no-untyped-call]
+        self.window = window
+        self.base_url = base_url
+        self.end_at = end_at
+        self.health_path = health_path
+        self.probe_paths = list(probe_paths)
+        self.interval_s = float(interval_s)
+        self.thresholds = dict(thresholds or {})
+        self.request_timeout_s = float(request_timeout_s)
+        self.log_every = int(log_every)
+        # Fail where the trigger is built (the worker's task log), not later in the triggerer.
+        self._end = parse_end(end_at)
+        self._limits = WatchThresholds.from_dict(self.thresholds)
+        if self.interval_s <= 0 or self.request_timeout_s <= 0 or self.log_every < 1:
+            raise ValueError("interval_s and request_timeout_s must be > 0, log_every >= 1")
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        """Return the classpath and the JSON kwargs that re-create this trigger."""
+        return (
+            CLASSPATH,
+            {
+                "window": self.window,
+                "base_url": self.base_url,
+                "end_at": self.end_at,
+                "health_path": self.health_path,
+                "probe_paths": list(self.probe_paths),
+                "interval_s": self.interval_s,
+                "thresholds": dict(self.thresholds),
+                "request_timeout_s": self.request_timeout_s,
+                "log_every": self.log_every,
+            },
+        )
+
+    @property
+    def paths(self) -> list[str]:
+        """Return the paths probed each round, health first."""
+        return [self.health_path, *(p for p in self.probe_paths if p != self.health_path)]
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        """Probe until the window ends or breaks, then yield the verdict as one event."""
+        evaluator = WindowEvaluator(self.window, self.health_path, self._limits)
+        log.info(
+            "window %s: probing %s at %s every %.3g s until %s (%.0f s from now)",
+            self.window,
+            ", ".join(self.paths),
+            self.base_url,
+            self.interval_s,
+            self.end_at,
+            seconds_until(self._end),
+        )
+        verdict = await self._watch(evaluator)
+        summary = verdict.summary
+        if verdict.breach is not None:
+            log.warning(
+                "window %s: BREACH after %s probes, %.0f s before the end: %s",
+                self.window,
+                summary.samples,
+                seconds_until(self._end),
+                verdict.breach.reason,
+            )
+        else:
+            log.info(
+                "window %s: completed: %s probes, %s errors (%.2f%%)",
+                self.window,
+                summary.samples,
+                summary.errors,
+                summary.error_rate_pct,
+            )
+        yield TriggerEvent(verdict.to_event())  # type: ignore[no-untyped-call]
+
+    async def _watch(self, evaluator: WindowEvaluator) -> Verdict:
+        loop = asyncio.get_running_loop()
+        rounds = 0
+        # trust_env=False: the router is reached directly, never through a proxy from the env.
+        async with httpx.AsyncClient(
+            base_url=self.base_url, timeout=self.request_timeout_s, trust_env=False
+        ) as client:
+            while seconds_until(self._end) > 0:
+                started = loop.time()
+                samples = await asyncio.gather(*(probe(client, p) for p in self.paths))
+                for sample in samples:
+                    evaluator.add(sample)
+                if evaluator.breach is not None:
+                    break
+                rounds += 1
+                if rounds % self.log_every == 0:
+                    self._log_progress(evaluator)
+                pause = self.interval_s - (loop.time() - started)
+                await asyncio.sleep(max(0.0, min(pause, seconds_until(self._end))))
+        return evaluator.verdict()
+
+    def _log_progress(self, evaluator: WindowEvaluator) -> None:
+        log.info(
+            "window %s: %s probes, %s errors (%.2f%%, limit %g%%), health failure streak %s/%s, "
+            "%.0f s left",
+            self.window,
+            evaluator.samples,
+            evaluator.errors,
+            100.0 * evaluator.errors / max(1, evaluator.samples),
+            self._limits.error_rate_limit_pct,
+            evaluator.health_streak,
+            self._limits.max_health_failures,
+            seconds_until(self._end),
+        )
+
+
+async def probe(client: httpx.AsyncClient, path: str) -> Sample:
+    """Send one GET and describe it; any failure becomes an error sample, never an exception."""
+    at = datetime.now(UTC)
+    started = time.perf_counter()
+    try:
+        response = await client.get(path)
+        status, error = response.status_code, None
+    except Exception as exc:  # a probe must never end the window: every failure is evidence
+        status, error = 0, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    latency_ms = (time.perf_counter() - started) * 1000.0
+    return Sample(at=at, path=path, status=status, latency_ms=latency_ms, error=error)
+
+
+def parse_end(end_at: str) -> datetime:
+    """Parse the window's end; it must carry a UTC offset so every component reads one instant."""
+    try:
+        end = datetime.fromisoformat(end_at)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"end_at must be an ISO 8601 time, got {end_at!r}") from exc
+    if end.tzinfo is None:
+        raise ValueError(f"end_at must carry a UTC offset, got {end_at!r}")
+    return end
+
+
+def seconds_until(end: datetime) -> float:
+    """Return the seconds left until ``end`` (negative once it passed)."""
+    return (end - datetime.now(UTC)).total_seconds()

@@ -1,0 +1,31 @@
+"""The demo environment for integration tests: a Docker engine with the demo images."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPTS = ROOT / "include" / "demo" / "scripts"
+V1 = "handoff-demo:1.0.0"
+V2 = "handoff-demo:1.1.0"
+
+
+def ensure_demo_images() -> None:
+    """Start a Docker engine if none answers and build the demo images that are missing."""
+    for script in ("ensure-docker.sh", "build-images.sh"):
+        done = subprocess.run(
+            [str(SCRIPTS / script)], capture_output=True, text=True, timeout=1800, check=False
+        )
+        if done.returncode != 0:
+            pytest.fail(f"{script} failed:\n{done.stdout}\n{done.stderr}")
+
+
+def free_port() -> int:
+    """Return a loopback TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
