@@ -1,7 +1,7 @@
-"""The trigger and operator tests import Airflow: give it a private home first."""
+"""The trigger and operator tests import Airflow: set up the suite's Airflow environment first."""
 
 from __future__ import annotations
 
-from tests.support.airflow_home import use_private_airflow_home
+from tests.support.airflow_env import configure_airflow
 
-use_private_airflow_home()
+configure_airflow()
