@@ -9,21 +9,16 @@ created is removed afterwards.
 from __future__ import annotations
 
 import logging
-import socket
-import subprocess
 import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import docker
 import pytest
 
 from handoff.bluegreen import BlueGreenConfig, BlueGreenEngine, VolumeMount
+from tests.support.demo import ROOT, V1, V2, ensure_demo_images, free_port
 
-ROOT = Path(__file__).resolve().parents[3]
-SCRIPTS = ROOT / "include" / "demo" / "scripts"
-V1 = "handoff-demo:1.0.0"
-V2 = "handoff-demo:1.1.0"
+__all__ = ["ROOT", "V1", "V2", "free_port"]
 
 pytestmark = pytest.mark.integration
 
@@ -31,22 +26,10 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="session")
 def docker_client() -> Iterator[docker.DockerClient]:
     """Return a client to an engine with the demo images, building what is missing."""
-    for script in ("ensure-docker.sh", "build-images.sh"):
-        done = subprocess.run(
-            [str(SCRIPTS / script)], capture_output=True, text=True, timeout=1800, check=False
-        )
-        if done.returncode != 0:
-            pytest.fail(f"{script} failed:\n{done.stdout}\n{done.stderr}")
+    ensure_demo_images()
     client = docker.DockerClient(base_url="unix:///var/run/docker.sock", version="auto")
     yield client
     client.close()
-
-
-def free_port() -> int:
-    """Return a loopback TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 ConfigFactory = Callable[..., BlueGreenConfig]

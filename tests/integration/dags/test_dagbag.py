@@ -49,7 +49,9 @@ def test_one_broken_contract_is_one_import_error_and_the_others_load(handoff_dir
     assert sorted(bag.dag_ids) == ["handoff_alpha_1", "handoff_gamma_3"]
     assert len(bag.import_errors) == 1
     [message] = bag.import_errors.values()
-    assert f"{broken}:10: error: Timestamp 'last tuesday' is not an ISO 8601 date and time" in message
+    assert (
+        f"{broken}:10: error: Timestamp 'last tuesday' is not an ISO 8601 date and time" in message
+    )
 
 
 def test_duplicate_handoff_ids_name_both_files(handoff_dir: Path) -> None:
@@ -61,7 +63,10 @@ def test_duplicate_handoff_ids_name_both_files(handoff_dir: Path) -> None:
     bag = dagbag()
     assert sorted(bag.dag_ids) == ["handoff_alpha_1", "handoff_beta_2"]
     [message] = bag.import_errors.values()
-    assert f"{twin}:7: error: handoff id 'ALPHA-1' is already used by {handoff_dir / 'ALPHA-1.md'}:7" in message
+    assert (
+        f"{twin}:7: error: handoff id 'ALPHA-1' is already used by {handoff_dir / 'ALPHA-1.md'}:7"
+        in message
+    )
 
 
 def test_scheduled_handoff_uses_the_notice_timetable(handoff_dir: Path) -> None:
