@@ -14,6 +14,7 @@ from typing import Any
 from airflow.providers.standard.operators.python import PythonOperator
 from airflow.providers.standard.sensors.date_time import DateTimeSensorAsync
 from airflow.sdk import DAG, BaseOperator, TaskGroup, TriggerRule
+from airflow.sdk.definitions.param import ParamsDict
 
 from handoff.catalog import Handoff
 from handoff.contract.model import MetricKind
@@ -217,8 +218,10 @@ def build_dag(handoff: Handoff) -> DAG:
             "owner": contract.recipients[0].name if contract.recipients else "sre",
             "retries": 0,
         },
-        params=trigger_params(handoff),
-        render_template_as_native_obj=False,
     ) as dag:
         _Builder(handoff).build()
+    # Set after the tasks exist: every operator deep-copies the DAG's params when it is created,
+    # which was half of the loader's time, and tasks read them at run time from the DAG anyway
+    # (Airflow merges DAG params, task params and the run's conf when a task starts).
+    dag.params = ParamsDict(trigger_params(handoff))
     return dag
