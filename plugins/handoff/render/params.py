@@ -60,18 +60,18 @@ def trigger_params(handoff: Handoff) -> dict[str, Param]:
             Answers.go_no_go,
             type="string",
             section="Rehearsal answers",
-            title="Go/no-go answer (rehearsal only)",
+            title="Go/no-go answer (rehearsal only; empty: ask a person)",
         ),
         "answer_user_issues": Param(
             Answers.user_issues,
             type="string",
             section="Rehearsal answers",
-            title="User-reported issues answer (rehearsal only)",
+            title="User-reported issues answer (rehearsal only; empty: ask a person)",
         ),
         "answer_handover": Param(
             Answers.handover,
             type="string",
             section="Rehearsal answers",
-            title="Handover sign-off answer (rehearsal only)",
+            title="Handover sign-off answer (rehearsal only; empty: ask a person)",
         ),
     }

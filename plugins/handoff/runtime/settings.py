@@ -139,9 +139,10 @@ def resolve_run_settings(
             f"({plan.step(StepKind.NOTICE).basis.render()}). Give an emergency_reason to deploy "
             "with less notice; it is recorded and announced."
         )
+    # An answer given as "" means: wait for a person, even in a rehearsal.
     answers = Answers(
-        go_no_go=str(conf.get("answer_go_no_go") or Answers.go_no_go),
-        user_issues=str(conf.get("answer_user_issues") or Answers.user_issues),
-        handover=str(conf.get("answer_handover") or Answers.handover),
+        go_no_go=str(conf.get("answer_go_no_go", Answers.go_no_go) or ""),
+        user_issues=str(conf.get("answer_user_issues", Answers.user_issues) or ""),
+        handover=str(conf.get("answer_handover", Answers.handover) or ""),
     )
     return RunSettings(deploy_at, release, scale, reason, answers, closes, lead)

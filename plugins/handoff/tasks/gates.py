@@ -3,7 +3,8 @@
 They are Airflow's human-in-the-loop approval operators (the task waits for an answer given
 in the UI or through the REST API; who answered and when is recorded with the task). In a
 rehearsal the answer comes from the run's parameters instead, so a drill never waits for a
-person; the log says so.
+person; the log says so. A rehearsal answer left empty makes the drill wait for a person too,
+to rehearse the human side of a gate.
 """
 
 from __future__ import annotations
@@ -38,10 +39,10 @@ class HandoffGate(ApprovalOperator):
     def execute(self, context: Any) -> Any:
         """Ask a person, or answer from the run's parameters in a rehearsal."""
         settings = run_settings()
-        if not settings.rehearsal:
-            log.info("waiting for a person to answer: %s", self.subject)
+        answer = str(getattr(settings.answers, self.answer_key)).strip()
+        if not settings.rehearsal or not answer:
+            log.info("waiting for a person to answer in the UI or the REST API: %s", self.subject)
             return super().execute(context)
-        answer = str(getattr(settings.answers, self.answer_key))
         chosen = APPROVE if answer.strip().lower() in _APPROVING else REJECT
         log.info(
             "rehearsal: %r answered %r from the run's parameters -> %s",
