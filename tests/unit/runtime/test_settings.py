@@ -33,7 +33,8 @@ def test_defaults_schedule_the_deploy_a_full_notice_from_now(plan: DeploymentPla
 def test_deploy_outside_the_window_is_refused(plan: DeploymentPlan) -> None:
     with pytest.raises(
         RunSettingsError,
-        match=r"outside the deployment window, which closes 2026-11-29T09:00:00\+00:00 \(contract line 116\)",
+        match=r"outside the deployment window, which closes 2026-11-29T09:00:00\+00:00 "
+        r"\(contract line 116\)",
     ):
         resolve_run_settings(plan, {"deploy_at": "2026-11-30T09:00:00Z"}, ACCEPTED)
 
