@@ -79,7 +79,14 @@ def preflight(contract_path: str) -> dict[str, Any]:
         log.info("live: %s runs %s", live.colour.value, live.release)
         _check_live_health(handoff)
     # In a rehearsal the wait for the deploy time is compressed like every other wait.
-    wait = max(settings.deploy_at - now, timedelta(0)) / settings.time_scale
+    real_wait = max(settings.deploy_at - now, timedelta(0))
+    wait = real_wait / settings.time_scale
+    log.info(
+        "waiting for the deploy time: %s real%s, until %s",
+        format_seconds(real_wait.total_seconds()) if real_wait else "no wait",
+        f", {format_seconds(wait.total_seconds())} scaled" if settings.rehearsal else "",
+        (now + wait).isoformat(),
+    )
     return {
         "settings": settings.to_xcom(),
         "wait_until": (now + wait).isoformat(),
