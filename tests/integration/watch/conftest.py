@@ -15,11 +15,14 @@ import docker
 import pytest
 import requests
 
+# The same session fixture as the blue-green tests: an engine with the demo images built.
+from tests.integration.bluegreen.conftest import docker_client
 from tests.support.airflow_env import configure_airflow
-from tests.support.demo import V1, ensure_demo_images, free_port
+from tests.support.demo import V1, free_port
 
 DAGS_FOLDER = configure_airflow()
 WINDOW_DAG = "handoff_watch_window_e2e"
+__all__ = ["docker_client"]
 
 pytestmark = pytest.mark.integration
 
@@ -40,15 +43,6 @@ def window_dag(airflow_db: None) -> Any:
     bag = DagBag(dag_folder=str(DAGS_FOLDER / "watch_window_e2e.py"))
     assert bag.import_errors == {}
     return bag.dags[WINDOW_DAG]
-
-
-@pytest.fixture(scope="session")
-def docker_client() -> Iterator[docker.DockerClient]:
-    """Return a client to an engine with the demo images, building what is missing."""
-    ensure_demo_images()
-    client = docker.DockerClient(base_url="unix:///var/run/docker.sock", version="auto")
-    yield client
-    client.close()
 
 
 DemoFactory = Callable[..., str]
