@@ -128,3 +128,25 @@ def test_a_window_already_over_completes_at_once_and_says_it_judged_nothing() ->
     assert events[0].payload["status"] == "completed"
     assert (summary["samples"], summary["error_rate_judged"]) == (0, False)
     assert took < 1
+
+
+def test_a_cancelled_trigger_recreated_from_its_kwargs_ends_at_the_same_time() -> None:
+    with loopback_service() as service:
+        end = datetime.now(UTC) + timedelta(seconds=2)
+        first = make_trigger(base_url=service.url, end_at=end.isoformat())
+
+        async def cancel_soon() -> None:
+            task = asyncio.ensure_future(anext(first.run()))
+            await asyncio.sleep(0.5)
+            task.cancel()  # what the triggerer does when it moves a trigger elsewhere
+            with pytest.raises(asyncio.CancelledError):
+                await task
+
+        asyncio.run(cancel_soon())
+        _, kwargs = first.serialize()
+        events, took = run_to_event(WatchTrigger(**kwargs))
+    finished = datetime.now(UTC)
+    assert events[0].payload["status"] == "completed"
+    # The re-created trigger watched the rest of the window, not a fresh full one.
+    assert abs((finished - end).total_seconds()) < 0.5
+    assert 1.0 < took < 2.0
