@@ -154,7 +154,12 @@ class WatchThresholds:
             names = ", ".join(unknown)
             raise ValueError(f"unknown watch threshold(s) {names}; expected {expected}")
         values = dict(data)
-        values["latency"] = tuple(LatencyBudget(**b) for b in data.get("latency", ()))
+        try:
+            values["latency"] = tuple(LatencyBudget(**b) for b in data.get("latency", ()))
+        except TypeError as exc:
+            raise ValueError(
+                f"latency budgets take path, p95_ms and baseline_p95_ms: {exc}"
+            ) from exc
         return cls(**values)
 
 

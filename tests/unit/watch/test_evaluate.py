@@ -208,6 +208,8 @@ def test_thresholds_round_trip_and_reject_unknown_keys() -> None:
     assert WatchThresholds.from_dict(json.loads(json.dumps(limits.to_dict()))) == limits
     with pytest.raises(ValueError, match=r"unknown watch threshold.*error_rate_pct"):
         WatchThresholds.from_dict({"error_rate_pct": 1.0})
+    with pytest.raises(ValueError, match="latency budgets take path, p95_ms and baseline_p95_ms"):
+        WatchThresholds.from_dict({"latency": [{"path": "/x", "p99_ms": 5.0}]})
 
 
 @pytest.mark.parametrize(
