@@ -8,7 +8,7 @@ levels and fence contents.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from markdown_it_pyrs import MarkdownIt, Node
@@ -37,30 +37,32 @@ class MdNode:
 Child = MdNode | str
 
 
-def _convert(node: Node, index: LineIndex) -> Child:
+def _convert(node: Node, line_of: Callable[[int], int]) -> Child:
+    # Hot path (every node of every contract on every DAG-processor pass): read each Rust
+    # attribute once and build nodes positionally.
     name = node.name
     if name == "text":
-        return str(node.meta.get("content", ""))
+        return str(node.meta["content"])
     if name in _BREAKS:
         return LINE_BREAK
-    children = [_convert(child, index) for child in node.children]
+    children = [_convert(child, line_of) for child in node.children]
+    if name in _INLINE:
+        return MdNode(name, 0, "", 0, children)
     if name == "code_inline":
         return flatten(children)
-    if name in _INLINE:
-        return MdNode(name, children=children)
     srcmap = node.srcmap
-    converted = MdNode(name, index.line_of(srcmap[0]) if srcmap else 0, children=children)
+    line = line_of(srcmap[0]) if srcmap else 0
     if name == "heading":
         level = node.meta.get("level", 1)
-        converted.level = level if isinstance(level, int) else 1
-    elif name in ("fence", "code_block"):
-        converted.content = str(node.meta.get("content", ""))
-    return converted
+        return MdNode(name, line, "", level if isinstance(level, int) else 1, children)
+    if name in ("fence", "code_block"):
+        return MdNode(name, line, str(node.meta.get("content", "")), 0, children)
+    return MdNode(name, line, "", 0, children)
 
 
 def parse_markdown(text: str, index: LineIndex) -> MdNode:
     """Parse markdown text into a slim tree with 1-based block lines."""
-    root = _convert(_PARSER.tree(text), index)
+    root = _convert(_PARSER.tree(text), index.line_of)
     assert isinstance(root, MdNode)
     return root
 

@@ -113,7 +113,7 @@ def section_key(name: str) -> SectionKey | None:
     return _SECTION_NAMES.get(normalize_name(name))
 
 
-@dataclass
+@dataclass(slots=True)
 class Entry:
     """A line of content: `**label**: text`, a checkbox item, or plain text."""
 
@@ -139,7 +139,7 @@ class Entry:
         )
 
 
-@dataclass
+@dataclass(slots=True)
 class Group:
     """The entries under one sub-heading of a section (or the section's own, unnamed)."""
 

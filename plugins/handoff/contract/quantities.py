@@ -153,9 +153,9 @@ def find_thresholds(text: str, default: Bound = Bound.EXACTLY) -> list[Threshold
 
 def find_threshold(text: str, unit: Unit | None = None) -> Threshold | None:
     """Return the first quantity in `text` (of `unit` when given), or None."""
-    for threshold in find_thresholds(text):
-        if unit is None or threshold.unit is unit:
-            return threshold
+    for match in _QUANTITY.finditer(text):
+        if unit is None or (match.group("unit") == "%") == (unit is Unit.PERCENT):
+            return _threshold_from(match, Bound.EXACTLY)
     return None
 
 

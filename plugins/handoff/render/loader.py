@@ -44,7 +44,7 @@ def load_dags(
     With ``only_dag_id`` (Airflow's parsing context on a worker) only that DAG is built.
     """
     catalog = load_catalog([handoffs_dir], environments_dir)
-    cross_file = {}
+    cross_file: dict[Path, list[Diagnostic]] = {}
     for problem in catalog.problems:
         cross_file.setdefault(problem.path.resolve(), []).append(problem)
     dags: dict[str, DAG] = {}
