@@ -28,6 +28,10 @@ import pytest
 import requests
 
 from tests.support.demo import ROOT, free_port
+from tests.support.handoffs import make_handoffs
+
+GATE_HANDOFF_ID = "GATE-E2E"
+GATE_SERVICE = f"gate-e2e-{secrets.token_hex(3)}"
 
 E2E_DAGS = ROOT / "tests" / "e2e" / "dags"
 VENV_BIN = Path(sys.executable).parent
@@ -127,6 +131,8 @@ def airflow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Airflow]:
     dags.mkdir()
     for dag_file in E2E_DAGS.glob("*.py"):
         shutil.copy(dag_file, dags / dag_file.name)
+    # The handoff the gate test drives: written before start so the first parse finds it.
+    write_gate_handoff(dags)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with (home / "standalone.log").open("wb") as out:
@@ -161,6 +167,24 @@ def airflow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Airflow]:
     finally:
         seen.update(descendants_of(process.pid))
         stop_group(process, seen)
+
+
+def write_gate_handoff(dags: Path) -> Path:
+    """Write a manual-promotion handoff of the seed under dags/handoffs (read by a test DAG)."""
+    return make_handoffs(
+        dags,
+        [GATE_HANDOFF_ID],
+        sidecar_edits={
+            "name: ux-portal": f"name: {GATE_SERVICE}",
+            "ux-portal-data": f"{GATE_SERVICE}-data",
+            "  mode: automatic": "  mode: manual",
+        },
+        environment_edits={
+            "live_port: 18080": f"live_port: {free_port()}",
+            "preview_port: 18081": f"preview_port: {free_port()}",
+            "ready_timeout: 2 minutes": "ready_timeout: 30s",
+        },
+    )
 
 
 def admin_password(home: Path) -> str:

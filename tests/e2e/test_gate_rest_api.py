@@ -1,0 +1,90 @@
+"""Under real components, the go/no-go gate waits for a person, who answers through the REST
+API as the UI does; who answered is recorded and the run goes on to complete the handoff."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from handoff.bluegreen import BlueGreenEngine, Colour
+from handoff.catalog import load_handoff
+from handoff.runtime.engine_factory import engine_config
+from tests.e2e.conftest import GATE_HANDOFF_ID, Airflow
+from tests.e2e.test_watch_deferred import run_state, task_state, trigger_run
+from tests.support.demo import V1, V2, ensure_demo_images
+
+pytestmark = pytest.mark.e2e
+
+DAG_ID = "handoff_gate_e2e"
+GATE = "go_no_go"
+
+
+@pytest.fixture
+def engine(airflow: Airflow) -> Iterator[BlueGreenEngine]:
+    """Blue runs 1.0.0 live before the handoff; everything is removed afterwards."""
+    ensure_demo_images()
+    handoff = load_handoff(Path(airflow.home) / "dags" / "handoffs" / f"{GATE_HANDOFF_ID}.md")
+    assert handoff.acceptance is not None and handoff.environment is not None
+    config = engine_config(handoff.acceptance, handoff.environment)
+    baseline = BlueGreenEngine(dataclasses.replace(config, environment=()))
+    baseline.deploy(V1)
+    baseline.switch(V1)
+    try:
+        yield BlueGreenEngine(config)
+    finally:
+        BlueGreenEngine(config).teardown(remove_data=True, force=True)
+
+
+def test_a_person_approves_the_switch_through_the_rest_api(
+    airflow: Airflow, engine: BlueGreenEngine
+) -> None:
+    airflow.wait_for(
+        "the handoff DAG to be parsed",
+        lambda: any(d["dag_id"] == DAG_ID for d in airflow.api("GET", "/dags")["dags"]),
+        120,
+        every_s=2,
+    )
+    run_id = trigger_run(
+        airflow,
+        DAG_ID,
+        {
+            "time_scale": 7200,
+            "deploy_at": datetime.now(UTC).isoformat(),
+            "release": V2,
+            "answer_go_no_go": "",  # a drill that still asks a person at the go/no-go gate
+        },
+    )
+    airflow.wait_for(
+        "the go/no-go gate to wait for a person",
+        lambda: task_state(airflow, DAG_ID, run_id, GATE) == "awaiting_input",
+        240,
+        every_s=1,
+    )
+    # While it waits, nothing has moved: blue still serves.
+    live = engine.status().live
+    assert live is not None and live.colour is Colour.BLUE
+    hitl = f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/{GATE}/-1/hitlDetails"
+    detail = airflow.api("GET", hitl)
+    assert detail["options"] == ["Approve", "Reject"]
+    assert "switch live traffic to handoff-demo:1.1.0" in detail["subject"]
+    answered = airflow.api("PATCH", hitl, json={"chosen_options": ["Approve"], "params_input": {}})
+    assert answered["chosen_options"] == ["Approve"]
+    assert answered["responded_by"]["name"] == "admin"
+    airflow.wait_for(
+        "the run to finish",
+        lambda: run_state(airflow, DAG_ID, run_id) in ("success", "failed"),
+        300,
+        every_s=2,
+    )
+    assert run_state(airflow, DAG_ID, run_id) == "success", airflow.tail_log()
+    recorded = airflow.api("GET", hitl)
+    assert recorded["response_received"] is True
+    assert recorded["responded_by_user"]["name"] == "admin"
+    assert recorded["chosen_options"] == ["Approve"] and recorded["responded_at"]
+    service = engine.status()
+    assert service.live is not None and service.live.colour is Colour.GREEN
+    assert service.live.release == V2
