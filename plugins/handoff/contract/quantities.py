@@ -71,6 +71,7 @@ _BOUND_WORDS = {
     "+-": Bound.TOLERANCE,
 }
 
+_DIGIT = re.compile(r"\d")
 _QUANTITY = re.compile(
     r"(?P<bound><=|>=|≤|≥|<|>|±|\+/-|\+-|\b(?:at most|at least|less than|more than|up to|"
     r"under|below|over|within|max|min)\b)?\s*"
@@ -153,6 +154,8 @@ def find_thresholds(text: str, default: Bound = Bound.EXACTLY) -> list[Threshold
 
 def find_threshold(text: str, unit: Unit | None = None) -> Threshold | None:
     """Return the first quantity in `text` (of `unit` when given), or None."""
+    if not _DIGIT.search(text):
+        return None  # most prose has no number: skip the large pattern
     for match in _QUANTITY.finditer(text):
         if unit is None or (match.group("unit") == "%") == (unit is Unit.PERCENT):
             return _threshold_from(match, Bound.EXACTLY)
