@@ -18,7 +18,7 @@ from typing import Any
 from airflow.sdk import get_current_context
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
-from handoff.bluegreen import BlueGreenError, Colour, InvalidState
+from handoff.bluegreen import BlueGreenError, Colour, InvalidState, RetireResult
 from handoff.bluegreen.loadgen import LoadGenerator, LoadSpec, stored_keys
 from handoff.bluegreen.probe import get as probe_get
 from handoff.bluegreen.probe import until_streak
@@ -263,17 +263,21 @@ def all_clear(contract_path: str) -> dict[str, Any]:
     return {"message": message, "sent_at": _now().isoformat()}
 
 
-def retire_old_colour(contract_path: str) -> dict[str, Any]:
-    """Retire the colour that is no longer live: the handover is complete."""
-    engine = engine_of(handoff_from(contract_path))
-    result = engine.retire_old()
+def _removed(step: str, result: RetireResult) -> dict[str, Any]:
+    """Log which colour a step removed and which stays live; return the result for XCom."""
     log.info(
-        "handover: retired %s (%s); %s stays live",
+        "%s: removed %s (%s); %s stays live, untouched",
+        step,
         result.retired_colour.value if result.retired_colour else "nothing",
         result.retired_release,
         result.live_colour.value,
     )
     return to_jsonable(asdict(result))  # type: ignore[no-any-return]
+
+
+def retire_old_colour(contract_path: str) -> dict[str, Any]:
+    """Retire the colour that is no longer live: the handover is complete."""
+    return _removed("handover", engine_of(handoff_from(contract_path)).retire_old())
 
 
 def abort_release(contract_path: str) -> dict[str, Any]:
@@ -287,13 +291,7 @@ def abort_release(contract_path: str) -> dict[str, Any]:
             raise
         log.info("abort on a first deployment (nothing live): %s", e)
         return {"status": "nothing live", "aborted": None}
-    log.info(
-        "abort: removed %s (%s); live %s untouched",
-        result.retired_colour.value if result.retired_colour else "nothing",
-        result.retired_release,
-        result.live_colour.value,
-    )
-    return to_jsonable(asdict(result))  # type: ignore[no-any-return]
+    return _removed("abort", result)
 
 
 def rollback_release(contract_path: str) -> dict[str, Any]:
