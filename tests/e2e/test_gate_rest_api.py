@@ -58,6 +58,16 @@ def test_a_person_approves_the_switch_through_the_rest_api(
             "answer_go_no_go": "",  # a drill that still asks a person at the go/no-go gate
         },
     )
+    try:
+        answer_and_finish(airflow, engine, run_id)
+    finally:
+        # Whatever happened, stop the run before the fixture removes its service.
+        if run_state(airflow, DAG_ID, run_id) not in ("success", "failed"):
+            airflow.api("PATCH", f"/dags/{DAG_ID}/dagRuns/{run_id}", json={"state": "failed"})
+
+
+def answer_and_finish(airflow: Airflow, engine: BlueGreenEngine, run_id: str) -> None:
+    """Wait for the gate, approve it as a person, and check the handoff completes."""
     airflow.wait_for(
         "the go/no-go gate to wait for a person",
         lambda: task_state(airflow, DAG_ID, run_id, GATE) == "awaiting_input",
