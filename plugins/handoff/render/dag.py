@@ -12,7 +12,6 @@ from datetime import timedelta
 from typing import Any
 
 from airflow.providers.standard.operators.python import PythonOperator
-from airflow.providers.standard.sensors.date_time import DateTimeSensorAsync
 from airflow.sdk import DAG, BaseOperator, TaskGroup, TriggerRule
 from airflow.sdk.definitions.param import ParamsDict
 
@@ -25,6 +24,7 @@ from handoff.render.params import trigger_params
 from handoff.tasks import steps
 from handoff.tasks.context import PREFLIGHT_TASK
 from handoff.tasks.gates import HandoffGate
+from handoff.tasks.wait import WaitUntilOperator
 from handoff.timetable import NoticeTimetable
 from handoff.watch.evaluate import LatencyBudget, WatchThresholds
 from handoff.watch.operator import WatchWindowOperator
@@ -98,7 +98,7 @@ class _Builder:
     def build(self) -> None:
         preflight = self.python(PREFLIGHT_TASK, steps.preflight)
         notice = self.python("pre_deploy_notice", steps.pre_deploy_notice)
-        wait = DateTimeSensorAsync(
+        wait = WaitUntilOperator(
             task_id="wait_for_deploy_time",
             target_time="{{ ti.xcom_pull(task_ids='preflight')['wait_until'] }}",
         )

@@ -28,7 +28,8 @@ def make_trigger(**overrides: Any) -> WatchTrigger:
         "interval_s": 0.05,
         "thresholds": WatchThresholds(
             min_samples=10,
-            latency=(LatencyBudget("/api/status", p95_ms=250.0, baseline_p95_ms=20.0),),
+            # Loose enough for a loaded CI machine: these tests are about the window, not speed.
+            latency=(LatencyBudget("/api/status", p95_ms=250.0, baseline_p95_ms=200.0),),
             latency_tolerance_pct=10.0,
         ).to_dict(),
     }
