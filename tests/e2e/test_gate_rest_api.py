@@ -4,6 +4,7 @@ API as the UI does; who answered is recorded and the run goes on to complete the
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -77,6 +78,10 @@ def answer_and_finish(airflow: Airflow, engine: BlueGreenEngine, run_id: str) ->
     # While it waits, nothing has moved: blue still serves.
     live = engine.status().live
     assert live is not None and live.colour is Colour.BLUE
+    # A person reads the question before answering. Answering within the scheduler's loop of
+    # the pause races Airflow 3.3's LocalExecutor, which then reports the parked process's exit
+    # after the task was queued again and fails it as "changed externally".
+    time.sleep(5)
     hitl = f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/{GATE}/-1/hitlDetails"
     detail = airflow.api("GET", hitl)
     assert detail["options"] == ["Approve", "Reject"]
