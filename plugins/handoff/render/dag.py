@@ -15,6 +15,7 @@ from airflow.providers.standard.operators.python import PythonOperator
 from airflow.sdk import DAG, BaseOperator, TaskGroup, TriggerRule
 from airflow.sdk.definitions.param import ParamsDict
 
+from handoff.acceptance.sidecar import OnTimeout, PromotionMode
 from handoff.catalog import Handoff
 from handoff.contract.model import MetricKind
 from handoff.plan import CheckKind, CheckPhase, StepKind
@@ -108,7 +109,7 @@ class _Builder:
             self.pre_switch_gates()
         before_switch: list[Any] = [deploy, gates]
         chain_end: Any = gates
-        if self.acceptance.promotion.mode.value == "manual":
+        if self.acceptance.promotion.mode is PromotionMode.MANUAL:
             go = self.go_no_go()
             gates >> go
             before_switch.append(go)
@@ -161,7 +162,7 @@ class _Builder:
 
     def go_no_go(self) -> HandoffGate:
         promotion = self.acceptance.promotion
-        proceed = promotion.on_timeout.value == "proceed"
+        proceed = promotion.on_timeout is OnTimeout.PROCEED
         return HandoffGate(
             task_id="go_no_go",
             answer_key="go_no_go",
