@@ -7,6 +7,7 @@ The lint command and the DAG loader both read handoffs through this module.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,8 +89,18 @@ def _environment(
                 f"known environments: {', '.join(known)}" if known else None,
             )
         ]
+    stat = path.stat()
+    environment, problems = _read_environment(path, stat.st_mtime_ns, stat.st_size)
+    return environment, list(problems)
+
+
+@functools.lru_cache(maxsize=64)
+def _read_environment(
+    path: Path, mtime_ns: int, size: int
+) -> tuple[Environment | None, tuple[Diagnostic, ...]]:
+    """Read an environment once per version of its file: every handoff of a folder shares it."""
     loaded, problems = load_yaml_model(path, Environment)
-    return (loaded.value if loaded else None), problems
+    return (loaded.value if loaded else None), tuple(problems)
 
 
 def load_handoff(contract_path: Path, environments_dir: Path | None = None) -> Handoff:
