@@ -103,3 +103,28 @@ def test_parsing_context_builds_only_the_asked_dag(handoff_dir: Path) -> None:
     finally:
         del os.environ["_AIRFLOW_PARSING_CONTEXT_DAG_ID"]
     assert bag.dag_ids == ["handoff_beta_2"]
+
+
+def test_notice_timetable_schedules_exactly_one_run_at_the_notice_time() -> None:
+    from datetime import UTC, datetime
+
+    from airflow.timetables.base import DataInterval, TimeRestriction
+
+    from handoff.timetable import NoticeTimetable
+
+    notice = datetime(2026, 11, 27, 9, tzinfo=UTC)
+    timetable = NoticeTimetable(notice, datetime(2026, 11, 28, 9, tzinfo=UTC))
+    anytime = TimeRestriction(earliest=None, latest=None, catchup=False)
+    first = timetable.next_dagrun_info(last_automated_data_interval=None, restriction=anytime)
+    assert first is not None and first.run_after == notice
+    done = DataInterval.exact(first.run_after)
+    assert (
+        timetable.next_dagrun_info(last_automated_data_interval=done, restriction=anytime) is None
+    )
+    too_late = TimeRestriction(
+        earliest=None, latest=datetime(2026, 11, 26, tzinfo=UTC), catchup=False
+    )
+    assert (
+        timetable.next_dagrun_info(last_automated_data_interval=None, restriction=too_late) is None
+    )
+    assert NoticeTimetable.deserialize(timetable.serialize()) == timetable
