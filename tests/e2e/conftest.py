@@ -29,6 +29,7 @@ import requests
 
 from tests.support.demo import ROOT, free_port
 from tests.support.handoffs import make_handoffs
+from tests.support.slack_receiver import Receiver, conn_json, slack_receiver
 
 GATE_HANDOFF_ID = "GATE-E2E"
 GATE_SERVICE = f"gate-e2e-{secrets.token_hex(3)}"
@@ -45,6 +46,7 @@ class Airflow:
     url: str
     home: Path
     session: requests.Session
+    slack: Receiver | None = None
 
     def api(self, method: str, path: str, **kwargs: Any) -> Any:
         """Call the REST API v2 and return the JSON answer; fail the test on an HTTP error."""
@@ -72,8 +74,11 @@ class Airflow:
         return "\n".join(text.splitlines()[-lines:])
 
 
-def standalone_env(home: Path, dags: Path, port: int) -> dict[str, str]:
-    """Return the environment of the standalone process: nothing inherited from Airflow tests."""
+def standalone_env(home: Path, dags: Path, port: int, slack_url: str) -> dict[str, str]:
+    """Return the environment of the standalone process: nothing inherited from Airflow tests.
+
+    The handoffs' Slack connection (handoff_slack) points at ``slack_url``, a local receiver.
+    """
     env = {
         k: v
         for k, v in os.environ.items()
@@ -92,6 +97,7 @@ def standalone_env(home: Path, dags: Path, port: int) -> dict[str, str]:
             "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
             "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(32),
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
+            "AIRFLOW_CONN_HANDOFF_SLACK": conn_json(slack_url),
         }
     )
     return env
@@ -124,7 +130,14 @@ def descendants_of(pid: int) -> set[int]:
 
 
 @pytest.fixture(scope="session")
-def airflow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Airflow]:
+def slack() -> Iterator[Receiver]:
+    """The local webhook receiver the handoffs' Slack connection points at."""
+    with slack_receiver() as receiver:
+        yield receiver
+
+
+@pytest.fixture(scope="session")
+def airflow(tmp_path_factory: pytest.TempPathFactory, slack: Receiver) -> Iterator[Airflow]:
     """Start `airflow standalone`, log in through the REST API, stop everything afterwards."""
     home = tmp_path_factory.mktemp("airflow-e2e")
     dags = home / "dags"
@@ -139,13 +152,13 @@ def airflow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Airflow]:
         process = subprocess.Popen(
             [str(VENV_BIN / "airflow"), "standalone"],
             cwd=home,
-            env=standalone_env(home, dags, port),
+            env=standalone_env(home, dags, port, slack.url),
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # own session and process group: stop them all at the end
         )
     seen: set[int] = set()
-    runtime = Airflow(url, home, requests.Session())
+    runtime = Airflow(url, home, requests.Session(), slack)
     try:
 
         def healthy() -> bool:

@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -16,7 +17,9 @@ from handoff.catalog import load_handoff
 from handoff.runtime.engine_factory import engine_config
 from tests.e2e.conftest import GATE_HANDOFF_ID, Airflow
 from tests.e2e.test_watch_deferred import run_state, task_state, trigger_run
+from tests.integration.dags.test_rehearsal import SUCCESS_EVENTS
 from tests.support.demo import V1, V2, ensure_demo_images
+from tests.support.slack_receiver import event_of
 
 pytestmark = pytest.mark.e2e
 
@@ -100,6 +103,11 @@ def answer_and_finish(airflow: Airflow, engine: BlueGreenEngine, run_id: str) ->
     assert recorded["response_received"] is True
     assert recorded["responded_by_user"]["name"] == "admin"
     assert recorded["chosen_options"] == ["Approve"] and recorded["responded_at"]
+    # The communication plan reached Slack (a local receiver), each message linking to the run.
+    assert airflow.slack is not None
+    run_url = f"{airflow.url}/dags/{DAG_ID}/runs/{quote(run_id)}"
+    bodies = [body for body in airflow.slack.inbox.bodies if run_url in body["text"]]
+    assert [event_of(body) for body in bodies] == SUCCESS_EVENTS, airflow.slack.inbox.bodies
     service = engine.status()
     assert service.live is not None and service.live.colour is Colour.GREEN
     assert service.live.release == V2

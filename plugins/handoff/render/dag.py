@@ -9,6 +9,7 @@ leaf tasks, and a successful rollback leaf would otherwise turn the run green.
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from airflow.providers.standard.operators.python import PythonOperator
@@ -22,7 +23,7 @@ from handoff.plan import CheckKind, CheckPhase, StepKind
 from handoff.render.docs import dag_doc
 from handoff.render.naming import dag_id_for
 from handoff.render.params import trigger_params
-from handoff.tasks import steps
+from handoff.tasks import notify, steps
 from handoff.tasks.context import PREFLIGHT_TASK
 from handoff.tasks.gates import HandoffGate
 from handoff.tasks.wait import WaitUntilOperator
@@ -126,9 +127,16 @@ class _Builder:
             watch >> self.python("announce", steps.all_clear)
         with TaskGroup("validation_period") as validation:
             watch = self.watch("watch", "validation", validation_end - all_clear_at)
-            watch >> self.user_issues_gate()
+            gate = self.user_issues_gate()
+            gate.on_success_callback = [
+                notify.announce_on_success(self.kwargs["contract_path"], notify.validation_passed)
+            ]
+            watch >> gate
         with TaskGroup("monitoring_period") as monitoring:
-            self.watch("watch", "monitoring", monitoring_end - validation_end)
+            watch = self.watch("watch", "monitoring", monitoring_end - validation_end)
+            watch.on_success_callback = [
+                notify.announce_on_success(self.kwargs["contract_path"], notify.monitoring_passed)
+            ]
         with TaskGroup("handover") as handover:
             self.handover_gate() >> self.python("retire_old_colour", steps.retire_old_colour)
         abort = self.python("abort", steps.abort_release, trigger_rule=TriggerRule.ONE_FAILED)
@@ -148,6 +156,19 @@ class _Builder:
         before_switch >> abort
         [switch, verify, all_clear, validation, monitoring] >> rollback
         [abort, roll_back] >> finalize
+        self.escalate_failures(exempt=finalize)
+
+    def escalate_failures(self, exempt: BaseOperator) -> None:
+        """Give every task a task-level failure callback that escalates (never a DAG-level one).
+
+        DAG-level callbacks run in the dag-processor, far from the task's log; task-level ones
+        run in the task process. `finalize` fails on purpose after an abort or a rollback,
+        which were announced already.
+        """
+        escalate = partial(notify.escalate, self.kwargs["contract_path"])
+        for task in exempt.dag.tasks:
+            if task is not exempt:
+                task.on_failure_callback = [escalate]
 
     def window_ends(self) -> tuple[timedelta, timedelta, timedelta]:
         """Return the all-clear, validation-end and monitoring-end offsets from the switch."""

@@ -2,7 +2,8 @@
 
 Every step finds the state in Docker labels and the router (through the engine), never in
 memory, so a retried task converges. Failures before the switch lead to the abort path,
-failures after it to the rollback group (both wired in `handoff.render.dag`).
+failures after it to the rollback group (both wired in `handoff.render.dag`). Steps announce
+their progress in Slack through `handoff.tasks.notify`; a notification never fails a step.
 """
 
 from __future__ import annotations
@@ -25,8 +26,11 @@ from handoff.bluegreen.probe import until_streak
 from handoff.catalog import Handoff
 from handoff.contract.quantities import format_seconds
 from handoff.jsonable import to_jsonable
+from handoff.notify import messages
+from handoff.plan import StepKind
 from handoff.runtime.settings import RunSettingsError, resolve_run_settings
 from handoff.tasks.context import engine_of, handoff_from, pulled, run_settings
+from handoff.tasks.notify import announce, check_slack_connection
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +56,7 @@ def preflight(contract_path: str) -> dict[str, Any]:
         settings = resolve_run_settings(handoff.plan, dict(context["params"]), now)
     except RunSettingsError as e:
         raise AirflowFailException(f"run settings rejected: {e}") from e
+    check_slack_connection(handoff)
     log.info(
         "handoff %s: release %s, deploy at %s, window closes %s",
         handoff.plan.handoff_id,
@@ -116,7 +121,7 @@ def _check_live_health(handoff: Handoff) -> None:
 
 
 def pre_deploy_notice(contract_path: str) -> dict[str, Any]:
-    """Record the pre-deploy notice; a notice never blocks the deployment."""
+    """Send the pre-deploy notice (and any emergency override); it never blocks the deployment."""
     handoff = handoff_from(contract_path)
     settings = run_settings()
     lead = format_seconds(settings.notice_lead.total_seconds())
@@ -127,6 +132,34 @@ def pre_deploy_notice(contract_path: str) -> dict[str, Any]:
     if settings.emergency_reason:
         message += f"; EMERGENCY: {settings.emergency_reason}"
     log.info("pre-deploy notice: %s", message)
+    contract = handoff.plan.contract if handoff.plan else None
+    assert contract is not None and handoff.acceptance is not None
+    announce(
+        handoff,
+        lambda ref: messages.notice(
+            ref,
+            service=handoff.acceptance.service.name if handoff.acceptance else "",
+            release=settings.release,
+            deploy_at=settings.deploy_at,
+            lead=lead,
+            sender=contract.sender.name,
+            owners=[r.name for r in contract.recipients],
+            objective=contract.objective[:500],
+        ),
+    )
+    if settings.emergency_reason:
+        given = format_seconds(max((settings.deploy_at - _now()).total_seconds(), 0))
+        announce(
+            handoff,
+            lambda ref: messages.emergency_override(
+                ref,
+                release=settings.release,
+                deploy_at=settings.deploy_at,
+                reason=settings.emergency_reason,
+                given=given,
+                lead=lead,
+            ),
+        )
     return {"message": message, "sent_at": _now().isoformat()}
 
 
@@ -136,6 +169,12 @@ def deploy_release(contract_path: str) -> dict[str, Any]:
     settings = run_settings()
     engine = engine_of(handoff)
     log.info("deploying %s into the idle colour of %s", settings.release, engine.config.service)
+    announce(
+        handoff,
+        lambda ref: messages.deploy_started(
+            ref, service=engine.config.service, release=settings.release
+        ),
+    )
     try:
         result = engine.deploy(settings.release)
     except BlueGreenError as e:
@@ -205,6 +244,16 @@ def switch_traffic(contract_path: str) -> dict[str, Any]:
     spec = LoadSpec(
         host=router.host, port=router.live_port, connections=4, duration_s=120.0, rate_per_s=100.0
     )
+    announce(
+        handoff,
+        lambda ref: messages.phase(
+            ref,
+            step="pre_switch_gates",
+            title=f"pre-switch gates passed for {settings.release}",
+            detail="Every pre-switch gate passed on the preview listener; "
+            "switching live traffic now.",
+        ),
+    )
     with LoadGenerator(spec) as load:
         try:
             result = engine.switch(settings.release)
@@ -226,6 +275,18 @@ def switch_traffic(contract_path: str) -> dict[str, Any]:
     )
     if failures:
         raise AirflowFailException(f"downtime during the switch: {report.describe_failures()}")
+    announce(
+        handoff,
+        lambda ref: messages.switch_done(
+            ref,
+            release=settings.release,
+            from_colour=result.from_colour.value if result.from_colour else "none",
+            to_colour=result.to_colour.value,
+            seconds=result.seconds,
+            requests=report.requests,
+            failed=failures,
+        ),
+    )
     return {
         **to_jsonable(asdict(result)),
         "probe": {"requests": report.requests, "failed": failures},
@@ -255,11 +316,20 @@ def data_integrity(contract_path: str) -> dict[str, Any]:
 
 
 def all_clear(contract_path: str) -> dict[str, Any]:
-    """Record the all-clear after the first watch window passed."""
+    """Announce the all-clear after the first watch window passed."""
     handoff = handoff_from(contract_path)
     settings = run_settings()
     message = f"{handoff.plan.handoff_id if handoff.plan else ''}: all clear for {settings.release}"
     log.info("all-clear: %s", message)
+    watched = handoff.plan.step(StepKind.ALL_CLEAR).offset if handoff.plan else None
+    announce(
+        handoff,
+        lambda ref: messages.all_clear(
+            ref,
+            release=settings.release,
+            watched=format_seconds(watched.total_seconds()) if watched else "the all-clear window",
+        ),
+    )
     return {"message": message, "sent_at": _now().isoformat()}
 
 
@@ -277,12 +347,26 @@ def _removed(step: str, result: RetireResult) -> dict[str, Any]:
 
 def retire_old_colour(contract_path: str) -> dict[str, Any]:
     """Retire the colour that is no longer live: the handover is complete."""
-    return _removed("handover", engine_of(handoff_from(contract_path)).retire_old())
+    handoff = handoff_from(contract_path)
+    result = engine_of(handoff).retire_old()
+    settings = run_settings()
+    retired = (
+        f"{result.retired_colour.value} ({result.retired_release})"
+        if result.retired_colour
+        else "nothing"
+    )
+    announce(
+        handoff,
+        lambda ref: messages.handover_complete(ref, release=settings.release, retired=retired),
+    )
+    return _removed("handover", result)
 
 
 def abort_release(contract_path: str) -> dict[str, Any]:
-    """Remove the new colour that never went live; touch nothing else."""
-    engine = engine_of(handoff_from(contract_path))
+    """Remove the new colour that never went live; touch nothing else; announce the abort."""
+    handoff = handoff_from(contract_path)
+    engine = engine_of(handoff)
+    release = _release_or_unknown()
     try:
         result = engine.abort()
     except InvalidState as e:
@@ -290,8 +374,19 @@ def abort_release(contract_path: str) -> dict[str, Any]:
         if state.live is not None:
             raise
         log.info("abort on a first deployment (nothing live): %s", e)
+        announce(handoff, lambda ref: messages.aborted(ref, release=release, live="nothing"))
         return {"status": "nothing live", "aborted": None}
+    live = f"{result.live_colour.value}"
+    announce(handoff, lambda ref: messages.aborted(ref, release=release, live=live))
     return _removed("abort", result)
+
+
+def _release_or_unknown() -> str:
+    """Return the run's release; 'the release' when preflight did not resolve it."""
+    try:
+        return run_settings().release
+    except AirflowFailException:
+        return "the release"
 
 
 def rollback_release(contract_path: str) -> dict[str, Any]:
@@ -301,10 +396,26 @@ def rollback_release(contract_path: str) -> dict[str, Any]:
         # A failure before the switch: the abort path handles it; users never saw the release.
         raise AirflowSkipException("the switch never happened: nothing to roll back")
     engine = engine_of(handoff)
+    release = _release_or_unknown()
+    before = pulled("preflight") or {}
+    previous = (before.get("live_before") or {}).get("release", "the previous release")
+    announce(
+        handoff, lambda ref: messages.rollback_started(ref, release=release, to_release=previous)
+    )
     started = time.monotonic()
     result = engine.rollback()
     seconds = time.monotonic() - started
     target = handoff.plan.threshold("rollback time").threshold if handoff.plan else None
+    announce(
+        handoff,
+        lambda ref: messages.rollback_finished(
+            ref,
+            restored=result.release,
+            seconds=seconds,
+            target=target.describe() if target else "none",
+            met=target is None or target.allows(seconds),
+        ),
+    )
     log.info(
         "rollback: live %s -> %s (%s) in %.2f s; target %s -> %s",
         result.from_colour.value if result.from_colour else "none",

@@ -6,7 +6,9 @@ on blue first (the state a real handoff starts from), then runs the DAG compress
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,10 +24,22 @@ from handoff.runtime.engine_factory import engine_config
 from tests.support.airflow_env import configure_airflow
 from tests.support.demo import V1, V2, ensure_demo_images, free_port
 from tests.support.handoffs import make_handoffs
+from tests.support.slack_receiver import Receiver, conn_json, down_url, slack_receiver
 
 pytestmark = pytest.mark.integration
 
 SEED_ID = "REHEARSAL"
+# What Slack receives on the success path, in order (the context block's event label).
+SUCCESS_EVENTS = [
+    "pre-deploy notice",
+    "deployment started",
+    "status update",  # pre-switch gates passed
+    "live traffic switched",
+    "all clear",
+    "validation period passed",
+    "status update",  # monitoring period passed
+    "handover complete",
+]
 
 
 @dataclass
@@ -35,11 +49,20 @@ class Rehearsal:
     folder: Path
     dag_id: str
     engine: BlueGreenEngine
+    slack: Receiver
 
 
 @pytest.fixture(scope="module")
 def demo_images() -> None:
     ensure_demo_images()
+
+
+@pytest.fixture
+def slack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Receiver]:
+    """The webhook the environment's Slack connection (handoff_slack) points at."""
+    with slack_receiver() as receiver:
+        monkeypatch.setenv("AIRFLOW_CONN_HANDOFF_SLACK", conn_json(receiver.url))
+        yield receiver
 
 
 @pytest.fixture
@@ -49,6 +72,7 @@ def rehearsal(
     monkeypatch: pytest.MonkeyPatch,
     demo_images: None,
     airflow_db: None,
+    slack: Receiver,
 ) -> Iterator[Rehearsal]:
     """Write a handoff whose release behaves as the test's `service_env` marker says."""
     marker = request.node.get_closest_marker("service_env")
@@ -80,7 +104,7 @@ def rehearsal(
     baseline.switch(V1)
     engine = BlueGreenEngine(config)
     try:
-        yield Rehearsal(folder, "handoff_rehearsal", engine)
+        yield Rehearsal(folder, "handoff_rehearsal", engine, slack)
     finally:
         engine.teardown(remove_data=True, force=True)
 
@@ -133,6 +157,7 @@ def test_good_release_goes_live_and_blue_is_retired(rehearsal: Rehearsal) -> Non
     assert service.live is not None and service.live.colour is Colour.GREEN
     assert service.live.release == V2
     assert service.colour(Colour.BLUE) is None  # retired at handover
+    assert rehearsal.slack.inbox.events() == SUCCESS_EVENTS
 
 
 @pytest.mark.service_env({"DEMO_MODE": "never_ready"})
@@ -149,6 +174,13 @@ def test_never_ready_release_aborts_and_blue_is_untouched(rehearsal: Rehearsal) 
     assert before is not None and after.live is not None
     assert (after.live.colour, after.live.container_id) == (before.colour, before.container_id)
     assert after.colour(Colour.GREEN) is None
+    assert rehearsal.slack.inbox.events() == [
+        "pre-deploy notice",
+        "deployment started",
+        "escalation",
+        "deployment aborted",
+    ]
+    assert "deploy.start_release" in rehearsal.slack.inbox.bodies[2]["text"]
 
 
 @pytest.mark.service_env(
@@ -175,3 +207,62 @@ def test_release_erroring_in_the_validation_window_rolls_back(rehearsal: Rehears
     service = rehearsal.engine.status()
     assert service.live is not None and service.live.colour is Colour.BLUE
     assert service.live.release == V1
+    assert rehearsal.slack.inbox.events() == [
+        "pre-deploy notice",
+        "deployment started",
+        "status update",  # pre-switch gates passed
+        "live traffic switched",
+        "all clear",
+        "escalation",
+        "rollback started",
+        "rollback finished",
+    ]
+    assert "validation_period.watch" in rehearsal.slack.inbox.bodies[5]["text"]
+    assert "service restored in" in rehearsal.slack.inbox.bodies[7]["text"]
+
+
+def ledger_rows(rehearsal: Rehearsal) -> list[tuple[str, str, int]]:
+    """Return (event, status, attempts) of every recorded notification, in order."""
+    path = rehearsal.folder.parent / "reports" / "notifications.sqlite"
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        rows = db.execute("SELECT event, status, attempts FROM notifications ORDER BY seq")
+        return [(str(e), str(s), int(a)) for e, s, a in rows.fetchall()]
+
+
+def test_slack_failing_twice_then_recovering_loses_and_duplicates_nothing(
+    rehearsal: Rehearsal,
+) -> None:
+    rehearsal.slack.inbox.fail_next = 2
+    state, states, _ = run_dag(
+        rehearsal, time_scale=7200, release=V2, emergency_reason="CVE-2026-0001 hotfix"
+    )
+    assert state == "success", states
+    expected = [SUCCESS_EVENTS[0], "emergency override of the notice period", *SUCCESS_EVENTS[1:]]
+    assert rehearsal.slack.inbox.events() == expected
+    assert "CVE-2026-0001 hotfix" in rehearsal.slack.inbox.bodies[1]["text"]
+    assert rehearsal.slack.inbox.requests == len(expected) + 2
+    rows = ledger_rows(rehearsal)
+    assert [status for _, status, _ in rows] == ["sent"] * len(expected)
+    assert rows[0] == ("NOTICE", "sent", 3)
+
+
+def test_slack_down_for_the_whole_run_changes_nothing_and_is_recorded(
+    rehearsal: Rehearsal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AIRFLOW_CONN_HANDOFF_SLACK", conn_json(down_url()))
+    state, states, _ = run_dag(rehearsal, time_scale=7200, release=V2)
+    assert state == "success", states
+    assert states["rollback.roll_back"] == "skipped" and states["abort"] == "skipped"
+    rows = ledger_rows(rehearsal)
+    assert [event for event, _, _ in rows] == [
+        "NOTICE",
+        "DEPLOY_STARTED",
+        "PHASE",
+        "SWITCH_DONE",
+        "ALL_CLEAR",
+        "VALIDATION_PASSED",
+        "PHASE",
+        "HANDOVER_COMPLETE",
+    ]
+    assert all(status == "failed" and attempts == 3 for _, status, attempts in rows), rows
+    assert rehearsal.slack.inbox.requests == 0
