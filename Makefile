@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 export PYTHONPATH := $(CURDIR)/plugins
 
 .PHONY: help venv run test unit lint typecheck check bench bench-parse
-.PHONY: docker-engine demo-images bench-bluegreen bench-loader
+.PHONY: docker-engine demo-images browser bench-bluegreen bench-loader
 
 help:
 	@echo "make run        install what is missing, lint the contracts and show the seed's plan"
@@ -33,7 +33,7 @@ unit: venv
 	$(PY) -m pytest tests/unit
 
 # The integration tests need a Docker engine and the demo images; both targets are idempotent.
-test: venv demo-images
+test: venv demo-images browser
 	$(PY) -m pytest
 
 lint: venv
@@ -62,6 +62,10 @@ docker-engine:
 # Base image (debootstrap, once), demo service releases and router; skipped when up to date.
 demo-images: docker-engine
 	include/demo/scripts/build-images.sh
+
+# Debian's chromium for accessibility audits and browser tests (Playwright drives it).
+browser:
+	include/demo/scripts/ensure-chromium.sh
 
 bench-bluegreen: venv demo-images
 	$(PY) tests/benchmarks/bench_bluegreen.py

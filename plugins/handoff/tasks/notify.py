@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any
 
 from airflow.sdk import BaseHook, get_current_context
 from airflow.sdk.exceptions import AirflowFailException
 
 from handoff.catalog import Handoff
+from handoff.evidence.store import report_dir_of
 from handoff.notify import messages
 from handoff.notify.deliver import Outcome, RetryPolicy, deliver
 from handoff.notify.ledger import Ledger
@@ -53,16 +53,8 @@ def slack_conn_id(handoff: Handoff) -> str:
 
 
 def ledger_of(handoff: Handoff) -> Ledger:
-    """Return the notification ledger under the handoff's report directory.
-
-    A relative report directory is resolved against the folder holding the handoffs folder
-    (`include/` for `include/handoffs/`), never against the worker's working directory.
-    """
-    assert handoff.acceptance is not None and handoff.environment is not None
-    report_dir = Path(handoff.acceptance.report_dir or handoff.environment.report_dir)
-    if not report_dir.is_absolute():
-        report_dir = handoff.contract_path.resolve().parent.parent / report_dir
-    return Ledger(report_dir / LEDGER_FILE)
+    """Return the notification ledger under the handoff's report directory."""
+    return Ledger(report_dir_of(handoff) / LEDGER_FILE)
 
 
 def check_slack_connection(handoff: Handoff) -> str:
