@@ -8,13 +8,15 @@ The lint command and the DAG loader both read handoffs through this module.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from handoff import handoff_cache
 from handoff.acceptance import Acceptance, Environment, Loaded, cross_check, load_yaml_model
 from handoff.contract import Contract, parse_contract
 from handoff.contract.parser import CONTRACT_SUFFIXES
+from handoff.contract_ids import ContractId, contract_ids
 from handoff.errors import Diagnostic, Severity, errors_in
 from handoff.plan import DeploymentPlan, derive_plan
 
@@ -103,8 +105,33 @@ def _read_environment(
     return (loaded.value if loaded else None), tuple(problems)
 
 
-def load_handoff(contract_path: Path, environments_dir: Path | None = None) -> Handoff:
-    """Load one handoff; problems are reported in the result, never raised."""
+def environments_dir_for(contract_path: Path, environments_dir: Path | None = None) -> Path:
+    """Return where a contract's environments live: given, else `<handoffs>/../environments`."""
+    return environments_dir or contract_path.parent.parent / "environments"
+
+
+def load_handoff(
+    contract_path: Path, environments_dir: Path | None = None, environments_digest: str = ""
+) -> Handoff:
+    """Load one handoff, through the disk cache; problems are reported, never raised.
+
+    `environments_digest` lets a caller loading many handoffs digest the environments once.
+    """
+    environments = environments_dir_for(contract_path, environments_dir)
+    key = handoff_cache.handoff_key(
+        contract_path,
+        sidecar_path_for(contract_path),
+        environments_digest or handoff_cache.folder_digest(environments),
+    )
+    cached = handoff_cache.read(key)
+    if isinstance(cached, Handoff) and cached.contract_path == contract_path:
+        return cached
+    handoff = _load_handoff(contract_path, environments)
+    handoff_cache.write(key, handoff)
+    return handoff
+
+
+def _load_handoff(contract_path: Path, environments: Path) -> Handoff:
     result = parse_contract(contract_path)
     diagnostics = list(result.diagnostics)
     contract = result.contract
@@ -127,7 +154,6 @@ def load_handoff(contract_path: Path, environments_dir: Path | None = None) -> H
         diagnostics += problems
         if sidecar is not None:
             acceptance = sidecar.value
-            environments = environments_dir or contract_path.parent.parent / "environments"
             environment, problems = _environment(acceptance.environment, environments, sidecar)
             diagnostics += problems
             if contract is not None:
@@ -153,22 +179,19 @@ def _check_gaps(plan: DeploymentPlan) -> list[Diagnostic]:
     ]
 
 
-def _duplicate_ids(handoffs: list[Handoff]) -> list[Diagnostic]:
-    first_by_id: dict[str, Contract] = {}
+def _duplicate_ids(ids: Iterable[ContractId]) -> list[Diagnostic]:
+    """Report every contract whose handoff id an earlier contract (in path order) uses."""
+    first_by_id: dict[str, ContractId] = {}
     problems = []
-    for handoff in handoffs:
-        contract = handoff.contract
-        if contract is None:
-            continue
-        first = first_by_id.setdefault(contract.handoff_id, contract)
-        if first is not contract:
+    for found in sorted(ids, key=lambda i: str(i.path)):
+        first = first_by_id.setdefault(found.handoff_id, found)
+        if first is not found:
             problems.append(
                 Diagnostic(
                     Severity.ERROR,
-                    contract.source.path,
-                    contract.source.id_line,
-                    f"handoff id {contract.handoff_id!r} is already used by "
-                    f"{first.source.path}:{first.source.id_line}",
+                    found.path,
+                    found.line,
+                    f"handoff id {found.handoff_id!r} is already used by {first.path}:{first.line}",
                     "each contract needs its own handoff id; its DAG is named after it",
                 )
             )
@@ -196,10 +219,11 @@ def _orphan_sidecars(folders: Iterable[Path], contracts: list[Path]) -> list[Dia
 
 @dataclass(frozen=True)
 class Catalog:
-    """Every handoff found, and the problems that span files."""
+    """The handoffs loaded, and the problems that span files (over every contract found)."""
 
     handoffs: tuple[Handoff, ...]
     problems: tuple[Diagnostic, ...]
+    ids: tuple[ContractId, ...] = ()
 
     def diagnostics(self) -> list[Diagnostic]:
         """Return every diagnostic, ordered by file and line."""
@@ -207,11 +231,41 @@ class Catalog:
         return sorted(found, key=lambda d: (str(d.path), d.line or 0))
 
 
-def load_catalog(paths: Iterable[Path], environments_dir: Path | None = None) -> Catalog:
-    """Load every handoff under the given files and folders."""
+def load_catalog(
+    paths: Iterable[Path],
+    environments_dir: Path | None = None,
+    select: Callable[[Path, ContractId | None], bool] | None = None,
+) -> Catalog:
+    """Load the handoffs under the given files and folders.
+
+    With `select`, only the contracts it accepts are loaded (a loader shard, or the one DAG a
+    worker asks for), while cross-file problems still cover every contract, through the id
+    index; problems are kept for the files `select` accepts.
+    """
     paths = list(paths)
     contracts = find_contracts(paths)
-    handoffs = [load_handoff(path, environments_dir) for path in contracts]
-    problems = _duplicate_ids(handoffs)
+    if select is None:
+        chosen = contracts
+    else:
+        indexed = contract_ids(contracts)
+        chosen = [p for p in contracts if select(p, indexed.get(p))]
+    digests: dict[Path, str] = {}
+    handoffs = []
+    for path in chosen:
+        environments = environments_dir_for(path, environments_dir)
+        if environments not in digests:
+            digests[environments] = handoff_cache.folder_digest(environments)
+        handoffs.append(load_handoff(path, environments, digests[environments]))
+    if select is None:
+        ids = [
+            ContractId(h.contract_path, h.contract.handoff_id, h.contract.source.id_line)
+            for h in handoffs
+            if h.contract is not None
+        ]
+    else:
+        ids = list(indexed.values())
+    problems = _duplicate_ids(ids)
     problems += _orphan_sidecars([p for p in paths if p.is_dir()], contracts)
-    return Catalog(tuple(handoffs), tuple(problems))
+    if select is not None:
+        problems = [p for p in problems if select(p.path, indexed.get(p.path))]
+    return Catalog(tuple(handoffs), tuple(problems), tuple(ids))

@@ -1,7 +1,7 @@
 """One Airflow test environment per pytest process, set before anything imports Airflow.
 
 Airflow reads its configuration once per process, so every suite shares this one: a fresh
-AIRFLOW_HOME with a DAGs folder that holds the project's loader (dags/handoffs.py) and the
+AIRFLOW_HOME with a DAGs folder that holds the project's loader files (dags/handoffs_*.py) and the
 test-only DAG files, the project's plugins folder, no examples, unit-test mode. Tests choose
 which contracts the loader reads by setting HANDOFF_DIR before they build a DagBag.
 """
@@ -12,8 +12,10 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
+LOADER_FILES = tuple(sorted((ROOT / "dags").glob("handoffs*.py")))
 TEST_DAG_FOLDERS = (ROOT / "tests" / "e2e" / "dags", ROOT / "tests" / "integration" / "dags")
 
 
@@ -27,7 +29,8 @@ def configure_airflow() -> Path:
     home = Path(tempfile.mkdtemp(prefix="handoff-airflow-"))
     dags = home / "dags"
     dags.mkdir()
-    (dags / "handoffs.py").symlink_to(ROOT / "dags" / "handoffs.py")
+    for loader in LOADER_FILES:
+        (dags / loader.name).symlink_to(loader)
     for folder in TEST_DAG_FOLDERS:
         for dag_file in folder.glob("*.py"):
             if dag_file.name != "__init__.py":
@@ -43,3 +46,15 @@ def configure_airflow() -> Path:
         }
     )
     return dags
+
+
+def loader_dagbag() -> Any:
+    """Return Airflow's DagBag filled from every loader file, as the DAG processor fills it."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    folder = configure_airflow()
+    first, *others = LOADER_FILES
+    bag = DagBag(dag_folder=str(folder / first.name))
+    for loader in others:
+        bag.collect_dags(dag_folder=str(folder / loader.name))
+    return bag

@@ -10,14 +10,17 @@ loader file, naming the broken contracts; the other DAGs stay.
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
-from airflow.sdk import DAG
+from airflow.sdk import DAG, get_parsing_context
 
 from handoff.catalog import load_catalog
+from handoff.contract_ids import ContractId
 from handoff.errors import Diagnostic, HandoffError, Severity
 from handoff.render.dag import build_dag
 from handoff.render.naming import dag_id_for
+from handoff.render.shards import Shard
 
 log = logging.getLogger(__name__)
 
@@ -37,18 +40,34 @@ class BrokenContracts(DAG):
 
 
 def load_dags(
-    handoffs_dir: Path, environments_dir: Path | None = None, only_dag_id: str | None = None
+    handoffs_dir: Path,
+    environments_dir: Path | None = None,
+    only_dag_id: str | None = None,
+    shard: Shard | None = None,
 ) -> dict[str, DAG]:
-    """Return the DAGs of every deployable handoff, plus the error carrier when needed.
+    """Return the DAGs of the shard's deployable handoffs, plus the error carrier when needed.
 
-    With ``only_dag_id`` (Airflow's parsing context on a worker) only that DAG is built.
+    With ``only_dag_id`` (Airflow's parsing context on a worker) only that DAG is built, and
+    only its contract is loaded. Checks that span files (duplicate handoff or DAG ids) cover
+    every contract of the folder whichever shard builds it.
     """
-    catalog = load_catalog([handoffs_dir], environments_dir)
+    shard = shard or Shard()
+
+    def select(path: Path, found: ContractId | None) -> bool:
+        if not shard.holds(path):
+            return False
+        return only_dag_id is None or (
+            found is not None and dag_id_for(found.handoff_id) == only_dag_id
+        )
+
+    catalog = load_catalog([handoffs_dir], environments_dir, select=select)
     cross_file: dict[Path, list[Diagnostic]] = {}
     for problem in catalog.problems:
         cross_file.setdefault(problem.path.resolve(), []).append(problem)
+    owner: dict[str, Path] = {}
+    for found in sorted(catalog.ids, key=lambda i: str(i.path)):
+        owner.setdefault(dag_id_for(found.handoff_id), found.path)
     dags: dict[str, DAG] = {}
-    origin: dict[str, Path] = {}
     broken: list[Diagnostic] = [p for p in catalog.problems if p.path.suffix == ".yaml"]
     for handoff in catalog.handoffs:
         errors = [d for d in handoff.diagnostics if d.is_error]
@@ -59,23 +78,36 @@ def load_dags(
         if not handoff.deployable or handoff.contract is None:
             continue  # not accepted yet: no DAG until its sidecar exists
         dag_id = dag_id_for(handoff.contract.handoff_id)
-        if dag_id in origin:
+        first = owner.get(dag_id, handoff.contract_path)
+        if first != handoff.contract_path:
             broken.append(
                 Diagnostic(
                     Severity.ERROR,
                     handoff.contract_path,
                     handoff.contract.source.id_line,
-                    f"DAG id {dag_id!r} is already taken by {origin[dag_id]}",
+                    f"DAG id {dag_id!r} is already taken by {first}",
                     "handoff ids that differ only in case or punctuation name the same DAG",
                 )
             )
-            continue
-        origin[dag_id] = handoff.contract_path
-        if only_dag_id is not None and dag_id != only_dag_id:
             continue
         dags[dag_id] = build_dag(handoff)
     if broken and only_dag_id is None:
         message = "\n".join(d.render() for d in broken)
         log.error("broken handoff contracts:\n%s", message)
-        dags[ERRORS_DAG_ID] = BrokenContracts(dag_id=ERRORS_DAG_ID, schedule=None, doc_md=message)
+        errors_dag_id = "_".join(filter(None, [ERRORS_DAG_ID, shard.label]))
+        dags[errors_dag_id] = BrokenContracts(dag_id=errors_dag_id, schedule=None, doc_md=message)
     return dags
+
+
+def publish(namespace: dict[str, object], loader_file: str) -> None:
+    """Put the DAGs of a loader file's shard into its module namespace, where Airflow looks.
+
+    Contracts come from $HANDOFF_DIR, else `include/handoffs/` of the project the loader
+    file lives in (its real path: tests link loader files into their own DAGs folder).
+    """
+    handoffs_dir = Path(
+        os.environ.get("HANDOFF_DIR")
+        or Path(loader_file).resolve().parent.parent / "include" / "handoffs"
+    )
+    shard = Shard.of_loader(loader_file)
+    namespace.update(load_dags(handoffs_dir, only_dag_id=get_parsing_context().dag_id, shard=shard))

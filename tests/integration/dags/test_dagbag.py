@@ -8,12 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.airflow_env import configure_airflow
+from tests.support.airflow_env import loader_dagbag
 from tests.support.handoffs import make_handoffs
 
 pytestmark = pytest.mark.integration
-
-LOADER = "handoffs.py"
 
 
 @pytest.fixture
@@ -24,9 +22,7 @@ def handoff_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pat
 
 
 def dagbag():  # type: ignore[no-untyped-def]
-    from airflow.dag_processing.dagbag import DagBag
-
-    return DagBag(dag_folder=str(configure_airflow() / LOADER))
+    return loader_dagbag()
 
 
 def test_n_contracts_give_n_dags(handoff_dir: Path) -> None:
@@ -128,3 +124,35 @@ def test_notice_timetable_schedules_exactly_one_run_at_the_notice_time() -> None
         timetable.next_dagrun_info(last_automated_data_interval=None, restriction=too_late) is None
     )
     assert NoticeTimetable.deserialize(timetable.serialize()) == timetable
+
+
+def test_a_broken_contract_is_reported_by_the_loader_shard_that_owns_it(handoff_dir: Path) -> None:
+    from handoff.render.shards import Shard
+
+    broken = handoff_dir / "BETA-2.md"
+    broken.write_text(broken.read_text().replace("2025-10-06T10:40:00.000Z", "last tuesday"))
+    [loader] = loader_dagbag().import_errors
+    assert Shard.of_loader(loader).holds(broken)
+
+
+def test_duplicate_ids_are_caught_across_loader_shards(handoff_dir: Path) -> None:
+    from handoff.render.shards import Shard
+
+    twin = handoff_dir / "BETA-2.md"
+    original = handoff_dir / "ALPHA-1.md"
+    shards = [Shard.of_loader(f"handoffs_{i}_of_2.py") for i in (1, 2)]
+    assert [s.holds(original) for s in shards] != [s.holds(twin) for s in shards]
+    twin.write_text(twin.read_text().replace("BETA-2", "ALPHA-1"))
+    sidecar = handoff_dir / "BETA-2.deploy.yaml"
+    sidecar.write_text(sidecar.read_text().replace("BETA-2", "ALPHA-1"))
+    bag = dagbag()
+    assert sorted(bag.dag_ids) == ["handoff_alpha_1", "handoff_gamma_3"]
+    [message] = bag.import_errors.values()
+    assert f"{twin}:7: error: handoff id 'ALPHA-1' is already used by {original}:7" in message
+
+
+def test_an_edited_contract_is_reloaded_not_served_from_the_cache(handoff_dir: Path) -> None:
+    assert dagbag().dags["handoff_gamma_3"].description.startswith("Execute production")
+    contract = handoff_dir / "GAMMA-3.md"
+    contract.write_text(contract.read_text().replace("Execute production", "Carry out production"))
+    assert dagbag().dags["handoff_gamma_3"].description.startswith("Carry out production")

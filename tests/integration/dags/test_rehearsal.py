@@ -21,7 +21,7 @@ import pytest
 from handoff.bluegreen import BlueGreenEngine, Colour
 from handoff.catalog import load_handoff
 from handoff.runtime.engine_factory import engine_config
-from tests.support.airflow_env import configure_airflow
+from tests.support.airflow_env import loader_dagbag
 from tests.support.demo import V1, V2, ensure_demo_images, free_port
 from tests.support.handoffs import make_handoffs
 from tests.support.slack_receiver import Receiver, conn_json, down_url, slack_receiver
@@ -111,9 +111,8 @@ def rehearsal(
 
 def run_dag(rehearsal: Rehearsal, **conf: Any) -> tuple[str, dict[str, str], list[str]]:
     """Run the DAG with dag.test(); return the run state, task states and start order."""
-    from airflow.dag_processing.dagbag import DagBag
 
-    bag = DagBag(dag_folder=str(configure_airflow() / "handoffs.py"))
+    bag = loader_dagbag()
     assert bag.import_errors == {}
     dag = bag.dags[rehearsal.dag_id]
     run = dag.test(run_conf={"deploy_at": datetime.now(UTC).isoformat(), **conf})

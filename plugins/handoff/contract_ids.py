@@ -1,0 +1,87 @@
+"""The handoff id of every contract in a folder, cheaply, for checks that span all of them.
+
+A loader shard builds the DAGs of its own contracts only, yet duplicate handoff ids and DAG
+ids must be caught across every contract. Ids come from an index in the handoff cache keyed
+by each contract's bytes (and the parser's version), so a shard hashes the others' files
+instead of parsing them; a miss parses that one contract and is added to the index.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from handoff import handoff_cache
+from handoff.contract import parse_contract
+
+log = logging.getLogger(__name__)
+
+INDEX_FILE = "contract-ids.json"
+
+
+@dataclass(frozen=True)
+class ContractId:
+    """Where a contract states its handoff id."""
+
+    path: Path
+    handoff_id: str
+    line: int | None
+
+
+def contract_ids(contracts: list[Path]) -> dict[Path, ContractId]:
+    """Return the id of every contract that has one (unparseable contracts have none)."""
+    index = _read_index()
+    found: dict[Path, ContractId] = {}
+    added: dict[str, list[object] | None] = {}
+    current: set[str] = set()
+    for path in contracts:
+        try:
+            key = hashlib.sha256(handoff_cache.code_version().encode() + path.read_bytes())
+        except OSError:
+            continue  # vanished or unreadable: its own load reports it
+        digest = key.hexdigest()
+        current.add(digest)
+        entry = index.get(digest, added.get(digest, "miss"))
+        if entry == "miss":
+            contract = parse_contract(path).contract
+            entry = [contract.handoff_id, contract.source.id_line] if contract else None
+            added[digest] = entry
+        if isinstance(entry, list):
+            found[path] = ContractId(path, str(entry[0]), entry[1] if entry[1] else None)
+    if added:
+        _write_index(added, current)
+    return found
+
+
+def _read_index() -> dict[str, object]:
+    folder = handoff_cache.cache_dir()
+    if folder is None:
+        return {}
+    try:
+        data = json.loads((folder / INDEX_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _write_index(added: dict[str, list[object] | None], current: set[str]) -> None:
+    """Merge the new entries into the index on disk; a lost race only costs a re-parse."""
+    folder = handoff_cache.cache_dir()
+    if folder is None:
+        return
+    merged = {**_read_index(), **added}
+    if len(merged) > 10 * len(current) + 1000:  # bounded: drop what no current contract needs
+        merged = {k: v for k, v in merged.items() if k in current}
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(merged, out)
+        Path(tmp).replace(folder / INDEX_FILE)
+    except OSError as e:
+        log.warning("contract id index not writable at %s (%s)", folder, e)
