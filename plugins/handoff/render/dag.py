@@ -19,6 +19,7 @@ from airflow.sdk.definitions.param import ParamsDict
 from handoff.acceptance.sidecar import OnTimeout, PromotionMode
 from handoff.catalog import Handoff
 from handoff.contract.model import MetricKind
+from handoff.evidence.store import report_dir_of
 from handoff.plan import CheckKind, CheckPhase, StepKind
 from handoff.render.docs import dag_doc
 from handoff.render.naming import dag_id_for
@@ -75,6 +76,7 @@ class _Builder:
                 latency=tuple(LatencyBudget(e.path, p95_ms=e.p95_ms) for e in checks.endpoints),
             ),
             time_scale="{{ params.time_scale }}",
+            report_dir=str(report_dir_of(self.handoff)),
         )
 
     def pre_switch_gates(self) -> list[BaseOperator]:

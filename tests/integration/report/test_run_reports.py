@@ -19,13 +19,7 @@ import pytest
 from handoff.catalog import load_handoff
 from handoff.evidence import EvidenceStore, report_dir_of, run_dir
 from handoff.notify.ledger import Ledger
-from tests.integration.dags.test_rehearsal import (  # noqa: F401 - fixtures
-    SEED_ID,
-    Rehearsal,
-    demo_images,
-    rehearsal,
-    slack,
-)
+from tests.integration.dags.test_rehearsal import SEED_ID, Rehearsal
 from tests.support.airflow_env import configure_airflow
 from tests.support.demo import V2
 
@@ -100,9 +94,7 @@ def check_common(run: Any, report: dict[str, Any], folder: Path, rehearsal: Rehe
         if not criterion["evidence"]:
             assert criterion["status"] == "not verified", criterion["name"]
     # Notifications: exactly the ledger's entries of this run, in order.
-    ledger = Ledger(report_dir_of(handoff) / "notifications.sqlite").entries(
-        run.dag_id, run.run_id
-    )
+    ledger = Ledger(report_dir_of(handoff) / "notifications.sqlite").entries(run.dag_id, run.run_id)
     assert [(n["event"], n["status"], n["attempts"]) for n in report["notifications"]] == [
         (e.event, e.status, e.attempts) for e in ledger
     ]
