@@ -26,7 +26,6 @@ class HandoffPlugin(AirflowPlugin):
             "href": f"{APP_PREFIX}/",
             "destination": "nav",
             "url_route": "handoffs",
-            "category": "browse",
         }
     ]
     global_operator_extra_links = [HandoffReportLink()]  # noqa: RUF012
