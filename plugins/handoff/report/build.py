@@ -137,7 +137,12 @@ def _header(records: RunRecords, ref: RunRef) -> Header:
 
 def _outcome(records: RunRecords) -> tuple[Outcome, str]:
     states = records.states
-    failed = [t for t in records.task_ids if states.get(t) == "failed" and step_of(t) is not None]
+    # finalize fails on purpose after an abort or a rollback: it is not a cause.
+    failed = [
+        t
+        for t in records.task_ids
+        if states.get(t) == "failed" and step_of(t) not in (None, StepKind.FINALIZE)
+    ]
     cause = f"; failed: {', '.join(failed)}" if failed else ""
     if states.get(ROLLBACK_TASK) == "success":
         return Outcome.ROLLED_BACK, f"the release was rolled back{cause}"
