@@ -176,3 +176,27 @@ def test_rollback_report(rehearsal: Rehearsal) -> None:
     assert errors["status"] == "missed"
     assert errors["details"]["windows"]["validation"]["errors"] == breach["summary"]["errors"]
     assert (metric(report, "downtime")["details"]["failed"]) == 0
+
+
+def test_a_report_that_cannot_be_written_is_visible_and_changes_no_outcome(
+    rehearsal: Rehearsal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from handoff.tasks import report_step
+
+    def disk_full(*_: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    # dag.test() runs tasks in this process: the fault reaches the real report task.
+    monkeypatch.setattr(report_step, "write_report", disk_full)
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(configure_airflow() / "handoffs.py"))
+    run = bag.dags[rehearsal.dag_id].test(
+        run_conf={"deploy_at": datetime.now(UTC).isoformat(), "time_scale": 7200, "release": V2}
+    )
+    states = {ti.task_id: str(ti.state) for ti in run.get_task_instances()}
+    assert str(run.state) == "success", states  # the deployment's outcome is unchanged
+    assert states["report"] == "failed"  # red in the grid
+    assert states["handover.retire_old_colour"] == "success"
+    escalation = rehearsal.slack.inbox.bodies[-1]
+    assert "report" in json.dumps(escalation) and "No space left" in json.dumps(escalation)
