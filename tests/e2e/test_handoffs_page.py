@@ -131,6 +131,21 @@ def test_the_page_in_chromium_after_logging_in(airflow: Airflow, refused_run: st
             frame.locator("a", has_text="html").first.click()
             frame.locator("h1", has_text="Deployment report").wait_for(timeout=30_000)
             page.screenshot(path=str(ARTIFACTS / "handoffs-report.png"), full_page=True)
+            # A task's log link from the report opens that try's log in Airflow's UI.
+            report = airflow.session.get(
+                f"{airflow.url}/handoffs/reports/{DAG_ID}/{quote(refused_run, safe='')}"
+                "/report.json",
+                timeout=30,
+            ).json()
+            [log_url] = [
+                t["log_url"]
+                for step in report["timeline"]
+                for t in step["tasks"]
+                if t["task_id"] == "preflight"
+            ]
+            page.goto(log_url, timeout=60_000)
+            page.get_by_text("run settings rejected").first.wait_for(timeout=60_000)
+            page.screenshot(path=str(ARTIFACTS / "handoffs-task-log.png"))
         finally:
             browser.close()
     assert (ARTIFACTS / "handoffs-page.png").stat().st_size > 10_000

@@ -32,7 +32,8 @@ from handoff.report.files import write_report
 from handoff.report.timings import read_timings, record_end, record_start
 from handoff.runtime.settings import RunSettings
 from handoff.tasks.context import PREFLIGHT_TASK, handoff_from
-from handoff.tasks.notify import _base_url, ledger_of
+from handoff.tasks.notify import ledger_of
+from handoff.ui.links import airflow_base_url
 from handoff.watch.operator import VERDICT_KEY
 
 log = logging.getLogger(__name__)
@@ -119,7 +120,7 @@ def gather(handoff: Handoff, context: Mapping[str, Any]) -> RunRecords:
         environment=handoff.environment.name,
         dag_id=dag_id,
         run_id=run_id,
-        base_url=_base_url(),
+        base_url=airflow_base_url(),
         hashes={
             "contract": handoff.plan.contract.source.sha256,
             "sidecar": _sha256(handoff.sidecar_path),

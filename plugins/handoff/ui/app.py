@@ -21,6 +21,7 @@ from handoff.catalog import Catalog, Handoff, load_catalog
 from handoff.evidence.store import report_dir_of, run_dir
 from handoff.render.naming import dag_id_for
 from handoff.report.files import FORMATS, report_path
+from handoff.ui.links import airflow_base_url
 from handoff.ui.overview import LatestRun, handoff_rows
 from handoff.ui.page import render_page
 
@@ -39,12 +40,6 @@ async def current_user(request: Request) -> Any:
 
 
 UserDep = Annotated[Any, Depends(current_user)]
-
-
-def _base_url() -> str:
-    from airflow.configuration import conf
-
-    return str(conf.get("api", "base_url", fallback="") or "").rstrip("/")
 
 
 def _handoff_dags() -> dict[str, str]:
@@ -109,7 +104,7 @@ def handoffs_page(user: UserDep) -> HTMLResponse:
     visible = _visible(user, set(dags))
     rows = handoff_rows(_catalog(dags), visible, _latest_runs(visible), datetime.now(UTC))
     name = getattr(user, "get_name", lambda: "")() or "a signed-in user"
-    return HTMLResponse(render_page(rows, _base_url(), str(name)))
+    return HTMLResponse(render_page(rows, airflow_base_url(), str(name)))
 
 
 @app.get("", include_in_schema=False)

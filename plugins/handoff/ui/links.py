@@ -13,6 +13,15 @@ from urllib.parse import quote
 from airflow.sdk import BaseOperatorLink
 
 APP_PREFIX = "/handoffs"
+# Where Airflow's UI is when `[api] base_url` is unset (as the Slack messages assume too).
+DEFAULT_BASE_URL = "http://localhost:8080"
+
+
+def airflow_base_url() -> str:
+    """Return the Airflow UI's base URL from `[api] base_url`, without a trailing slash."""
+    from airflow.configuration import conf
+
+    return str(conf.get("api", "base_url", fallback="") or DEFAULT_BASE_URL).rstrip("/")
 
 
 def report_link(base_url: str, dag_id: str, run_id: str) -> str:
@@ -32,7 +41,4 @@ class HandoffReportLink(BaseOperatorLink):
         """Return the report of the task's run, for DAGs rendered from a handoff."""
         if not str(ti_key.dag_id).startswith("handoff_"):
             return ""
-        from airflow.configuration import conf
-
-        base_url = conf.get("api", "base_url", fallback="") or ""
-        return report_link(base_url, ti_key.dag_id, ti_key.run_id)
+        return report_link(airflow_base_url(), ti_key.dag_id, ti_key.run_id)
