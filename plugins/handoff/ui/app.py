@@ -17,10 +17,11 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
-from handoff.catalog import Catalog, Handoff, load_catalog
+from handoff.catalog import Catalog, Handoff
 from handoff.evidence.store import report_dir_of, run_dir
 from handoff.render.naming import dag_id_for
 from handoff.report.files import FORMATS, report_path
+from handoff.ui.catalog_cache import cached_catalog
 from handoff.ui.links import airflow_base_url
 from handoff.ui.overview import LatestRun, handoff_rows
 from handoff.ui.page import render_page
@@ -88,7 +89,7 @@ def _catalog(contract_paths: dict[str, str]) -> Catalog:
     configured = Path(os.environ.get("HANDOFF_DIR") or PROJECT_HANDOFFS)
     if configured.is_dir():
         folders.add(configured)
-    return load_catalog(sorted(folders))
+    return cached_catalog(folders)
 
 
 def _visible(user: Any, dag_ids: set[str]) -> set[str]:

@@ -111,3 +111,17 @@ def test_report_links_quote_the_run_id() -> None:
         "http://af:8080/handoffs/reports/handoff_x/manual__2026-11-28T09%3A00%3A00%2B00%3A00"
         "/report.html"
     )
+
+
+def test_the_catalog_is_parsed_again_only_after_a_file_changed(tmp_path: Path) -> None:
+    from handoff.ui.catalog_cache import cached_catalog
+
+    folder = make_handoffs(tmp_path, ["CACHED-1"])
+    first = cached_catalog([folder])
+    assert cached_catalog([folder]) is first
+    sidecar = folder / "CACHED-1.deploy.yaml"
+    sidecar.write_text(sidecar.read_text().replace("SPARC SRE Engineer", "Someone Else"))
+    changed = cached_catalog([folder])
+    assert changed is not first
+    assert changed.handoffs[0].acceptance is not None
+    assert changed.handoffs[0].acceptance.accepted_by == "Someone Else"
