@@ -19,11 +19,12 @@ from airflow.sdk.definitions.param import ParamsDict
 from handoff.acceptance.sidecar import OnTimeout, PromotionMode
 from handoff.catalog import Handoff
 from handoff.contract.model import MetricKind
+from handoff.evidence.store import report_dir_of
 from handoff.plan import CheckKind, CheckPhase, StepKind
 from handoff.render.docs import dag_doc
 from handoff.render.naming import dag_id_for
 from handoff.render.params import trigger_params
-from handoff.tasks import notify, steps
+from handoff.tasks import notify, report_step, steps
 from handoff.tasks.context import PREFLIGHT_TASK
 from handoff.tasks.gates import HandoffGate
 from handoff.tasks.wait import WaitUntilOperator
@@ -75,6 +76,7 @@ class _Builder:
                 latency=tuple(LatencyBudget(e.path, p95_ms=e.p95_ms) for e in checks.endpoints),
             ),
             time_scale="{{ params.time_scale }}",
+            report_dir=str(report_dir_of(self.handoff)),
         )
 
     def pre_switch_gates(self) -> list[BaseOperator]:
@@ -156,7 +158,35 @@ class _Builder:
         before_switch >> abort
         [switch, verify, all_clear, validation, monitoring] >> rollback
         [abort, roll_back] >> finalize
+        report = self.report_after_leaves(finalize.dag)
         self.escalate_failures(exempt=finalize)
+        self.record_timings(exempt=report)
+
+    def report_after_leaves(self, dag: DAG) -> BaseOperator:
+        """Add the report task after every leaf, as a teardown so it never decides the run's state.
+
+        Airflow derives a run's state from its leaves but leaves teardown tasks out, so the
+        former leaves (handover, finalize) still decide success or failure, and a report that
+        fails to be written shows as a failed task without turning a good deployment red.
+        """
+        leaves = [task for task in dag.tasks if not task.downstream_list]
+        report = self.python(report_step.REPORT_TASK, report_step.write_run_report, retries=0)
+        report.as_teardown()
+        leaves >> report
+        return report
+
+    def record_timings(self, exempt: BaseOperator) -> None:
+        """Give every step task-level callbacks that record its start and end for the report."""
+        started, succeeded, failed, skipped = report_step.timing_callbacks(
+            self.kwargs["contract_path"]
+        )
+        for task in exempt.dag.tasks:
+            if task is exempt:
+                continue
+            task.on_execute_callback = [*_callbacks(task.on_execute_callback), started]
+            task.on_success_callback = [*_callbacks(task.on_success_callback), succeeded]
+            task.on_failure_callback = [*_callbacks(task.on_failure_callback), failed]
+            task.on_skipped_callback = [*_callbacks(task.on_skipped_callback), skipped]
 
     def escalate_failures(self, exempt: BaseOperator) -> None:
         """Give every task a task-level failure callback that escalates (never a DAG-level one).
@@ -212,6 +242,13 @@ class _Builder:
             subject=f"{self.plan.handoff_id}: operations team accepts the handover?",
             body=f"Next steps from the contract:\n\n{steps_text}",
         )
+
+
+def _callbacks(value: Any) -> list[Any]:
+    """Return a task's callback attribute (None, one callable or a list) as a list."""
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list | tuple) else [value]
 
 
 def build_dag(handoff: Handoff) -> DAG:

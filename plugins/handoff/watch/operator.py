@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from airflow.sdk import BaseOperator, Context
@@ -33,7 +34,8 @@ class WatchWindowOperator(BaseOperator):
     the release is held to; ``time_scale`` (>= 1, templated, so "{{ params.time_scale }}"
     works) compresses the duration and the interval for rehearsals, the interval never below
     ``min_interval``; ``request_timeout`` bounds one probe; the defer timeout is the scaled
-    duration plus ``margin``.
+    duration plus ``margin``; with ``report_dir`` set, the trigger writes the window's
+    latest figures to ``<run folder>/watch/<task_id>.json`` (read by the Handoffs page).
 
     Returns (and pushes as XCom ``verdict``) the trigger's event payload: status, window,
     summary, thresholds, and on a breach also reason and breach.
@@ -56,6 +58,7 @@ class WatchWindowOperator(BaseOperator):
         min_interval: timedelta = timedelta(milliseconds=250),
         request_timeout: timedelta = timedelta(seconds=5),
         margin: timedelta = timedelta(minutes=2),
+        report_dir: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -72,6 +75,7 @@ class WatchWindowOperator(BaseOperator):
         self.min_interval = min_interval
         self.request_timeout = request_timeout
         self.margin = margin
+        self.report_dir = report_dir
         if not isinstance(time_scale, str) or "{{" not in time_scale:
             parse_time_scale(time_scale)  # a literal scale is checked when the DAG is parsed
 
@@ -109,6 +113,7 @@ class WatchWindowOperator(BaseOperator):
             interval_s=interval.total_seconds(),
             thresholds=self.thresholds.to_dict(),
             request_timeout_s=self.request_timeout.total_seconds(),
+            status_file=self.status_file(context),
         )
         if scaled <= INLINE_WINDOW:
             # Rehearsal-short windows run in the worker: a deferral that resumes within the
@@ -120,6 +125,16 @@ class WatchWindowOperator(BaseOperator):
             return self.execute_complete(context, asyncio.run(_first_event(trigger)))
         self.defer(trigger=trigger, method_name="execute_complete", timeout=scaled + self.margin)
         return None
+
+    def status_file(self, context: Context) -> str | None:
+        """Return where the trigger writes the window's latest figures (None: nowhere)."""
+        if not self.report_dir:
+            return None
+        from handoff.evidence.store import run_dir  # the report layer, not needed to parse DAGs
+
+        ti = context["ti"]
+        folder = run_dir(Path(self.report_dir), ti.dag_id, ti.run_id)
+        return str(folder / "watch" / f"{self.task_id}.json")
 
     def execute_complete(
         self, context: Context, event: dict[str, Any] | None = None

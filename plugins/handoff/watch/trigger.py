@@ -9,16 +9,26 @@ instance resumes watching until the same end (the statistics restart with it).
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import os
+import tempfile
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from handoff.watch.evaluate import Sample, Verdict, WatchThresholds, WindowEvaluator
+from handoff.watch.evaluate import (
+    Sample,
+    Verdict,
+    WatchThresholds,
+    WindowEvaluator,
+    WindowSummary,
+)
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +43,9 @@ class WatchTrigger(BaseTrigger):
     ``http://127.0.0.1:8080``); ``health_path`` and ``probe_paths`` are probed each round;
     ``end_at`` is the window's end as an ISO 8601 UTC time; ``thresholds`` is the JSON form of
     `WatchThresholds`; ``request_timeout_s`` bounds one probe (a timeout counts as an error);
-    a progress line is logged every ``log_every`` rounds.
+    a progress line is logged every ``log_every`` rounds; with ``status_file`` set, the
+    window's latest figures are written there after every round (for the Handoffs page: the
+    triggerer's state is not persisted anywhere else while a window is open).
 
     Yields exactly one event: ``Verdict.to_event()``, with status "completed" or "breach".
     """
@@ -50,6 +62,7 @@ class WatchTrigger(BaseTrigger):
         thresholds: Mapping[str, Any] | None = None,
         request_timeout_s: float = 5.0,
         log_every: int = 10,
+        status_file: str | None = None,
     ) -> None:
         # BaseTrigger.__init__ and TriggerEvent.__init__ are unannotated in Airflow 3.3.
         super().__init__()  # type: ignore[no-untyped-call]
@@ -62,6 +75,7 @@ class WatchTrigger(BaseTrigger):
         self.thresholds = dict(thresholds or {})
         self.request_timeout_s = float(request_timeout_s)
         self.log_every = int(log_every)
+        self.status_file = status_file
         # Fail where the trigger is built (the worker's task log), not later in the triggerer.
         self._end = parse_end(end_at)
         self._limits = WatchThresholds.from_dict(self.thresholds)
@@ -82,6 +96,7 @@ class WatchTrigger(BaseTrigger):
                 "thresholds": dict(self.thresholds),
                 "request_timeout_s": self.request_timeout_s,
                 "log_every": self.log_every,
+                "status_file": self.status_file,
             },
         )
 
@@ -103,6 +118,7 @@ class WatchTrigger(BaseTrigger):
             seconds_until(self._end),
         )
         verdict = await self._watch(evaluator)
+        await self._publish(verdict.summary, verdict.outcome.value, verdict.breach is not None)
         summary = verdict.summary
         if verdict.breach is not None:
             log.warning(
@@ -137,11 +153,29 @@ class WatchTrigger(BaseTrigger):
                 if evaluator.breach is not None:
                     break
                 rounds += 1
+                await self._publish(evaluator.summary(), "open", False)
                 if rounds % self.log_every == 0:
                     self._log_progress(evaluator)
                 pause = self.interval_s - (loop.time() - started)
                 await asyncio.sleep(max(0.0, min(pause, seconds_until(self._end))))
         return evaluator.verdict()
+
+    async def _publish(self, summary: WindowSummary, state: str, breached: bool) -> None:
+        """Write the window's latest figures to ``status_file``; never end the window."""
+        if not self.status_file:
+            return
+        status = {
+            "window": self.window,
+            "state": "breach" if breached else state,
+            "end_at": self.end_at,
+            "updated_at": datetime.now(UTC).isoformat(),
+            "thresholds": self.thresholds,
+            "summary": summary.to_dict(),
+        }
+        try:
+            await asyncio.to_thread(write_status, Path(self.status_file), status)
+        except Exception:  # the page's figures are a convenience; the watch goes on
+            log.exception("window %s: could not write its status file", self.window)
 
     def _log_progress(self, evaluator: WindowEvaluator) -> None:
         log.info(
@@ -169,6 +203,15 @@ async def probe(client: httpx.AsyncClient, path: str) -> Sample:
         status, error = 0, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
     latency_ms = (time.perf_counter() - started) * 1000.0
     return Sample(at=at, path=path, status=status, latency_ms=latency_ms, error=error)
+
+
+def write_status(path: Path, status: Mapping[str, Any]) -> None:
+    """Replace a window's status file atomically (a reader never sees half a file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        json.dump(status, out)
+    Path(tmp).replace(path)
 
 
 def parse_end(end_at: str) -> datetime:

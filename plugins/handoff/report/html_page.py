@@ -1,0 +1,117 @@
+"""Render a report as one self-contained HTML page: inline CSS and SVG, no external assets.
+
+Everything that comes from a contract, a sidecar or a record is escaped.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from handoff.report.chart import STATE_COLOURS, timeline_svg
+from handoff.report.model import Report
+from handoff.report.text import figures, seconds, when
+
+CSS = """
+body{font-family:system-ui,sans-serif;margin:1.5rem;color:#1b1b1b;max-width:1100px}
+h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:1.6rem}
+table{border-collapse:collapse;width:100%;font-size:.9rem}
+th,td{border:1px solid #ccc;padding:.3rem .45rem;text-align:left;vertical-align:top}
+th{background:#f3f3f3}code{font-size:.85rem;word-break:break-all}
+.s{font-weight:600;padding:0 .3rem;border-radius:3px;color:#fff;white-space:nowrap}
+.met,.passed,.success,.succeeded,.sent{background:#2e7d32}
+.missed,.failed,.aborted,.rolled-back{background:#c62828}
+.not-measured,.not-verified,.skipped,.not-run{background:#757575}
+.upstream_failed{background:#ef6c00}
+"""
+
+
+def badge(status: str) -> str:
+    """Return a coloured status label."""
+    css = escape(status.replace(" ", "-"))
+    return f'<span class="s {css}">{escape(status)}</span>'
+
+
+def link(url: str, text: str) -> str:
+    """Return a link; the URL is escaped like any other text."""
+    return f'<a href="{escape(url)}">{escape(text)}</a>' if url else escape(text)
+
+
+def render_html(report: Report) -> str:
+    """Return the report as a self-contained HTML page."""
+    h = report.header
+    out = [
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">',
+        f"<title>Deployment report {escape(h.handoff_id)} {escape(h.run_id)}</title>",
+        f"<style>{CSS}</style></head><body>",
+        f"<h1>Deployment report: {escape(h.handoff_id)} {badge(report.outcome.value)}</h1>",
+        f"<p>{escape(report.outcome_detail)}. Generated {when(report.generated_at)}.</p>",
+        "<h2>Handoff</h2><table>",
+    ]
+    rows = [
+        ("Handoff", f"{escape(h.handoff_id)}: {escape(h.title)}"),
+        ("From", escape(h.sender)),
+        ("To", escape(", ".join(h.recipients))),
+        ("Objective", escape(h.objective)),
+        ("Service / release", f"{escape(h.service)} / {escape(h.release)}"),
+        ("Environment", escape(h.environment)),
+        ("Run", f"{link(h.run_url, h.run_id)} of <code>{escape(h.dag_id)}</code>"),
+        ("Contract sha256", f"<code>{escape(h.contract_sha256)}</code>"),
+        ("Sidecar sha256", f"<code>{escape(h.sidecar_sha256)}</code>"),
+        ("Environment sha256", f"<code>{escape(h.environment_sha256)}</code>"),
+    ]
+    if h.rehearsal_time_scale != 1:
+        rows.append(("Rehearsal", f"every wait and window divided by {h.rehearsal_time_scale:g}"))
+    out += [f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows]
+    out.append('</table><h2>Success metrics</h2><table id="metrics">')
+    out.append(
+        "<tr><th>metric</th><th>target</th><th>measured</th><th>status</th><th>source</th></tr>"
+    )
+    for m in report.metrics:
+        out.append(
+            f"<tr><td>{escape(m.name)}</td><td>{escape(m.target)}</td><td>{escape(m.measured)}</td>"
+            f"<td>{badge(m.status.value)}</td><td>{escape(m.source)}</td></tr>"
+        )
+    out.append('</table><h2>Acceptance criteria</h2><table id="criteria">')
+    out.append(
+        "<tr><th>group</th><th>criterion</th><th>check</th><th>status</th><th>evidence</th></tr>"
+    )
+    for c in report.criteria:
+        evidence = (
+            "<br>".join(
+                f"{escape(e.summary)} <small>{escape(figures(e.measured))}</small> "
+                f"{link(e.log_url, 'log')}"
+                for e in c.evidence
+            )
+            or "no evidence recorded"
+        )
+        out.append(
+            f"<tr><td>{escape(c.group)}</td><td>{escape(c.name)}</td><td>{escape(c.check)}</td>"
+            f"<td>{badge(c.status)}</td><td>{evidence}</td></tr>"
+        )
+    out.append("</table><h2>Timeline: planned against actual</h2>")
+    out.append(timeline_svg(report.timeline))
+    out.append('<table id="tasks"><tr><th>step</th><th>task</th><th>state</th><th>start</th>')
+    out.append("<th>end</th><th>took</th><th>log</th></tr>")
+    for s in report.timeline:
+        for t in s.tasks:
+            colour = STATE_COLOURS.get(t.state, "#607d8b")
+            out.append(
+                f"<tr><td>{escape(s.step)}</td><td><code>{escape(t.task_id)}</code></td>"
+                f'<td><span class="s" style="background:{colour}">{escape(t.state)}</span></td>'
+                f"<td>{when(t.start)}</td><td>{when(t.end)}</td><td>{seconds(t.seconds)}</td>"
+                f"<td>{link(t.log_url, 'log')}</td></tr>"
+            )
+    out.append("</table><h2>Notifications</h2>")
+    if report.notifications:
+        out.append('<table id="notifications"><tr><th>event</th><th>step</th><th>status</th>')
+        out.append("<th>attempts</th><th>at</th><th>error</th></tr>")
+        for n in report.notifications:
+            out.append(
+                f"<tr><td>{escape(n.event)}</td><td>{escape(n.step)}</td><td>{badge(n.status)}</td>"
+                f"<td>{n.attempts}</td><td>{escape(n.at)}</td><td>{escape(n.error)}</td></tr>"
+            )
+        out.append("</table>")
+    else:
+        out.append("<p>No notification was recorded for this run.</p>")
+    out.append("</body></html>")
+    return "\n".join(out)

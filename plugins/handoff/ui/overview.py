@@ -1,0 +1,153 @@
+"""What the Handoffs page shows about each contract: lint, acceptance, schedule, latest run,
+open watch windows and reports. Pure: the app passes in what it read from Airflow.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from handoff.catalog import Catalog, Handoff
+from handoff.errors import Severity
+from handoff.evidence.store import report_dir_of, run_dir
+from handoff.plan import StepKind
+from handoff.render.naming import dag_id_for
+from handoff.report.files import report_path
+
+
+@dataclass(frozen=True)
+class LatestRun:
+    """The latest run of a handoff's DAG, as Airflow knows it."""
+
+    run_id: str
+    state: str
+    started: datetime | None
+
+
+@dataclass(frozen=True)
+class WatchFigures:
+    """An open watch window: time left and the current figures against the thresholds."""
+
+    window: str
+    state: str
+    seconds_left: float
+    samples: int
+    error_rate_pct: float
+    error_rate_limit_pct: float | None
+    latency: tuple[tuple[str, float | None, float | None], ...]  # path, p95 ms, budget ms
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class HandoffRow:
+    """One contract on the page."""
+
+    handoff_id: str
+    contract_file: str
+    dag_id: str | None
+    errors: tuple[str, ...]
+    warnings: int
+    acceptance: str
+    schedule: str
+    latest: LatestRun | None
+    reports: tuple[str, ...]  # formats present for the latest run
+    watches: tuple[WatchFigures, ...]
+
+
+def _schedule(handoff: Handoff) -> str:
+    acceptance, plan = handoff.acceptance, handoff.plan
+    if acceptance is None or plan is None:
+        return "-"
+    if acceptance.deploy_at is None:
+        return "when triggered"
+    lead = -(plan.step(StepKind.NOTICE).offset or timedelta(0))
+    notice = acceptance.deploy_at - lead
+    return f"notice {notice:%Y-%m-%d %H:%M} UTC, deploy {acceptance.deploy_at:%Y-%m-%d %H:%M} UTC"
+
+
+def _acceptance(handoff: Handoff) -> str:
+    acceptance = handoff.acceptance
+    if acceptance is None:
+        return "not accepted (no sidecar)"
+    return f"accepted by {acceptance.accepted_by} at {acceptance.accepted_at:%Y-%m-%d %H:%M} UTC"
+
+
+def read_watch_figures(run_directory: Path, now: datetime) -> tuple[WatchFigures, ...]:
+    """Return the windows of a run whose watch is open, from the files their triggers write."""
+    folder = run_directory / "watch"
+    figures: list[WatchFigures] = []
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        try:
+            status = json.loads(path.read_text(encoding="utf-8"))
+            if status.get("state") != "open":
+                continue
+            summary, thresholds = status["summary"], status.get("thresholds", {})
+            budgets = {b["path"]: b.get("p95_ms") for b in thresholds.get("latency", [])}
+            end = datetime.fromisoformat(status["end_at"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        figures.append(
+            WatchFigures(
+                window=str(status.get("window", path.stem)),
+                state="open",
+                seconds_left=max((end - now).total_seconds(), 0.0),
+                samples=int(summary["samples"]),
+                error_rate_pct=float(summary["error_rate_pct"]),
+                error_rate_limit_pct=thresholds.get("error_rate_limit_pct"),
+                latency=tuple(
+                    (p["path"], p.get("p95_ms"), budgets.get(p["path"]))
+                    for p in summary.get("paths", [])
+                ),
+                updated_at=str(status.get("updated_at", "")),
+            )
+        )
+    return tuple(figures)
+
+
+def handoff_rows(
+    catalog: Catalog,
+    visible_dag_ids: set[str],
+    latest_runs: Mapping[str, LatestRun],
+    now: datetime,
+) -> list[HandoffRow]:
+    """Return a row per contract; a handoff whose DAG the user may not see is left out."""
+    problems: dict[Path, list[Any]] = {}
+    for diagnostic in catalog.problems:
+        problems.setdefault(diagnostic.path, []).append(diagnostic)
+    rows = []
+    for handoff in catalog.handoffs:
+        handoff_id = handoff.contract.handoff_id if handoff.contract else handoff.contract_path.stem
+        dag_id = dag_id_for(handoff_id) if handoff.deployable else None
+        if dag_id is not None and dag_id not in visible_dag_ids:
+            continue
+        diagnostics: Sequence[Any] = [
+            *handoff.diagnostics,
+            *problems.get(handoff.contract_path, []),
+        ]
+        latest = latest_runs.get(dag_id) if dag_id else None
+        reports: tuple[str, ...] = ()
+        watches: tuple[WatchFigures, ...] = ()
+        if latest is not None and dag_id is not None and handoff.environment is not None:
+            folder = run_dir(report_dir_of(handoff), dag_id, latest.run_id)
+            reports = tuple(f for f in ("html", "md", "json") if report_path(folder, f).is_file())
+            if latest.state == "running":
+                watches = read_watch_figures(folder, now)
+        rows.append(
+            HandoffRow(
+                handoff_id=handoff_id,
+                contract_file=handoff.contract_path.name,
+                dag_id=dag_id,
+                errors=tuple(d.render() for d in diagnostics if d.is_error),
+                warnings=sum(1 for d in diagnostics if d.severity is Severity.WARNING),
+                acceptance=_acceptance(handoff),
+                schedule=_schedule(handoff),
+                latest=latest,
+                reports=reports,
+                watches=watches,
+            )
+        )
+    return sorted(rows, key=lambda r: r.handoff_id)
