@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 export PYTHONPATH := $(CURDIR)/plugins
 
 .PHONY: help venv run test unit lint typecheck check bench bench-parse
-.PHONY: docker-engine demo-images browser bench-bluegreen bench-loader
+.PHONY: docker-engine demo-images browser bench-bluegreen bench-loader bench-report
 
 help:
 	@echo "make run        install what is missing, lint the contracts and show the seed's plan"
@@ -47,13 +47,16 @@ check: venv
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m mypy
 
-bench: bench-parse bench-loader bench-bluegreen
+bench: bench-parse bench-loader bench-bluegreen bench-report
 
 bench-parse: venv
 	$(PY) tests/benchmarks/bench_parse.py
 
 bench-loader: venv
 	$(PY) tests/benchmarks/bench_loader.py
+
+bench-report: venv
+	$(PY) tests/benchmarks/bench_report.py
 
 # Installs Debian's docker.io and starts dockerd in the background when no engine answers.
 docker-engine:

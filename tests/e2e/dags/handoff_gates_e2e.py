@@ -1,8 +1,8 @@
 """Test DAGs for the e2e suite: the handoffs written next to this file (airflow dag loader).
 
 The e2e harness writes a handoff folder beside the copied DAG files before it starts
-Airflow; this file loads it exactly as dags/handoffs.py loads include/handoffs/. Where no
-such folder exists (the in-process test DAGs folder), it defines nothing.
+Airflow; this file loads it as the dags/handoffs_*_of_*.py loaders load include/handoffs/.
+Where no such folder exists (the in-process test DAGs folder), it defines nothing.
 """
 
 from pathlib import Path

@@ -20,7 +20,7 @@ from handoff.catalog import load_handoff
 from handoff.evidence import EvidenceStore, report_dir_of, run_dir
 from handoff.notify.ledger import Ledger
 from tests.integration.dags.test_rehearsal import SEED_ID, Rehearsal
-from tests.support.airflow_env import configure_airflow
+from tests.support.airflow_env import loader_dagbag
 from tests.support.demo import V2
 
 pytestmark = pytest.mark.integration
@@ -28,9 +28,7 @@ pytestmark = pytest.mark.integration
 
 def run_with_report(rehearsal: Rehearsal, **conf: Any) -> tuple[Any, dict[str, Any], Path]:
     """Run the DAG; return the dag run, its JSON report and the run's folder."""
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(dag_folder=str(configure_airflow() / "handoffs.py"))
+    bag = loader_dagbag()
     assert bag.import_errors == {}
     run = bag.dags[rehearsal.dag_id].test(
         run_conf={"deploy_at": datetime.now(UTC).isoformat(), **conf}
@@ -188,9 +186,7 @@ def test_a_report_that_cannot_be_written_is_visible_and_changes_no_outcome(
 
     # dag.test() runs tasks in this process: the fault reaches the real report task.
     monkeypatch.setattr(report_step, "write_report", disk_full)
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(dag_folder=str(configure_airflow() / "handoffs.py"))
+    bag = loader_dagbag()
     run = bag.dags[rehearsal.dag_id].test(
         run_conf={"deploy_at": datetime.now(UTC).isoformat(), "time_scale": 7200, "release": V2}
     )
