@@ -20,7 +20,7 @@ from playwright.sync_api import Browser, Page, Request, expect, sync_playwright
 
 from handoff.bluegreen import BlueGreenEngine, Colour
 from tests.e2e.conftest import Airflow, admin_password
-from tests.e2e.test_seed_rehearsal_api import DAG_ID, run_finished
+from tests.e2e.test_seed_rehearsal_api import DAG_ID, run_finished, wait_for_seed_dag
 from tests.e2e.test_watch_deferred import run_state
 from tests.support.demo import ROOT, V2
 
@@ -72,12 +72,7 @@ def log_in(page: Page, airflow: Airflow) -> None:
 def test_rehearse_the_seed_from_the_trigger_form(
     airflow: Airflow, seed_service: BlueGreenEngine, page: Page
 ) -> None:
-    airflow.wait_for(
-        "the seed DAG to be parsed",
-        lambda: any(d["dag_id"] == DAG_ID for d in airflow.api("GET", "/dags")["dags"]),
-        120,
-        every_s=2,
-    )
+    wait_for_seed_dag(airflow)
     log_in(page, airflow)
 
     page.goto(f"{airflow.url}/dags/{DAG_ID}")

@@ -19,7 +19,7 @@ import requests
 
 from handoff.bluegreen import BlueGreenEngine, Colour
 from tests.e2e.conftest import Airflow
-from tests.e2e.test_watch_deferred import run_state
+from tests.e2e.test_watch_deferred import log_line, run_state
 from tests.integration.dags.test_rehearsal import SUCCESS_EVENTS
 from tests.support.demo import V2
 from tests.support.slack_receiver import event_of
@@ -44,6 +44,15 @@ EVIDENCE_LINES = {
 EVIDENCE_RECORD = re.compile(
     r'^EVIDENCE "(?P<criterion>[^"]+)": (?P<status>passed|failed|not verified)\b', re.M
 )
+
+
+def wait_for_seed_dag(airflow: Airflow) -> None:
+    airflow.wait_for(
+        "the seed DAG to be parsed",
+        lambda: any(d["dag_id"] == DAG_ID for d in airflow.api("GET", "/dags")["dags"]),
+        120,
+        every_s=2,
+    )
 
 
 def trigger_form(airflow: Airflow) -> dict[str, Any]:
@@ -97,22 +106,14 @@ def run_logs(airflow: Airflow, run_id: str) -> dict[str, str]:
             params={"full_content": "true"},
             headers={"Accept": "application/json"},
         )
-        content = answer.get("content", [])
-        logs[ti["task_id"]] = "\n".join(
-            str(item.get("event", "")) if isinstance(item, dict) else str(item) for item in content
-        )
+        logs[ti["task_id"]] = "\n".join(log_line(item) for item in answer.get("content", []))
     return logs
 
 
 def test_seed_rehearsal_through_the_rest_api(
     airflow: Airflow, seed_service: BlueGreenEngine
 ) -> None:
-    airflow.wait_for(
-        "the seed DAG to be parsed",
-        lambda: any(d["dag_id"] == DAG_ID for d in airflow.api("GET", "/dags")["dags"]),
-        120,
-        every_s=2,
-    )
+    wait_for_seed_dag(airflow)
     conf = trigger_form(airflow)
     assert conf["release"] == V2 and conf["answer_go_no_go"] == "approve"
     started = time.monotonic()
