@@ -8,10 +8,12 @@ PY := $(VENV)/bin/python
 export PYTHONPATH := $(CURDIR)/plugins
 
 .PHONY: help venv run test unit lint typecheck check bench bench-parse
-.PHONY: docker-engine demo-images browser bench-bluegreen bench-loader bench-report
+.PHONY: docker-engine demo-images browser bench-bluegreen bench-loader bench-report demo-reset
 
 help:
-	@echo "make run        install what is missing, lint the contracts and show the seed's plan"
+	@echo "make run        install what is missing, start the demo service, a Slack receiver and"
+	@echo "                Airflow (UI on http://localhost:8080); Ctrl-C stops them"
+	@echo "make demo-reset put the demo service back to blue 1.0.0 live (after a rehearsal)"
 	@echo "make test       install what is missing and run the whole test suite"
 	@echo "make check      ruff + mypy"
 	@echo "make bench      run the benchmarks (they print figures)"
@@ -25,9 +27,14 @@ $(VENV)/.installed: requirements.txt constraints.txt
 
 venv: $(VENV)/.installed
 
-run: venv
+# Demo service (blue live), local Slack receiver and `airflow standalone` until Ctrl-C;
+# the logic lives in include/demo/scripts/run.py.
+run: venv demo-images browser
 	$(PY) -m handoff lint include/handoffs
-	$(PY) -m handoff show include/handoffs/PROD-DEPLOYMENT-001.md
+	$(PY) include/demo/scripts/run.py
+
+demo-reset: venv demo-images
+	$(PY) include/demo/scripts/run.py reset
 
 unit: venv
 	$(PY) -m pytest tests/unit

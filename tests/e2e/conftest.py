@@ -10,6 +10,7 @@ One executor slot (parallelism 1) makes "a deferred task holds no worker slot" o
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import secrets
@@ -27,12 +28,19 @@ import psutil
 import pytest
 import requests
 
-from tests.support.demo import ROOT, free_port
-from tests.support.handoffs import make_handoffs
+from handoff.bluegreen import BlueGreenEngine
+from handoff.catalog import load_handoff
+from handoff.runtime.engine_factory import engine_config
+from tests.support.demo import ROOT, V1, ensure_demo_images, free_port
+from tests.support.handoffs import SEED_ID, make_handoffs
 from tests.support.slack_receiver import Receiver, conn_json, slack_receiver
 
 GATE_HANDOFF_ID = "GATE-E2E"
 GATE_SERVICE = f"gate-e2e-{secrets.token_hex(3)}"
+# The seed contract as handed over (its own id and DAG id), accepted for a service, ports and
+# environment of its own so it never meets `make run`'s demo service or the gate handoff.
+SEED_SERVICE = f"seed-e2e-{secrets.token_hex(3)}"
+SEED_ENVIRONMENT = "seed-e2e"
 
 E2E_DAGS = ROOT / "tests" / "e2e" / "dags"
 VENV_BIN = Path(sys.executable).parent
@@ -146,6 +154,7 @@ def airflow(tmp_path_factory: pytest.TempPathFactory, slack: Receiver) -> Iterat
         shutil.copy(dag_file, dags / dag_file.name)
     # The handoff the gate test drives: written before start so the first parse finds it.
     write_gate_handoff(dags)
+    write_seed_handoff(dags)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with (home / "standalone.log").open("wb") as out:
@@ -182,6 +191,22 @@ def airflow(tmp_path_factory: pytest.TempPathFactory, slack: Receiver) -> Iterat
         stop_group(process, seen)
 
 
+@pytest.fixture
+def seed_service(airflow: Airflow) -> Iterator[BlueGreenEngine]:
+    """Blue runs 1.0.0 live before the handoff; everything is removed afterwards."""
+    ensure_demo_images()
+    handoff = load_handoff(airflow.home / "dags" / "handoffs" / f"{SEED_ID}.md")
+    assert handoff.acceptance is not None and handoff.environment is not None
+    config = engine_config(handoff.acceptance, handoff.environment)
+    baseline = BlueGreenEngine(dataclasses.replace(config, environment=()))
+    baseline.deploy(V1)
+    baseline.switch(V1)
+    try:
+        yield BlueGreenEngine(config)
+    finally:
+        BlueGreenEngine(config).teardown(remove_data=True, force=True)
+
+
 def write_gate_handoff(dags: Path) -> Path:
     """Write a manual-promotion handoff of the seed under dags/handoffs (read by a test DAG)."""
     return make_handoffs(
@@ -198,6 +223,35 @@ def write_gate_handoff(dags: Path) -> Path:
             "ready_timeout: 2 minutes": "ready_timeout: 30s",
         },
     )
+
+
+def write_seed_handoff(dags: Path) -> Path:
+    """Write the seed handoff under dags/handoffs with its own environment file; return it."""
+    source = make_handoffs(
+        dags.parent / SEED_ENVIRONMENT,
+        [SEED_ID],
+        sidecar_edits={
+            "name: ux-portal": f"name: {SEED_SERVICE}",
+            "ux-portal-data": f"{SEED_SERVICE}-data",
+            "environment: demo": f"environment: {SEED_ENVIRONMENT}",
+        },
+        environment_edits={
+            "name: demo": f"name: {SEED_ENVIRONMENT}",
+            "live_port: 18080": f"live_port: {free_port()}",
+            "preview_port: 18081": f"preview_port: {free_port()}",
+            "ready_timeout: 2 minutes": "ready_timeout: 30s",
+        },
+    )
+    handoffs = dags / "handoffs"
+    environments = dags / "environments"
+    handoffs.mkdir(exist_ok=True)
+    environments.mkdir(exist_ok=True)
+    for path in source.iterdir():
+        shutil.copy(path, handoffs / path.name)
+    shutil.copy(
+        source.parent / "environments" / "demo.yaml", environments / f"{SEED_ENVIRONMENT}.yaml"
+    )
+    return handoffs / f"{SEED_ID}.md"
 
 
 def admin_password(home: Path) -> str:

@@ -49,28 +49,30 @@ def trigger_params(handoff: Handoff) -> dict[str, Param]:
             description="1 is real time. 3600 makes every hour of the timeline last one second: "
             "a drill of the whole timeline, rollback included, against the same engines.",
         ),
+        # Optional text fields are nullable: the UI's trigger form marks a plain "string"
+        # param as required and keeps its Trigger button disabled while the field is empty.
         "emergency_reason": Param(
-            "",
-            type="string",
+            None,
+            type=["null", "string"],
             title="Emergency reason",
             description=f"Required to deploy with less than the contract's "
             f"{format_seconds(lead.total_seconds())} notice; recorded and announced.",
         ),
         "answer_go_no_go": Param(
             Answers.go_no_go,
-            type="string",
+            type=["null", "string"],
             section="Rehearsal answers",
             title="Go/no-go answer (rehearsal only; empty: ask a person)",
         ),
         "answer_user_issues": Param(
             Answers.user_issues,
-            type="string",
+            type=["null", "string"],
             section="Rehearsal answers",
             title="User-reported issues answer (rehearsal only; empty: ask a person)",
         ),
         "answer_handover": Param(
             Answers.handover,
-            type="string",
+            type=["null", "string"],
             section="Rehearsal answers",
             title="Handover sign-off answer (rehearsal only; empty: ask a person)",
         ),

@@ -1,0 +1,161 @@
+"""Under real components, the seed handoff rehearsed through the REST API as the UI does it:
+unpause, POST a run with the whole trigger form as conf, wait, and read the evidence in the
+task logs through the API.
+
+The seed contract runs as handed over, accepted for a service, ports and environment of its
+own (see conftest.write_seed_handoff), on the real Docker engine and router.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+import requests
+
+from handoff.bluegreen import BlueGreenEngine, Colour
+from tests.e2e.conftest import Airflow
+from tests.e2e.test_watch_deferred import log_line, run_state
+from tests.integration.dags.test_rehearsal import SUCCESS_EVENTS
+from tests.support.demo import V2
+from tests.support.slack_receiver import event_of
+
+pytestmark = pytest.mark.e2e
+
+DAG_ID = "handoff_prod_deployment_001"
+# 7200: the 24 h validation window lasts 12 s and the 72 h monitoring window 36 s.
+TIME_SCALE = 7200
+RUN_DEADLINE_S = 420
+
+# Evidence the steps log today, one pattern per acceptance check they stand for.
+EVIDENCE_LINES = {
+    "health via preview": r"health via preview: \d+ healthy of \d+ answers from green, "
+    r"threshold \d+ consecutive -> passed",
+    "health via live": r"health via live: \d+ healthy of \d+ answers from green, "
+    r"threshold \d+ consecutive -> passed",
+    "zero downtime": r"zero-downtime probe: [1-9]\d* requests, 0 failed \(threshold 0\)",
+    "data integrity": r"data integrity: \d+ writes acknowledged during the switch, 0 missing",
+}
+# One line per acceptance criterion a gate judged, when the gates log them.
+EVIDENCE_RECORD = re.compile(
+    r'^EVIDENCE "(?P<criterion>[^"]+)": (?P<status>passed|failed|not verified)\b', re.M
+)
+
+
+def wait_for_seed_dag(airflow: Airflow) -> None:
+    airflow.wait_for(
+        "the seed DAG to be parsed",
+        lambda: any(d["dag_id"] == DAG_ID for d in airflow.api("GET", "/dags")["dags"]),
+        120,
+        every_s=2,
+    )
+
+
+def trigger_form(airflow: Airflow) -> dict[str, Any]:
+    """What the UI's trigger form posts as conf: every param, defaults filled in, edits applied."""
+    details = airflow.api("GET", f"/dags/{DAG_ID}/details")
+    conf = {name: spec["value"] for name, spec in details["params"].items()}
+    conf["time_scale"] = TIME_SCALE
+    return conf
+
+
+def run_finished(airflow: Airflow, run_id: str) -> bool:
+    """Tell whether the run ended; an API answer slower than its timeout counts as "not yet".
+
+    On a loaded 2-core machine the API server sometimes takes longer than a request's
+    timeout; the wait's deadline, not one slow answer, decides.
+    """
+    try:
+        return run_state(airflow, DAG_ID, run_id) in ("success", "failed")
+    except requests.RequestException:
+        return False
+
+
+def trigger_as_the_ui(airflow: Airflow, conf: dict[str, Any]) -> str:
+    """Start a run with the request the UI's trigger form sends (recorded by the browser test).
+
+    The form unpauses a paused DAG ("Unpause ... on trigger") and posts its logical date
+    field, which shows the current minute.
+    """
+    airflow.api("PATCH", f"/dags/{DAG_ID}", json={"is_paused": False})
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    body = {
+        "conf": conf,
+        "data_interval_end": None,
+        "data_interval_start": None,
+        "logical_date": now.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "partition_key": None,
+    }
+    return str(airflow.api("POST", f"/dags/{DAG_ID}/dagRuns", json=body)["dag_run_id"])
+
+
+def run_logs(airflow: Airflow, run_id: str) -> dict[str, str]:
+    """Every task's log of the run (its latest try), read through the REST API."""
+    instances = airflow.api("GET", f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances")
+    logs = {}
+    for ti in instances["task_instances"]:
+        if ti["try_number"] < 1:
+            continue
+        answer = airflow.api(
+            "GET",
+            f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/{ti['task_id']}/logs/{ti['try_number']}",
+            params={"full_content": "true"},
+            headers={"Accept": "application/json"},
+        )
+        logs[ti["task_id"]] = "\n".join(log_line(item) for item in answer.get("content", []))
+    return logs
+
+
+def test_seed_rehearsal_through_the_rest_api(
+    airflow: Airflow, seed_service: BlueGreenEngine
+) -> None:
+    wait_for_seed_dag(airflow)
+    conf = trigger_form(airflow)
+    assert conf["release"] == V2 and conf["answer_go_no_go"] == "approve"
+    started = time.monotonic()
+    run_id = trigger_as_the_ui(airflow, conf)
+    try:
+        airflow.wait_for(
+            "the rehearsal to finish",
+            lambda: run_finished(airflow, run_id),
+            RUN_DEADLINE_S,
+            every_s=2,
+        )
+    finally:
+        if run_state(airflow, DAG_ID, run_id) not in ("success", "failed"):
+            airflow.api("PATCH", f"/dags/{DAG_ID}/dagRuns/{run_id}", json={"state": "failed"})
+    took = time.monotonic() - started
+    logs = run_logs(airflow, run_id)
+    assert run_state(airflow, DAG_ID, run_id) == "success", failed_logs(airflow, run_id, logs)
+    print(f"\nseed rehearsal (time scale {TIME_SCALE}) succeeded in {took:.0f} s")
+
+    everything = "\n".join(logs.values())
+    for check, pattern in EVIDENCE_LINES.items():
+        assert re.search(pattern, everything), f"no {check} evidence in the task logs"
+    assert "rehearsal: every wait and window is divided by 7200" in logs["preflight"]
+    evidence = [m.groupdict() for m in EVIDENCE_RECORD.finditer(everything)]
+    for record in evidence:
+        print(f'EVIDENCE "{record["criterion"]}": {record["status"]}')
+    assert not [r for r in evidence if r["status"] == "failed"], evidence
+
+    # The release serves live on green; blue, retired at handover, is gone.
+    service = seed_service.status()
+    assert service.live is not None and service.live.colour is Colour.GREEN
+    assert service.live.release == V2
+    assert service.colour(Colour.BLUE) is None
+    # The communication plan reached the local Slack receiver, each message linking the run.
+    assert airflow.slack is not None
+    run_url = f"{airflow.url}/dags/{DAG_ID}/runs/{quote(run_id)}"
+    events = [event_of(b) for b in airflow.slack.inbox.bodies if run_url in b["text"]]
+    assert events == SUCCESS_EVENTS
+
+
+def failed_logs(airflow: Airflow, run_id: str, logs: dict[str, str]) -> str:
+    """The logs of the tasks that did not succeed, for the failure message."""
+    instances = airflow.api("GET", f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances")
+    bad = [t["task_id"] for t in instances["task_instances"] if t["state"] == "failed"]
+    return "\n\n".join(f"--- {task}\n{logs.get(task, '')[-3000:]}" for task in bad)
