@@ -161,12 +161,14 @@ def task_instances(api: Api, dag_id: str, run_id: str) -> list[dict[str, Any]]:
 
 def check_celery_ran_it(stack: Stack, api: Api, dag_id: str, run_id: str) -> None:
     """Every task that ran did so on a Celery worker: the worker's log names its instance."""
-    worker_log = stack.logs("airflow-worker")
-    ran = [ti for ti in task_instances(api, dag_id, run_id) if ti.get("start_date")]
-    missing = [ti["task_id"] for ti in ran if ti["id"] not in worker_log]
+    worker_log = stack.logs("airflow-worker").splitlines()
+    ran = [ti for ti in task_instances(api, dag_id, run_id) if ti["state"] == "success"]
+    missing = [ti["task_id"] for ti in ran if not any(ti["id"] in line for line in worker_log)]
     assert ran and not missing, f"not in the Celery worker's log: {missing}"
-    hosts = sorted({str(ti.get("hostname")) for ti in ran})
-    say(f"a Celery worker ran all {len(ran)} tasks that ran (hostname {', '.join(hosts)})")
+    example = next(line for line in worker_log if ran[0]["id"] in line)
+    hosts = sorted({f"{ti.get('hostname')} ({ti.get('executor')})" for ti in ran})
+    say(f"a Celery worker ran all {len(ran)} successful tasks; hosts: {', '.join(hosts)}")
+    say(f"  e.g. {ran[0]['task_id']}: {example.strip()[:300]}")
 
 
 def check_outcome(receiver: Receiver, engine: BlueGreenEngine) -> None:

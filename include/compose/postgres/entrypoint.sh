@@ -23,7 +23,7 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
         -E UTF8 --no-locale --auth-local=trust --auth-host=scram-sha-256 >/dev/null
     rm -f "$pwfile"
     echo "host all all all scram-sha-256" >>"$PGDATA/pg_hba.conf"
-    if [ "$POSTGRES_DB" != "$POSTGRES_USER" ] && [ "$POSTGRES_DB" != postgres ]; then
+    if [ "$POSTGRES_DB" != postgres ]; then
         echo "CREATE DATABASE \"$POSTGRES_DB\" OWNER \"$POSTGRES_USER\";" |
             as_postgres "$BIN/postgres" --single -D "$PGDATA" postgres >/dev/null
     fi
