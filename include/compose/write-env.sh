@@ -27,6 +27,7 @@ values = {
 lines = [
     "# The docker-compose stack's secrets and settings; written once by `make compose-env`.",
     "# Never commit this file. Log in to the UI as admin with HANDOFF_ADMIN_PASSWORD.",
+    "COMPOSE_PROJECT_NAME=handoff",
     *(f"{key}={value}" for key, value in values.items()),
     "# Your team's Slack incoming webhook (stored in the handoff_slack connection).",
     "HANDOFF_SLACK_WEBHOOK_URL=",

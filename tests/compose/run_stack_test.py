@@ -112,7 +112,7 @@ def start(stack: Stack, api: Api, deadline: Deadline) -> None:
         return True
 
     deadline.wait_for("the demo profile's one-shot", demo_done, 300)
-    say(f"demo: {stack.logs('demo').strip().splitlines()[-1]}")
+    say(stack.logs("demo").strip().splitlines()[-1])
 
 
 def rehearse(api: Api, dag_id: str, deadline: Deadline) -> str:
@@ -171,6 +171,22 @@ def check_celery_ran_it(stack: Stack, api: Api, dag_id: str, run_id: str) -> Non
     say(f"  e.g. {ran[0]['task_id']}: {example.strip()[:300]}")
 
 
+def check_preflight_log(api: Api, dag_id: str, run_id: str) -> None:
+    """The api-server serves the log the worker wrote (shared logs volume): the worker saw the
+    demo profile's blue live through the host's Docker engine."""
+    answer = api.call(
+        "GET",
+        f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/preflight/logs/1",
+        params={"full_content": "true"},
+        headers={"Accept": "application/json"},
+    )
+    content = answer.get("content") or []
+    events = [str(item.get("event", "")) if isinstance(item, dict) else item for item in content]
+    expected = f"live: blue runs {V1}"
+    assert expected in events, events[-20:]
+    say(f"preflight's log through the REST API ({len(events)} lines) says '{expected}'")
+
+
 def check_outcome(receiver: Receiver, engine: BlueGreenEngine) -> None:
     """The communication plan reached Slack and 1.1.0 serves users on green."""
     events = [event_of(body) for body in receiver.inbox.bodies]
@@ -217,6 +233,7 @@ def main() -> int:
             up_s = time.monotonic() - started
             run_id = rehearse(api, dag_id, deadline)
             check_celery_ran_it(stack, api, dag_id, run_id)
+            check_preflight_log(api, dag_id, run_id)
             check_outcome(receiver, engine_of(contract))
             failed = False
             say(f"stack up in {up_s:.0f} s; rehearsal done {time.monotonic() - started:.0f} s in")

@@ -116,7 +116,7 @@ class Stack:
 
     def logs(self, service: str, tail: int | None = None) -> str:
         """Return a service's output (all of it, or its last ``tail`` lines)."""
-        extra = ["--tail", str(tail)] if tail else []
+        extra = ["--no-log-prefix", *(["--tail", str(tail)] if tail else [])]
         return self.compose("logs", "--no-color", *extra, service, check=False).stdout
 
     def container_state(self, service: str) -> dict[str, Any] | None:
