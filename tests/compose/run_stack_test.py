@@ -205,7 +205,10 @@ def tear_down(stack: Stack, contract: Path, failed: bool) -> None:
     done = stack.compose("down", "--volumes", "--remove-orphans", "--timeout", "30", check=False)
     if done.returncode != 0:
         print(done.stdout, done.stderr, file=sys.stderr, flush=True)
-    engine_of(contract).teardown(remove_data=True, force=True)
+    try:
+        engine_of(contract).teardown(remove_data=True, force=True)
+    except Exception as error:  # report it; the stack's own removal above already ran
+        say(f"could not remove the service's containers: {error}")
 
 
 def stop_on_signal(signum: int, frame: FrameType | None) -> None:
@@ -242,8 +245,8 @@ def main() -> int:
         finally:
             tear_down(stack, contract, failed)
             shutil.rmtree(workdir, ignore_errors=True)
-    outcome = "FAILED" if failed else "passed"
-    say(f"{outcome} in {time.monotonic() - started:.0f} s (images built beforehand)")
+            outcome = "FAILED" if failed else "passed"
+            say(f"{outcome} in {time.monotonic() - started:.0f} s (images built beforehand)")
     return 1 if failed else 0
 
 
