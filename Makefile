@@ -18,7 +18,7 @@ help:
 	@echo "make bench      run the benchmarks (they print figures)"
 	@echo "make demo-images  start a Docker engine if none answers, build the demo images"
 	@echo "make compose-up   the Postgres + Redis + Celery stack (docker-compose.yaml); compose-down stops it"
-	@echo "make compose-test build, start, run a seed rehearsal on a Celery worker, remove (~N min)"
+	@echo "make compose-test build, start, seed rehearsal on a Celery worker, remove all (~5 min, ~10 the first time)"
 
 # The stamp is rebuilt whenever the pins change, so an install is never stale.
 $(VENV)/.installed: requirements.txt constraints.txt
