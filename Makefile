@@ -9,6 +9,7 @@ export PYTHONPATH := $(CURDIR)/plugins
 
 .PHONY: help venv run test unit lint typecheck check bench bench-parse
 .PHONY: docker-engine demo-images browser bench-bluegreen bench-loader bench-report demo-reset
+.PHONY: compose-tool compose-images compose-env compose-up compose-down compose-test
 
 help:
 	@echo "make run        install what is missing, start the demo service, a Slack receiver and"
@@ -18,6 +19,8 @@ help:
 	@echo "make check      ruff + mypy"
 	@echo "make bench      run the benchmarks (they print figures)"
 	@echo "make demo-images  start a Docker engine if none answers, build the demo images"
+	@echo "make compose-up   the Postgres + Redis + Celery stack (docker-compose.yaml); compose-down stops it"
+	@echo "make compose-test build, start, seed rehearsal on a Celery worker, remove all (~5 min, ~10 the first time)"
 
 # The stamp is rebuilt whenever the pins change, so an install is never stale.
 $(VENV)/.installed: requirements.txt constraints.txt
@@ -79,3 +82,28 @@ browser:
 
 bench-bluegreen: venv demo-images
 	$(PY) tests/benchmarks/bench_bluegreen.py
+
+# The docker-compose stack (Postgres, Redis, CeleryExecutor): images built locally on the
+# debootstrap base, secrets in a git-ignored .env written once with fresh values.
+COMPOSE = $(shell include/compose/ensure-compose.sh 2>/dev/null | tail -n 1)
+
+compose-tool:
+	include/compose/ensure-compose.sh
+
+compose-images: docker-engine
+	include/compose/build-images.sh
+
+compose-env:
+	include/compose/write-env.sh
+
+compose-up: compose-tool compose-images compose-env
+	$(COMPOSE) up -d
+	@echo "UI: http://127.0.0.1:$$(grep -oP '^HANDOFF_API_PORT=\K.*' .env || echo 8080) (admin, HANDOFF_ADMIN_PASSWORD in .env)"
+
+compose-down: compose-tool
+	$(COMPOSE) --profile demo down
+
+# Builds the images, starts a stack of its own (project handoff-compose-test, free loopback
+# ports, its own secrets), runs a seed rehearsal on a Celery worker and removes it all.
+compose-test: venv compose-tool compose-images
+	$(PY) -m tests.compose.run_stack_test

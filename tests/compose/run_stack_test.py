@@ -1,0 +1,254 @@
+"""The docker-compose stack for real: up, a seed rehearsal completed by a Celery worker, down.
+
+Run by `make compose-test` after the images are built (the target builds them). The stack is
+the project's docker-compose.yaml under its own project name, free loopback ports and fresh
+secrets, reading a copy of the seed with its own service name and router ports. The demo
+profile's one-shot puts release 1.0.0 live; the test then triggers a rehearsal of 1.1.0 through
+the api-server's REST API, as the UI does, and waits for it to succeed. It then checks that a
+Celery worker ran every task (the worker's own log names each task instance), that the
+communication plan reached the local Slack receiver, and that 1.1.0 serves users. Whatever
+happens, the stack goes down with its volumes and the service's containers are removed.
+Exit status 0 on success; the last line gives the duration.
+"""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import requests
+
+from handoff.bluegreen import BlueGreenEngine, Colour
+from handoff.catalog import load_handoff
+from handoff.render.naming import dag_id_for
+from handoff.runtime.engine_factory import engine_config
+from tests.compose.stack import Deadline, Stack, stack_settings
+from tests.integration.dags.test_rehearsal import SUCCESS_EVENTS
+from tests.support.demo import V1, V2, free_port
+from tests.support.handoffs import make_handoffs
+from tests.support.slack_receiver import WEBHOOK_PATH, Receiver, event_of, slack_receiver
+
+PROJECT = "handoff-compose-test"
+HANDOFF_ID = "COMPOSE-E2E"
+# Every hour of the timeline lasts one second: the 24 h and 72 h windows take 96 s in all.
+TIME_SCALE = 3600
+BUDGET_S = 1500  # the whole run once the images exist: start, rehearsal, checks
+
+
+def say(message: str) -> None:
+    print(f"compose-test [{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+class Api:
+    """The api-server's REST API v2 with the admin's token."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.session = requests.Session()
+
+    def login(self, password: str) -> None:
+        answer = requests.post(
+            f"{self.url}/auth/token", json={"username": "admin", "password": password}, timeout=30
+        )
+        answer.raise_for_status()
+        self.session.headers["Authorization"] = f"Bearer {answer.json()['access_token']}"
+
+    def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        answer = self.session.request(method, f"{self.url}/api/v2{path}", timeout=30, **kwargs)
+        answer.raise_for_status()
+        return answer.json()
+
+
+def healthy(api: Api) -> bool:
+    """Tell whether the metadata database, scheduler, triggerer and dag-processor are healthy."""
+    health = requests.get(f"{api.url}/api/v2/monitor/health", timeout=5).json()
+    parts = ("metadatabase", "scheduler", "triggerer", "dag_processor")
+    return all((health.get(part) or {}).get("status") == "healthy" for part in parts)
+
+
+def write_handoff(root: Path) -> tuple[Path, str]:
+    """Write the seed's copy (own service, volume, router ports); return it and the service."""
+    service = f"compose-e2e-{secrets.token_hex(3)}"
+    folder = make_handoffs(
+        root,
+        [HANDOFF_ID],
+        sidecar_edits={"name: ux-portal": f"name: {service}", "ux-portal-data": f"{service}-data"},
+        environment_edits={
+            "live_port: 18080": f"live_port: {free_port()}",
+            "preview_port: 18081": f"preview_port: {free_port()}",
+        },
+    )
+    return folder / f"{HANDOFF_ID}.md", service
+
+
+def engine_of(contract: Path) -> BlueGreenEngine:
+    handoff = load_handoff(contract)
+    assert handoff.acceptance is not None and handoff.environment is not None
+    return BlueGreenEngine(engine_config(handoff.acceptance, handoff.environment))
+
+
+def start(stack: Stack, api: Api, deadline: Deadline) -> None:
+    """Bring the stack up and wait until it is healthy and the demo's blue is live."""
+    say(f"starting the stack (project {stack.project}, API on {stack.api_url})")
+    stack.compose("up", "--detach", timeout=deadline.left())
+    deadline.wait_for("the api-server and the components' heartbeats", lambda: healthy(api), 300)
+    api.login(stack.settings["HANDOFF_ADMIN_PASSWORD"])
+    say("stack healthy; admin logged in")
+
+    def demo_done() -> bool:
+        state = stack.container_state("demo")
+        if state is None or state.get("Running"):
+            return False
+        if state.get("ExitCode") != 0:
+            raise RuntimeError(f"the demo one-shot failed:\n{stack.logs('demo')}")
+        return True
+
+    deadline.wait_for("the demo profile's one-shot", demo_done, 300)
+    say(stack.logs("demo").strip().splitlines()[-1])
+
+
+def rehearse(api: Api, dag_id: str, deadline: Deadline) -> str:
+    """Trigger the rehearsal as the UI does and wait for its end; return the run id."""
+    deadline.wait_for(
+        f"the dag-processor to parse {dag_id}",
+        lambda: any(d["dag_id"] == dag_id for d in api.call("GET", "/dags")["dags"]),
+        180,
+    )
+    errors = api.call("GET", "/importErrors")
+    assert errors["total_entries"] == 0, errors
+    api.call("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
+    conf = {
+        "deploy_at": datetime.now(UTC).isoformat(),
+        "release": V2,
+        "time_scale": TIME_SCALE,
+        "emergency_reason": "",
+        "answer_go_no_go": "approve",
+        "answer_user_issues": "none reported",
+        "answer_handover": "accept handover",
+    }
+    run = api.call("POST", f"/dags/{dag_id}/dagRuns", json={"logical_date": None, "conf": conf})
+    run_id = str(run["dag_run_id"])
+    say(f"triggered {dag_id} run {run_id} (time_scale {TIME_SCALE})")
+    seen: dict[str, str] = {}
+
+    def finished() -> bool:
+        for ti in task_instances(api, dag_id, run_id):
+            state = ti.get("state") or "none"
+            if seen.get(ti["task_id"]) != state:
+                seen[ti["task_id"]] = state
+                say(f"  {ti['task_id']}: {state}")
+        state = api.call("GET", f"/dags/{dag_id}/dagRuns/{run_id}")["state"]
+        return state in ("success", "failed")
+
+    deadline.wait_for("the rehearsal to finish", finished, 900, every_s=3)
+    state = api.call("GET", f"/dags/{dag_id}/dagRuns/{run_id}")["state"]
+    assert state == "success", f"the rehearsal ended {state}: {seen}"
+    return run_id
+
+
+def task_instances(api: Api, dag_id: str, run_id: str) -> list[dict[str, Any]]:
+    answer = api.call("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances?limit=100")
+    return list(answer["task_instances"])
+
+
+def check_celery_ran_it(stack: Stack, api: Api, dag_id: str, run_id: str) -> None:
+    """Every task that ran did so on a Celery worker: the worker's log names its instance."""
+    worker_log = stack.logs("airflow-worker").splitlines()
+    ran = [ti for ti in task_instances(api, dag_id, run_id) if ti["state"] == "success"]
+    missing = [ti["task_id"] for ti in ran if not any(ti["id"] in line for line in worker_log)]
+    assert ran and not missing, f"not in the Celery worker's log: {missing}"
+    example = next(line for line in worker_log if ran[0]["id"] in line)
+    hosts = sorted({f"{ti.get('hostname')} ({ti.get('executor')})" for ti in ran})
+    say(f"a Celery worker ran all {len(ran)} successful tasks; hosts: {', '.join(hosts)}")
+    say(f"  e.g. {ran[0]['task_id']}: {example.strip()[:300]}")
+
+
+def check_preflight_log(api: Api, dag_id: str, run_id: str) -> None:
+    """The api-server serves the log the worker wrote (shared logs volume): the worker saw the
+    demo profile's blue live through the host's Docker engine."""
+    answer = api.call(
+        "GET",
+        f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/preflight/logs/1",
+        params={"full_content": "true"},
+        headers={"Accept": "application/json"},
+    )
+    content = answer.get("content") or []
+    events = [str(item.get("event", "")) if isinstance(item, dict) else item for item in content]
+    expected = f"live: blue runs {V1}"
+    assert expected in events, events[-20:]
+    say(f"preflight's log through the REST API ({len(events)} lines) says '{expected}'")
+
+
+def check_outcome(receiver: Receiver, engine: BlueGreenEngine) -> None:
+    """The communication plan reached Slack and 1.1.0 serves users on green."""
+    events = [event_of(body) for body in receiver.inbox.bodies]
+    assert events == SUCCESS_EVENTS, events
+    live = engine.status().live
+    assert live is not None and live.colour is Colour.GREEN and live.release == V2, live
+    say(f"Slack got {len(events)} messages in plan order; {V2} live on green")
+
+
+def tear_down(stack: Stack, contract: Path, failed: bool) -> None:
+    """Take the stack down with its volumes and remove the service's containers and data."""
+    if failed:
+        for service in ("airflow-init", "airflow-worker", "airflow-scheduler", "demo"):
+            print(f"---- {service} (last lines)\n{stack.logs(service, tail=40)}", flush=True)
+    say("taking the stack down (volumes removed)")
+    done = stack.compose("down", "--volumes", "--remove-orphans", "--timeout", "30", check=False)
+    if done.returncode != 0:
+        print(done.stdout, done.stderr, file=sys.stderr, flush=True)
+    try:
+        engine_of(contract).teardown(remove_data=True, force=True)
+    except Exception as error:  # report it; the stack's own removal above already ran
+        say(f"could not remove the service's containers: {error}")
+
+
+def stop_on_signal(signum: int, frame: FrameType | None) -> None:
+    """Turn SIGTERM into an exception so the stack still goes down."""
+    raise SystemExit(128 + signum)
+
+
+def main() -> int:
+    signal.signal(signal.SIGTERM, stop_on_signal)
+    started = time.monotonic()
+    deadline = Deadline(BUDGET_S)
+    workdir = Path(tempfile.mkdtemp(prefix="handoff-compose-test-"))
+    failed = True
+    with slack_receiver() as receiver:
+        contract, service = write_handoff(workdir)
+        settings = stack_settings(contract.parent, f"{receiver.url}/{WEBHOOK_PATH}")
+        settings["HANDOFF_DEMO_RELEASE"] = V1
+        stack = Stack(PROJECT, workdir, settings)
+        stack.write_files()
+        api = Api(stack.api_url)
+        dag_id = dag_id_for(HANDOFF_ID)
+        say(f"handoff {HANDOFF_ID} (service {service}) in {contract.parent}")
+        try:
+            start(stack, api, deadline)
+            up_s = time.monotonic() - started
+            run_id = rehearse(api, dag_id, deadline)
+            check_celery_ran_it(stack, api, dag_id, run_id)
+            check_preflight_log(api, dag_id, run_id)
+            check_outcome(receiver, engine_of(contract))
+            failed = False
+            say(f"stack up in {up_s:.0f} s; rehearsal done {time.monotonic() - started:.0f} s in")
+        except (AssertionError, TimeoutError, RuntimeError, requests.RequestException) as error:
+            say(f"FAILED: {type(error).__name__}: {error}")
+        finally:
+            tear_down(stack, contract, failed)
+            shutil.rmtree(workdir, ignore_errors=True)
+            outcome = "FAILED" if failed else "passed"
+            say(f"{outcome} in {time.monotonic() - started:.0f} s (images built beforehand)")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
