@@ -106,4 +106,10 @@ def write(key: str, value: Any) -> None:
             pickle.dump(value, out, protocol=pickle.HIGHEST_PROTOCOL)
         Path(tmp).replace(folder / f"{key}.pickle")
     except OSError as e:
-        log.warning("handoff cache not writable at %s (%s); loading without it", folder, e)
+        _warn_once(f"handoff cache not writable at {folder} ({e}); loading without it")
+
+
+@functools.lru_cache(maxsize=8)
+def _warn_once(message: str) -> None:
+    """Log a cache problem once per process, not once per contract."""
+    log.warning(message)
