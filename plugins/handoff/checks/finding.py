@@ -1,0 +1,34 @@
+"""A check's decision about one thing it measured (an endpoint, a page, a journey...)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from handoff.evidence.model import EvidenceStatus
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What a check decided, why (one line a reviewer reads), and the numbers behind it."""
+
+    status: EvidenceStatus
+    summary: str
+    measured: dict[str, Any] = field(default_factory=dict)
+    thresholds: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def failed(self) -> bool:
+        """Tell whether the finding fails its criterion."""
+        return self.status is EvidenceStatus.FAILED
+
+
+def worst(findings: Iterable[Finding]) -> EvidenceStatus:
+    """Return failed if any finding failed, passed if all passed, else not verified."""
+    statuses = {f.status for f in findings}
+    if EvidenceStatus.FAILED in statuses:
+        return EvidenceStatus.FAILED
+    if statuses == {EvidenceStatus.PASSED}:
+        return EvidenceStatus.PASSED
+    return EvidenceStatus.NOT_VERIFIED
