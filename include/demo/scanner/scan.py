@@ -18,11 +18,12 @@ VERSION = re.compile(r"\d+\.\d+")
 
 
 def status_and_headers(url: str) -> tuple[int, dict[str, str]]:
+    """Return the status and the headers, names lowercased (proxies lowercase them)."""
     try:
         with urllib.request.urlopen(url, timeout=5) as answer:
-            return answer.status, dict(answer.headers.items())
+            return answer.status, {k.lower(): v for k, v in answer.headers.items()}
     except urllib.error.HTTPError as e:
-        return e.code, dict(e.headers.items())
+        return e.code, {k.lower(): v for k, v in e.headers.items()}
 
 
 def main() -> int:
@@ -35,7 +36,7 @@ def main() -> int:
         print(f"scan of {image}: target {base} does not answer: {e}")
         return 2
     for name in ("Server", "X-Powered-By"):
-        value = headers.get(name, "")
+        value = headers.get(name.lower(), "")
         if VERSION.search(value):
             findings.append(f"{name} header names a version: {value!r}")
     for path in SENSITIVE:

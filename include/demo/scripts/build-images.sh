@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Build the demo images: base (debootstrap), demo service (two releases), the debug-port
+# Build the demo images: base (debootstrap), demo service (three releases), the debug-port
 # variant of the newest release (fails the security gate), the demo scanner and the router.
 #
 # Each image carries the hash of its recipe in the label handoff.recipe-hash: an image whose
@@ -11,7 +11,7 @@ set -euo pipefail
 DEMO="$(cd "$(dirname "$0")/.." && pwd)"
 BASE_TAG="handoff-base:bookworm"
 BASE_IMAGE="${HANDOFF_BASE_IMAGE:-$BASE_TAG}"
-SERVICE_RELEASES="${HANDOFF_DEMO_RELEASES:-1.0.0 1.1.0}"
+SERVICE_RELEASES="${HANDOFF_DEMO_RELEASES:-1.0.0 1.1.0 1.2.0}"
 ROUTER_TAG="handoff-router:latest"
 SCANNER_TAG="handoff-scanner:latest"
 
