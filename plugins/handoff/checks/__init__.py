@@ -8,6 +8,6 @@ measurement against real containers. A decision is a `Finding`; the gate tasks i
 
 from __future__ import annotations
 
-from handoff.checks.finding import Finding, worst
+from handoff.checks.finding import Finding
 
-__all__ = ["Finding", "worst"]
+__all__ = ["Finding"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,13 +21,3 @@ class Finding:
     def failed(self) -> bool:
         """Tell whether the finding fails its criterion."""
         return self.status is EvidenceStatus.FAILED
-
-
-def worst(findings: Iterable[Finding]) -> EvidenceStatus:
-    """Return failed if any finding failed, passed if all passed, else not verified."""
-    statuses = {f.status for f in findings}
-    if EvidenceStatus.FAILED in statuses:
-        return EvidenceStatus.FAILED
-    if statuses == {EvidenceStatus.PASSED}:
-        return EvidenceStatus.PASSED
-    return EvidenceStatus.NOT_VERIFIED

@@ -9,6 +9,7 @@ their progress in Slack through `handoff.tasks.notify`; a notification never fai
 from __future__ import annotations
 
 import hashlib
+import http.client
 import logging
 import time
 from dataclasses import asdict
@@ -278,6 +279,20 @@ def health_gate(contract_path: str, listener: str) -> dict[str, Any]:
     }
 
 
+def _stored(host: str, port: int) -> set[str] | None:
+    """Return the keys stored behind a listener; None when the listing cannot be read."""
+    try:
+        return stored_keys(host, port)
+    except (RuntimeError, OSError, ValueError, KeyError, http.client.HTTPException) as e:
+        log.warning("cannot list the stored records through :%s: %s", port, e)
+        return None
+
+
+def _live_probe(host: str, port: int) -> LoadSpec:
+    """Return the keep-alive reads and writes sent through live while traffic moves."""
+    return LoadSpec(host=host, port=port, connections=4, duration_s=120.0, rate_per_s=100.0)
+
+
 def switch_traffic(contract_path: str) -> dict[str, Any]:
     """Move live traffic to the new colour under a zero-downtime probe."""
     handoff = handoff_from(contract_path)
@@ -285,9 +300,7 @@ def switch_traffic(contract_path: str) -> dict[str, Any]:
     settings = run_settings()
     engine = engine_of(handoff)
     router = handoff.environment.router
-    spec = LoadSpec(
-        host=router.host, port=router.live_port, connections=4, duration_s=120.0, rate_per_s=100.0
-    )
+    spec = _live_probe(router.host, router.live_port)
     announce(
         handoff,
         lambda ref: messages.phase(
@@ -298,7 +311,8 @@ def switch_traffic(contract_path: str) -> dict[str, Any]:
             "switching live traffic now.",
         ),
     )
-    stored_before = len(stored_keys(router.host, router.live_port))
+    before = _stored(router.host, router.live_port)
+    stored_before = None if before is None else len(before)
     with LoadGenerator(spec) as load:
         try:
             result = engine.switch(settings.release)
@@ -355,19 +369,29 @@ def switch_traffic(contract_path: str) -> dict[str, Any]:
 
 
 def integrity_finding(
-    when: str, acknowledged: set[str], stored: set[str], stored_before: int
+    when: str, acknowledged: set[str], stored: set[str] | None, stored_before: int | None
 ) -> Finding:
     """Decide data integrity: every acknowledged write stored, and the store did not shrink."""
+    thresholds = {"missing": 0, "stored_after": f">= {stored_before}"}
+    if stored is None:
+        return Finding(
+            EvidenceStatus.FAILED,
+            f"{len(acknowledged)} writes acknowledged during the {when}; the store could not "
+            f"be listed through live afterwards",
+            {"acknowledged": len(acknowledged), "stored_after": None},
+            thresholds,
+        )
     missing = sorted(acknowledged - stored)
-    shrank = len(stored) < stored_before
+    shrank = stored_before is not None and len(stored) < stored_before
     problems = []
     if missing:
         problems.append(f"{len(missing)} acknowledged writes lost, e.g. {missing[:3]}")
     if shrank:
         problems.append(f"store shrank from {stored_before} to {len(stored)} records")
+    before = "unknown" if stored_before is None else stored_before
     summary = (
         f"{len(acknowledged)} writes acknowledged during the {when}, {len(missing)} missing; "
-        f"{len(stored)} records stored (before: {stored_before})"
+        f"{len(stored)} records stored (before: {before})"
     )
     return Finding(
         EvidenceStatus.FAILED if problems else EvidenceStatus.PASSED,
@@ -379,7 +403,7 @@ def integrity_finding(
             "stored_before": stored_before,
             "stored_after": len(stored),
         },
-        {"missing": 0, "stored_after": f">= {stored_before}"},
+        thresholds,
     )
 
 
@@ -390,9 +414,11 @@ def data_integrity(contract_path: str) -> dict[str, Any]:
     switched = pulled(SWITCH_TASK) or {}
     acknowledged = set(switched.get("acknowledged_writes", []))
     router = handoff.environment.router
-    stored = stored_keys(router.host, router.live_port)
     finding = integrity_finding(
-        "switch", acknowledged, stored, int(switched.get("stored_before", 0))
+        "switch",
+        acknowledged,
+        _stored(router.host, router.live_port),
+        switched.get("stored_before"),
     )
     record(handoff, [(CheckKind.DATA_INTEGRITY, [finding])], target="live")
     if finding.failed:
@@ -489,10 +515,9 @@ def rollback_release(contract_path: str) -> dict[str, Any]:
     )
     router = handoff.environment.router if handoff.environment else None
     assert router is not None
-    stored_before = len(stored_keys(router.host, router.live_port))
-    spec = LoadSpec(
-        host=router.host, port=router.live_port, connections=4, duration_s=120.0, rate_per_s=100.0
-    )
+    # The release being rolled back may not even list its store: never let that stop a rollback.
+    before = _stored(router.host, router.live_port)
+    spec = _live_probe(router.host, router.live_port)
     started = time.monotonic()
     with LoadGenerator(spec) as load:
         result = engine.rollback()
@@ -533,8 +558,8 @@ def rollback_release(contract_path: str) -> dict[str, Any]:
     integrity = integrity_finding(
         "rollback",
         set(report.acknowledged_writes),
-        stored_keys(router.host, router.live_port),
-        stored_before,
+        _stored(router.host, router.live_port),
+        None if before is None else len(before),
     )
     record(
         handoff,

@@ -284,6 +284,12 @@ def test_release_erroring_in_the_validation_window_rolls_back(rehearsal: Rehears
     ]
     assert "validation_period.watch" in rehearsal.slack.inbox.bodies[5]["text"]
     assert "service restored in" in rehearsal.slack.inbox.bodies[7]["text"]
+    # The release answers 500 to everything but /health by then: the rollback still measures.
+    records = evidence(rehearsal)
+    (rolled,) = records_of(records, "Rollback Procedures", "rollback.roll_back")
+    assert rolled.status is EvidenceStatus.PASSED and rolled.measured["restored"] == V1
+    (kept,) = records_of(records, "Data Integrity", "rollback.roll_back")
+    assert kept.status is EvidenceStatus.PASSED and kept.measured["missing"] == 0
 
 
 @pytest.mark.service_env(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from handoff.checks.finding import Finding, worst
 from handoff.checks.http import Exchange
 from handoff.checks.smoke import Step, run_journey, step_problem
 from handoff.evidence import EvidenceStatus
@@ -48,12 +47,3 @@ def test_journey_stops_at_the_first_failing_step() -> None:
         "journey 'open' via live: step 1 GET /: text 'dashboard' not found in 8 characters"
     )
     assert sent == [HOME]
-
-
-def test_worst_status() -> None:
-    passed = Finding(EvidenceStatus.PASSED, "")
-    failed = Finding(EvidenceStatus.FAILED, "")
-    unknown = Finding(EvidenceStatus.NOT_VERIFIED, "")
-    assert worst([passed, passed]) is EvidenceStatus.PASSED
-    assert worst([passed, unknown]) is EvidenceStatus.NOT_VERIFIED
-    assert worst([unknown, failed]) is EvidenceStatus.FAILED
