@@ -15,6 +15,9 @@ still there when green serves. Behaviour comes from the environment:
                     img_without_alt (accessibility), missing_text (smoke journey),
                     leak_version (security: Server header names versions),
                     no_nosniff (security: X-Content-Type-Options missing)
+  DEMO_FAULTS_AFTER_WRITES  the faults start once this process acknowledged this many new
+                    writes (default 0: from the start); a release that breaks only under
+                    live traffic, so the checks on live after the switch must catch it
   DEMO_DEBUG_PORT   also serve on this port (the debug-port image variant exposes it)
   HANDOFF_RELEASE, HANDOFF_COLOUR   set by the blue-green engine, shown by /version
 """
@@ -44,6 +47,7 @@ COLOUR = os.environ.get("HANDOFF_COLOUR", "none")
 STARTED = time.monotonic()
 MAX_BODY = 64 * 1024
 FAULTS = frozenset(f.strip() for f in os.environ.get("DEMO_FAULTS", "").split(",") if f.strip())
+FAULTS_AFTER_WRITES = int(os.environ.get("DEMO_FAULTS_AFTER_WRITES", "0") or 0)
 DEBUG_PORT = int(os.environ.get("DEMO_DEBUG_PORT", "0") or 0)
 
 
@@ -135,6 +139,13 @@ class Metrics:
 
 STORE: Store
 METRICS = Metrics()
+
+
+def fault(name: str) -> bool:
+    """Tell whether an injected fault is active now."""
+    return name in FAULTS and METRICS.writes >= FAULTS_AFTER_WRITES
+
+
 KNOWN_PATHS = {"/", "/health", "/version", "/metrics", "/api/status", "/api/records"}
 
 DASHBOARD = """<!doctype html>
@@ -165,9 +176,11 @@ class Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     server_version = "handoff-demo"
     sys_version = ""
-    if "leak_version" in FAULTS:
-        server_version = f"handoff-demo/{RELEASE}"
-        sys_version = f"Python/{sys.version.split()[0]}"
+
+    def version_string(self) -> str:
+        if fault("leak_version"):
+            return f"handoff-demo/{RELEASE} Python/{sys.version.split()[0]}"
+        return self.server_version
 
     def log_message(self, format: str, *args: object) -> None:
         pass  # one line per request would drown the container log at load-test rates
@@ -177,7 +190,7 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("X-Release", RELEASE)
-        if "no_nosniff" not in FAULTS:
+        if not fault("no_nosniff"):
             self.send_header("X-Content-Type-Options", "nosniff")
         self.send_header("Cache-Control", "no-store")
         self.end_headers()
@@ -251,10 +264,10 @@ class Handler(BaseHTTPRequestHandler):
     def dashboard(self, query: str) -> None:
         page = DASHBOARD.format(
             # The smoke journey expects the word "dashboard"; missing_text drops it.
-            title="overview" if "missing_text" in FAULTS else "dashboard",
+            title="overview" if fault("missing_text") else "dashboard",
             # An image without a text alternative: axe's image-alt rule (WCAG 1.1.1, level A).
             extra='<img src="/favicon.png" width="16" height="16">'
-            if "img_without_alt" in FAULTS
+            if fault("img_without_alt")
             else "",
             release=html.escape(RELEASE),
             colour=html.escape(COLOUR),

@@ -384,6 +384,32 @@ def test_release_losing_acknowledged_writes_rolls_back_with_evidence(
     assert switch.status is EvidenceStatus.PASSED and switch.measured["failed"] == 0
 
 
+@pytest.mark.service_env({"DEMO_FAULTS": "missing_text", "DEMO_FAULTS_AFTER_WRITES": "3"})
+def test_release_breaking_under_live_traffic_fails_smoke_on_live_and_rolls_back(
+    rehearsal: Rehearsal,
+) -> None:
+    # The journey's text disappears once the release acknowledged 3 writes: the preview's
+    # journey (one write) passes, the switch's probe writes more, the journey on live fails.
+    state, states, started = run_dag(rehearsal, time_scale=7200, release=V3)
+    assert state == "failed"
+    assert states["pre_switch_gates.smoke"] == "success"
+    assert states["post_switch_verification.smoke_via_live"] == "failed"
+    assert states["rollback.roll_back"] == "success" and states["abort"] == "skipped"
+    assert in_order(
+        started, ["pre_switch_gates.smoke", "switch.move_live_traffic", "rollback.roll_back"]
+    ), started
+    live = rehearsal.engine.status().live
+    assert live is not None and (live.colour, live.release) == (Colour.BLUE, V1)
+    records = evidence(rehearsal)
+    (before,) = records_of(records, "User Acceptance", "pre_switch_gates.smoke")
+    assert before.status is EvidenceStatus.PASSED and before.target == "preview"
+    assert [step["status"] for step in before.measured["steps"]] == [200, 201, 200]
+    (after,) = records_of(records, "User Acceptance", "post_switch_verification.smoke_via_live")
+    assert after.status is EvidenceStatus.FAILED and after.target == "live"
+    assert "step 1 GET /: text 'dashboard' not found" in after.log_marker
+    assert after.thresholds["steps"][0]["expect_text"] == "dashboard"
+
+
 def ledger_rows(rehearsal: Rehearsal) -> list[tuple[str, str, int]]:
     """Return (event, status, attempts) of every recorded notification, in order."""
     path = rehearsal.folder.parent / "reports" / "notifications.sqlite"
