@@ -90,7 +90,7 @@ class PerformanceSettings(BaseModel):
     requests: int | None = Field(default=None, ge=5, le=2000)
     connections: int = Field(default=2, ge=1, le=16)
     # A p95 slower than the baseline by less than this is jitter, not a regression.
-    noise_floor_ms: float = Field(default=25.0, ge=0)
+    noise_floor_ms: float = Field(default=50.0, ge=0)
 
 
 def _default_required_headers() -> dict[str, str | None]:

@@ -68,6 +68,37 @@ def measure(
     host: str, port: int, path: str, requests: int, connections: int, timeout: float = 10.0
 ) -> LatencyStats:
     """Send exactly ``requests`` GETs over ``connections`` keep-alive connections."""
+    return stats(*_sample(host, port, path, requests, connections, timeout))
+
+
+def measure_against_baseline(
+    host: str,
+    preview_port: int,
+    live_port: int,
+    path: str,
+    requests: int,
+    connections: int,
+    rounds: int = 5,
+) -> tuple[LatencyStats, LatencyStats]:
+    """Measure the preview and the live baseline in alternating rounds; return (preview, live).
+
+    Alternating makes both see the same machine: a burst of load elsewhere during the run
+    slows both, instead of whichever happened to be measured at that moment.
+    """
+    samples: dict[int, tuple[list[float], int]] = {preview_port: ([], 0), live_port: ([], 0)}
+    for round_number in range(rounds):
+        share = requests // rounds + (1 if round_number < requests % rounds else 0)
+        for port in (live_port, preview_port):
+            latencies, errors = _sample(host, port, path, share, connections)
+            kept, failed = samples[port]
+            samples[port] = (kept + latencies, failed + errors)
+    return stats(*samples[preview_port]), stats(*samples[live_port])
+
+
+def _sample(
+    host: str, port: int, path: str, requests: int, connections: int, timeout: float = 10.0
+) -> tuple[list[float], int]:
+    """Return the latencies (ms) of the answered requests and the number that failed."""
     latencies: list[float] = []
     errors = 0
     lock = threading.Lock()
@@ -107,7 +138,7 @@ def measure(
         thread.start()
     for thread in threads:
         thread.join()
-    return stats(latencies, errors)
+    return latencies, errors
 
 
 def judge(

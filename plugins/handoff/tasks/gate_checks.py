@@ -56,23 +56,17 @@ def performance_gate(contract_path: str) -> dict[str, Any]:
     host = handoff.environment.router.host
     has_baseline = _live_is_old_colour(handoff)
     findings = []
+    preview, live = _listener_port(handoff, "preview"), _listener_port(handoff, "live")
     for endpoint in handoff.acceptance.checks.endpoints:
         baseline = None
         if has_baseline:
-            baseline = performance.measure(
-                host,
-                _listener_port(handoff, "live"),
-                endpoint.path,
-                requests,
-                settings.connections,
+            measured, baseline = performance.measure_against_baseline(
+                host, preview, live, endpoint.path, requests, settings.connections
             )
-        measured = performance.measure(
-            host,
-            _listener_port(handoff, "preview"),
-            endpoint.path,
-            requests,
-            settings.connections,
-        )
+        else:
+            measured = performance.measure(
+                host, preview, endpoint.path, requests, settings.connections
+            )
         budget = performance.Budget(
             p95_ms=endpoint.p95_ms,
             tolerance_pct=_threshold_value(handoff, "performance", _DEFAULT_TOLERANCE_PCT),

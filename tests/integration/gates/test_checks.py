@@ -30,8 +30,12 @@ def perf(service: Service, path: str) -> performance.LatencyStats:
     return performance.measure(service.host, service.preview, path, 30, 2)
 
 
-def baseline(service: Service, path: str) -> performance.LatencyStats:
-    return performance.measure(service.host, service.live, path, 30, 2)
+def against_baseline(
+    service: Service, path: str
+) -> tuple[performance.LatencyStats, performance.LatencyStats]:
+    return performance.measure_against_baseline(
+        service.host, service.preview, service.live, path, 30, 2
+    )
 
 
 # -- performance -------------------------------------------------------------------------
@@ -40,7 +44,7 @@ def baseline(service: Service, path: str) -> performance.LatencyStats:
 def test_performance_passes_for_a_release_as_fast_as_live(service: Service, deploy: Deploy) -> None:
     deploy(V3)
     finding = performance.judge(
-        "/api/optimize", perf(service, "/api/optimize"), baseline(service, "/api/optimize"), BUDGET
+        "/api/optimize", *against_baseline(service, "/api/optimize"), BUDGET
     )
     print(finding.summary)
     assert finding.status is EvidenceStatus.PASSED, finding.summary
@@ -50,7 +54,7 @@ def test_performance_passes_for_a_release_as_fast_as_live(service: Service, depl
 def test_performance_fails_for_a_slow_release(service: Service, deploy: Deploy) -> None:
     deploy(V3, DEMO_MODE="slow", DEMO_LATENCY_MS="300")
     finding = performance.judge(
-        "/api/optimize", perf(service, "/api/optimize"), baseline(service, "/api/optimize"), BUDGET
+        "/api/optimize", *against_baseline(service, "/api/optimize"), BUDGET
     )
     print(finding.summary)
     assert finding.failed and "slower than the live colour" in finding.summary
