@@ -15,6 +15,8 @@ from airflow.providers.docker.exceptions import DockerContainerFailedException
 from airflow.providers.docker.operators.docker import DockerOperator
 from airflow.sdk.exceptions import AirflowFailException
 
+from handoff.bluegreen import BlueGreenError, dockerapi
+from handoff.catalog import Handoff
 from handoff.checks import security
 from handoff.plan import CheckKind
 from handoff.tasks.context import handoff_from
@@ -41,17 +43,40 @@ class ScannerGate(DockerOperator):
     def execute(self, context: Any) -> Any:
         """Run the scanner; write its finding; fail the task on findings."""
         handoff = handoff_from(self.contract_path)
+        missing = self._image_missing()
+        if missing:
+            return self._decide(handoff, -1, missing)
         try:
             output = super().execute(context)
         except DockerContainerFailedException as e:
             lines = [_text(line).strip() for line in (e.logs or []) if _text(line).strip()]
             found = _EXIT.search(str(e))
-            finding = security.judge_scan(
-                str(self.image), int(found.group(1)) if found else 1, lines[-1] if lines else ""
-            )
-            record(handoff, [(CheckKind.SECURITY, [finding])], target="preview")
-            raise AirflowFailException(f"security scan failed: {finding.summary}") from e
-        last = str(output).strip() if output else ""
-        finding = security.judge_scan(str(self.image), 0, last)
+            code = int(found.group(1)) if found else 1
+            return self._decide(handoff, code, lines[-1] if lines else "")
+        return self._decide(handoff, 0, str(output).strip() if output else "")
+
+    def _decide(self, handoff: Handoff, exit_code: int, last_line: str) -> str:
+        """Record the scanner's finding; fail the task unless it passed."""
+        finding = security.judge_scan(str(self.image), exit_code, last_line)
         record(handoff, [(CheckKind.SECURITY, [finding])], target="preview")
-        return last
+        if finding.failed:
+            raise AirflowFailException(f"security scan failed: {finding.summary}")
+        return last_line
+
+    def _image_missing(self) -> str:
+        """Return why the scanner image cannot run here ('' when it is present).
+
+        No registry may be reachable: a missing image must fail with its name, not with a
+        pull error.
+        """
+        try:
+            client = dockerapi.connect(str(self.docker_url))
+        except BlueGreenError as e:
+            return str(e)
+        try:
+            dockerapi.require_image(client, str(self.image), "scanner")
+        except BlueGreenError as e:
+            return str(e)
+        finally:
+            client.close()
+        return ""

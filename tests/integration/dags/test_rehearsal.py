@@ -410,6 +410,23 @@ def test_release_breaking_under_live_traffic_fails_smoke_on_live_and_rolls_back(
     assert after.thresholds["steps"][0]["expect_text"] == "dashboard"
 
 
+def test_missing_scanner_image_fails_the_scan_by_name_and_aborts(rehearsal: Rehearsal) -> None:
+    environment = rehearsal.folder.parent / "environments" / "demo.yaml"
+    environment.write_text(
+        environment.read_text().replace("handoff-scanner:latest", "handoff-scanner:absent")
+    )
+    state, states, _ = run_dag(rehearsal, time_scale=7200, release=V3)
+    assert state == "failed"
+    assert states["pre_switch_gates.security_scan"] == "failed"
+    assert states["pre_switch_gates.security"] == "success"
+    assert states["abort"] == "success"
+    (scan,) = records_of(
+        evidence(rehearsal), "Security Verification", "pre_switch_gates.security_scan"
+    )
+    assert scan.status is EvidenceStatus.FAILED and scan.measured["exit_code"] == -1
+    assert "'handoff-scanner:absent' is not present on the Docker engine" in scan.summary
+
+
 def ledger_rows(rehearsal: Rehearsal) -> list[tuple[str, str, int]]:
     """Return (event, status, attempts) of every recorded notification, in order."""
     path = rehearsal.folder.parent / "reports" / "notifications.sqlite"
