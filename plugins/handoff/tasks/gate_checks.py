@@ -10,6 +10,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import docker.errors
+from airflow.sdk.exceptions import AirflowFailException
+
 from handoff.acceptance.sidecar import JourneyStep
 from handoff.bluegreen import Colour, dockerapi
 from handoff.catalog import Handoff
@@ -95,13 +98,13 @@ def _colour_postures(handoff: Handoff) -> tuple[str, dict[str, Any], dict[str, A
         new = state.colour(colour)
         old = state.colour(colour.other)
         if new is None:
-            raise RuntimeError(f"the release's colour {colour.value} has no container")
+            raise AirflowFailException(f"the release's colour {colour.value} has no container")
         new_attrs = client.containers.get(new.container_id).attrs
         old_attrs = client.containers.get(old.container_id).attrs if old else None
         release = str(deployed.get("release") or new.release)
         try:
             tag_id = str(client.images.get(release).id)
-        except Exception:  # the tag may be gone; the running image id is what counts
+        except docker.errors.ImageNotFound:  # the running image id is what counts
             tag_id = ""
         return tag_id, new_attrs, old_attrs
     finally:

@@ -4,9 +4,10 @@ Rollback readiness is judged from the engine: the previous colour still runs, wa
 router's persisted state matches the running one, so a rollback is a router switch. The
 monitoring criteria are judged by the watch windows later in the run; what is known right
 after the switch is recorded here: whether live serves metrics, and what the watches hold
-the release to. The communication plan's record comes from the notification ledger. None of
-the monitoring or communication records ever fails the task: notifications and observations
-never cause a rollback.
+the release to. The communication plan's record comes from the notification ledger. A
+criterion no check matches is recorded "not verified" here, so every criterion of a run that
+gets this far has a record. None of these records ever fails the task: notifications and
+observations never cause a rollback.
 """
 
 from __future__ import annotations
@@ -120,7 +121,7 @@ def _communication_finding(handoff: Handoff) -> Finding:
 
 
 def observability(contract_path: str) -> dict[str, Any]:
-    """Record monitoring and communication criteria; never fails the deployment."""
+    """Record monitoring, communication and unmatched criteria; never fails the deployment."""
     handoff = handoff_from(contract_path)
     metrics = _metrics_finding(handoff)
     watched = _watch_finding(handoff)
@@ -133,6 +134,11 @@ def observability(contract_path: str) -> dict[str, Any]:
     items += [
         (c, CheckKind.COMMUNICATION, [_communication_finding(handoff)])
         for c in criteria_for(handoff, CheckKind.COMMUNICATION)
+    ]
+    unmatched = Finding(EvidenceStatus.NOT_VERIFIED, "no automatic check matches this criterion")
+    items += [
+        (c, CheckKind.NOT_VERIFIED, [unmatched])
+        for c in criteria_for(handoff, CheckKind.NOT_VERIFIED)
     ]
     records = record_criteria(handoff, items, target="live")
     return {"records": [r.log_marker for r in records]}
