@@ -91,6 +91,8 @@ class PerformanceSettings(BaseModel):
     connections: int = Field(default=2, ge=1, le=16)
     # A p95 slower than the baseline by less than this is jitter, not a regression.
     noise_floor_ms: float = Field(default=50.0, ge=0)
+    # A failing endpoint is measured again; it fails only if every attempt fails.
+    attempts: int = Field(default=3, ge=1, le=5)
 
 
 def _default_required_headers() -> dict[str, str | None]:

@@ -60,23 +60,25 @@ def performance_gate(contract_path: str) -> dict[str, Any]:
     has_baseline = _live_is_old_colour(handoff)
     findings = []
     preview, live = _listener_port(handoff, "preview"), _listener_port(handoff, "live")
+    connections = settings.connections
     for endpoint in handoff.acceptance.checks.endpoints:
-        baseline = None
-        if has_baseline:
-            measured, baseline = performance.measure_against_baseline(
-                host, preview, live, endpoint.path, requests, settings.connections
+
+        def measure_once(path: str = endpoint.path) -> performance.Measurement:
+            if not has_baseline:
+                return performance.measure(host, preview, path, requests, connections), None
+            return performance.measure_against_baseline(
+                host, preview, live, path, requests, connections
             )
-        else:
-            measured = performance.measure(
-                host, preview, endpoint.path, requests, settings.connections
-            )
+
         budget = performance.Budget(
             p95_ms=endpoint.p95_ms,
             tolerance_pct=_threshold_value(handoff, "performance", _DEFAULT_TOLERANCE_PCT),
             noise_floor_ms=settings.noise_floor_ms,
             error_rate_pct=_threshold_value(handoff, "error rate", _DEFAULT_ERROR_RATE_PCT),
         )
-        findings.append(performance.judge(endpoint.path, measured, baseline, budget))
+        findings.append(
+            performance.confirmed(endpoint.path, measure_once, budget, settings.attempts)
+        )
     log.info(
         "performance: %s requests per endpoint and listener over %s connections",
         requests,

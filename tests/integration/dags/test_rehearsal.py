@@ -327,6 +327,7 @@ def test_release_failing_every_pre_switch_gate_aborts_with_evidence(
         assert perf.measured["p95_ms"] >= 300 > perf.measured["baseline_p95_ms"]
         assert perf.measured["change_pct"] > perf.thresholds["tolerance_pct"] == 10.0
         assert "slower than the live colour" in perf.log_marker
+        assert perf.measured["attempts"] == perf.thresholds["attempts"] == 3  # confirmed
     security = records_of(records, "Security Verification", "pre_switch_gates.security")
     headers, posture, pinning = security
     assert headers.status is EvidenceStatus.FAILED and "Server names a version" in headers.summary

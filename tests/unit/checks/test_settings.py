@@ -14,7 +14,12 @@ from tests.support.handoffs import make_handoffs
 def test_defaults_without_any_gate_settings() -> None:
     checks = CheckSettings()
     assert checks.performance.requests is None  # the environment's latency_samples
-    assert (checks.performance.connections, checks.performance.noise_floor_ms) == (2, 50.0)
+    performance = checks.performance
+    assert (performance.connections, performance.noise_floor_ms, performance.attempts) == (
+        2,
+        50.0,
+        3,
+    )
     assert checks.security.required_headers == {"X-Content-Type-Options": "nosniff"}
     assert checks.accessibility.max_violations is None
     assert checks.monitoring.metrics_path is None
