@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = ROOT / "include" / "demo" / "scripts"
 V1 = "handoff-demo:1.0.0"
 V2 = "handoff-demo:1.1.0"
+V3 = "handoff-demo:1.2.0"  # the release the validation gates are drilled with (fault toggles)
 
 
 def ensure_demo_images() -> None:

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Build the demo images: base (debootstrap), demo service (two releases) and router.
+# Build the demo images: base (debootstrap), demo service (three releases), the debug-port
+# variant of the newest release (fails the security gate), the demo scanner and the router.
 #
 # Each image carries the hash of its recipe in the label handoff.recipe-hash: an image whose
 # label matches is kept, one whose recipe changed is rebuilt. Run it as often as you like.
@@ -10,8 +11,9 @@ set -euo pipefail
 DEMO="$(cd "$(dirname "$0")/.." && pwd)"
 BASE_TAG="handoff-base:bookworm"
 BASE_IMAGE="${HANDOFF_BASE_IMAGE:-$BASE_TAG}"
-SERVICE_RELEASES="${HANDOFF_DEMO_RELEASES:-1.0.0 1.1.0}"
+SERVICE_RELEASES="${HANDOFF_DEMO_RELEASES:-1.0.0 1.1.0 1.2.0}"
 ROUTER_TAG="handoff-router:latest"
+SCANNER_TAG="handoff-scanner:latest"
 
 say() { echo "build-images: $*"; }
 
@@ -64,6 +66,17 @@ for release in $SERVICE_RELEASES; do
     hash="$(echo "$base_id $release $(recipe_hash "${service_files[@]}")" | sha256sum | cut -c1-16)"
     build "handoff-demo:$release" "$DEMO/service" "$hash" --build-arg "RELEASE=$release"
 done
+
+# The debug-port variant builds on the newest release's image, so it follows its rebuilds.
+newest="${SERVICE_RELEASES##* }"
+release_id="$(docker image inspect --format '{{ .Id }}' "handoff-demo:$newest")"
+hash="$(echo "$release_id $(recipe_hash "$DEMO/service-debug/Dockerfile")" | sha256sum | cut -c1-16)"
+build "handoff-demo:$newest-debug-port" "$DEMO/service-debug" "$hash" \
+    --build-arg "RELEASE_IMAGE=handoff-demo:$newest"
+
+scanner_files=("$DEMO/scanner/Dockerfile" "$DEMO/scanner/scan.py")
+hash="$(echo "$base_id $(recipe_hash "${scanner_files[@]}")" | sha256sum | cut -c1-16)"
+build "$SCANNER_TAG" "$DEMO/scanner" "$hash"
 
 router_files=("$DEMO/router/Dockerfile" "$DEMO/router/entrypoint.sh" "$DEMO/router/hactl.py")
 hash="$(echo "$base_id $(recipe_hash "${router_files[@]}")" | sha256sum | cut -c1-16)"

@@ -11,6 +11,14 @@ still there when green serves. Behaviour comes from the environment:
   DEMO_ERROR_AFTER  seconds after start before errors begin       (default 0)
   DEMO_DB           path of the SQLite store                      (default /data/records.db)
   DEMO_PORT         listening port                                (default 8000)
+  DEMO_FAULTS       comma-separated faults a validation gate must catch (default none):
+                    img_without_alt (accessibility), missing_text (smoke journey),
+                    leak_version (security: Server header names versions),
+                    no_nosniff (security: X-Content-Type-Options missing)
+  DEMO_FAULTS_AFTER_WRITES  the faults start once this process acknowledged this many new
+                    writes (default 0: from the start); a release that breaks only under
+                    live traffic, so the checks on live after the switch must catch it
+  DEMO_DEBUG_PORT   also serve on this port (the debug-port image variant exposes it)
   HANDOFF_RELEASE, HANDOFF_COLOUR   set by the blue-green engine, shown by /version
 """
 
@@ -38,6 +46,9 @@ RELEASE = os.environ.get("HANDOFF_RELEASE") or os.environ.get("DEMO_RELEASE", "d
 COLOUR = os.environ.get("HANDOFF_COLOUR", "none")
 STARTED = time.monotonic()
 MAX_BODY = 64 * 1024
+FAULTS = frozenset(f.strip() for f in os.environ.get("DEMO_FAULTS", "").split(",") if f.strip())
+FAULTS_AFTER_WRITES = int(os.environ.get("DEMO_FAULTS_AFTER_WRITES", "0") or 0)
+DEBUG_PORT = int(os.environ.get("DEMO_DEBUG_PORT", "0") or 0)
 
 
 class Store:
@@ -128,12 +139,19 @@ class Metrics:
 
 STORE: Store
 METRICS = Metrics()
+
+
+def fault(name: str) -> bool:
+    """Tell whether an injected fault is active now."""
+    return name in FAULTS and METRICS.writes >= FAULTS_AFTER_WRITES
+
+
 KNOWN_PATHS = {"/", "/health", "/version", "/metrics", "/api/status", "/api/records"}
 
 DASHBOARD = """<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Demo service dashboard</title>
+<title>Demo service {title}</title>
 <style>body{{font-family:sans-serif;margin:2rem;color:#111;background:#fff}}
 th,td{{text-align:left;padding:.25rem 1rem}}</style></head>
 <body><main>
@@ -144,7 +162,7 @@ th,td{{text-align:left;padding:.25rem 1rem}}</style></head>
 <tr><th scope="row">Mode</th><td>{mode}</td></tr>
 <tr><th scope="row">Records stored</th><td>{count}</td></tr>
 </table>
-<p><a href="/api/status">Status as JSON</a> · <a href="/metrics">Metrics</a></p>
+<p><a href="/api/status">Status as JSON</a> · <a href="/metrics">Metrics</a></p>{extra}
 </main></body></html>
 """
 
@@ -159,6 +177,11 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "handoff-demo"
     sys_version = ""
 
+    def version_string(self) -> str:
+        if fault("leak_version"):
+            return f"handoff-demo/{RELEASE} Python/{sys.version.split()[0]}"
+        return self.server_version
+
     def log_message(self, format: str, *args: object) -> None:
         pass  # one line per request would drown the container log at load-test rates
 
@@ -167,7 +190,8 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("X-Release", RELEASE)
-        self.send_header("X-Content-Type-Options", "nosniff")
+        if not fault("no_nosniff"):
+            self.send_header("X-Content-Type-Options", "nosniff")
         self.send_header("Cache-Control", "no-store")
         self.end_headers()
         self.wfile.write(body)
@@ -239,6 +263,12 @@ class Handler(BaseHTTPRequestHandler):
 
     def dashboard(self, query: str) -> None:
         page = DASHBOARD.format(
+            # The smoke journey expects the word "dashboard"; missing_text drops it.
+            title="overview" if fault("missing_text") else "dashboard",
+            # An image without a text alternative: axe's image-alt rule (WCAG 1.1.1, level A).
+            extra='<img src="/favicon.png" width="16" height="16">'
+            if fault("img_without_alt")
+            else "",
             release=html.escape(RELEASE),
             colour=html.escape(COLOUR),
             mode=html.escape(MODE),
@@ -304,7 +334,15 @@ def main() -> None:
         threading.Thread(target=server.shutdown, daemon=True).start()
 
     signal.signal(signal.SIGTERM, stop)
-    print(f"demo: release {RELEASE} colour {COLOUR} mode {MODE} on :{PORT}", flush=True)
+    if DEBUG_PORT:
+        # The debug-port variant: a second listener, the kind a debug build leaves open.
+        debug = Server(("0.0.0.0", DEBUG_PORT), Handler)
+        threading.Thread(target=debug.serve_forever, daemon=True).start()
+    faults = ",".join(sorted(FAULTS)) or "none"
+    print(
+        f"demo: release {RELEASE} colour {COLOUR} mode {MODE} faults {faults} on :{PORT}",
+        flush=True,
+    )
     server.serve_forever()
     print("demo: stopped", flush=True)
     sys.exit(0)

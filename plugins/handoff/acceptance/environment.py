@@ -33,6 +33,17 @@ class ProbeDefaults(BaseModel):
     watch_interval: Duration = timedelta(minutes=1)
 
 
+class SecurityTools(BaseModel):
+    """Security tools available in the environment."""
+
+    model_config = STRICT
+
+    # A scanner image present on the engine; the security gate runs it against the preview
+    # (HANDOFF_SCAN_URL, HANDOFF_SCAN_IMAGE) and fails on a non-zero exit. Unset: no scan.
+    scanner_image: str | None = Field(default=None, min_length=1)
+    scanner_timeout: Duration = timedelta(minutes=5)
+
+
 class Environment(BaseModel):
     """An environment's settings."""
 
@@ -46,3 +57,4 @@ class Environment(BaseModel):
     slack_conn_id: str = "handoff_slack"
     report_dir: str = "reports"
     probes: ProbeDefaults = Field(default_factory=ProbeDefaults)
+    security: SecurityTools = Field(default_factory=lambda: SecurityTools())

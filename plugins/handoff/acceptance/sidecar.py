@@ -81,6 +81,50 @@ class Journey(BaseModel):
     steps: list[JourneyStep] = Field(min_length=1)
 
 
+class PerformanceSettings(BaseModel):
+    """The bounded synthetic load the performance gate sends per endpoint and listener."""
+
+    model_config = STRICT
+
+    # Unset: the environment's probes.latency_samples.
+    requests: int | None = Field(default=None, ge=5, le=2000)
+    connections: int = Field(default=2, ge=1, le=16)
+    # A p95 slower than the baseline by less than this is jitter, not a regression.
+    noise_floor_ms: float = Field(default=50.0, ge=0)
+    # A failing endpoint is measured again; it fails only if every attempt fails.
+    attempts: int = Field(default=3, ge=1, le=5)
+
+
+def _default_required_headers() -> dict[str, str | None]:
+    return {"X-Content-Type-Options": "nosniff"}
+
+
+class SecuritySettings(BaseModel):
+    """What the security gate requires of every answer."""
+
+    model_config = STRICT
+
+    # Header name -> expected value (compared case-insensitively); null: any value.
+    required_headers: dict[str, str | None] = Field(default_factory=_default_required_headers)
+
+
+class AccessibilitySettings(BaseModel):
+    """How strict the accessibility audit is beyond "no worse than the old colour"."""
+
+    model_config = STRICT
+
+    # Unset: only the old colour's count limits; 0: no violation at all.
+    max_violations: int | None = Field(default=None, ge=0)
+
+
+class MonitoringSettings(BaseModel):
+    """Where the service exposes its metrics (checked on live after the switch)."""
+
+    model_config = STRICT
+
+    metrics_path: UrlPath | None = None
+
+
 class CheckSettings(BaseModel):
     """What the validation gates measure."""
 
@@ -89,6 +133,10 @@ class CheckSettings(BaseModel):
     endpoints: list[EndpointCheck] = Field(default_factory=list)
     pages: list[PageAudit] = Field(default_factory=list)
     journeys: list[Journey] = Field(default_factory=list)
+    performance: PerformanceSettings = Field(default_factory=lambda: PerformanceSettings())
+    security: SecuritySettings = Field(default_factory=lambda: SecuritySettings())
+    accessibility: AccessibilitySettings = Field(default_factory=lambda: AccessibilitySettings())
+    monitoring: MonitoringSettings = Field(default_factory=lambda: MonitoringSettings())
 
 
 class PromotionMode(enum.Enum):

@@ -65,7 +65,7 @@ def check_kind(criterion: Criterion) -> CheckKind:
     return classify(criterion.text, _RULES, CheckKind.NOT_VERIFIED)
 
 
-def _missing_settings(kind: CheckKind, acceptance: Acceptance | None) -> str:
+def missing_settings(kind: CheckKind, acceptance: Acceptance | None) -> str:
     """Return why a bound check will have nothing to measure, or ''."""
     if acceptance is None:
         return ""
@@ -89,7 +89,7 @@ def bind_checks(
         note = (
             "no automatic check matches this criterion"
             if kind is CheckKind.NOT_VERIFIED
-            else _missing_settings(kind, acceptance)
+            else missing_settings(kind, acceptance)
         )
         bindings.append(CheckBinding(criterion, kind, PHASES[kind], note))
     return tuple(bindings)

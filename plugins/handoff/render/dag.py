@@ -17,14 +17,18 @@ from airflow.sdk import DAG, BaseOperator, TaskGroup, TriggerRule
 from airflow.sdk.definitions.param import ParamsDict
 
 from handoff.acceptance.sidecar import OnTimeout, PromotionMode
+from handoff.bluegreen.config import Listener
+from handoff.bluegreen.haproxy_cfg import CONTAINER_PORTS
 from handoff.catalog import Handoff
 from handoff.contract.model import MetricKind
 from handoff.evidence.store import report_dir_of
 from handoff.plan import CheckKind, CheckPhase, StepKind
+from handoff.plan.bindings import missing_settings as _missing_settings
 from handoff.render.docs import dag_doc
 from handoff.render.naming import dag_id_for
 from handoff.render.params import trigger_params
-from handoff.tasks import notify, report_step, steps
+from handoff.runtime.engine_factory import engine_config
+from handoff.tasks import gate_checks, gate_readiness, notify, report_step, steps
 from handoff.tasks.context import PREFLIGHT_TASK
 from handoff.tasks.gates import HandoffGate
 from handoff.tasks.wait import WaitUntilOperator
@@ -33,11 +37,11 @@ from handoff.watch.evaluate import LatencyBudget, WatchThresholds
 from handoff.watch.operator import WatchWindowOperator
 
 # Checks that run on the preview before the switch, in this order; HEALTH has its own task.
-_PRE_SWITCH_KINDS = (
-    CheckKind.PERFORMANCE,
-    CheckKind.SECURITY,
-    CheckKind.ACCESSIBILITY,
-    CheckKind.SMOKE,
+_PRE_SWITCH_GATES: tuple[tuple[CheckKind, Any, dict[str, Any]], ...] = (
+    (CheckKind.PERFORMANCE, gate_checks.performance_gate, {}),
+    (CheckKind.SECURITY, gate_checks.security_gate, {}),
+    (CheckKind.ACCESSIBILITY, gate_checks.accessibility_gate, {}),
+    (CheckKind.SMOKE, gate_checks.smoke_gate, {"listener": "preview"}),
 )
 
 
@@ -79,25 +83,63 @@ class _Builder:
             report_dir=str(report_dir_of(self.handoff)),
         )
 
+    def criteria(self, kind: CheckKind, phase: CheckPhase) -> list[str]:
+        """Return the names of the criteria bound to a check in a phase."""
+        return [b.criterion.name for b in self.plan.checks_in(phase) if b.kind is kind]
+
+    def gate(self, kind: CheckKind, task_id: str, callable_: Any, **op_kwargs: Any) -> Any:
+        """Return the gate task of a check, or a not-verified record when it has no settings."""
+        missing = _missing_settings(kind, self.acceptance)
+        if missing:
+            return self.python(
+                task_id,
+                gate_checks.not_verified,
+                op_kwargs={"kind": kind.value, "reason": missing},
+            )
+        return self.python(task_id, callable_, op_kwargs=op_kwargs)
+
     def pre_switch_gates(self) -> list[BaseOperator]:
         gates: list[BaseOperator] = [
             self.python("health_via_preview", steps.health_gate, op_kwargs={"listener": "preview"})
         ]
-        for kind in _PRE_SWITCH_KINDS:
-            criteria = [
-                b.criterion.name
-                for b in self.plan.checks_in(CheckPhase.PRE_SWITCH)
-                if b.kind is kind
-            ]
-            if criteria:
-                gates.append(
-                    PythonOperator(
-                        task_id=kind.name.lower(),
-                        python_callable=steps.not_yet_verified,
-                        op_kwargs={"criteria": criteria, "kind": kind.value},
-                    )
-                )
+        for kind, callable_, extra in _PRE_SWITCH_GATES:
+            if self.criteria(kind, CheckPhase.PRE_SWITCH):
+                gates.append(self.gate(kind, kind.name.lower(), callable_, **extra))
+        scanner = self.environment.security.scanner_image
+        if scanner and self.criteria(CheckKind.SECURITY, CheckPhase.PRE_SWITCH):
+            gates.append(self.scanner(scanner))
         return gates
+
+    def scanner(self, image: str) -> BaseOperator:
+        """Run the environment's scanner on the service network against the preview."""
+        # The Docker provider is imported only by DAGs whose environment names a scanner.
+        from handoff.tasks.gate_scanner import ScannerGate
+
+        config = engine_config(self.acceptance, self.environment)
+        preview = CONTAINER_PORTS[Listener.PREVIEW]
+        return ScannerGate(
+            task_id="security_scan",
+            contract_path=self.kwargs["contract_path"],
+            image=image,
+            docker_url=self.environment.docker_url,
+            network_mode=config.network_name,
+            environment={
+                "HANDOFF_SCAN_URL": f"http://{config.router_name}:{preview}",
+                "HANDOFF_SCAN_IMAGE": "{{ ti.xcom_pull(task_ids='preflight')"
+                "['settings']['release'] }}",
+            },
+            timeout=int(self.environment.security.scanner_timeout.total_seconds()),
+        )
+
+    def post_switch_verification(self) -> None:
+        """Create the checks on live right after the switch (a failure rolls back)."""
+        self.python("health_via_live", steps.health_gate, op_kwargs={"listener": "live"})
+        if self.criteria(CheckKind.SMOKE, CheckPhase.POST_SWITCH):
+            self.gate(CheckKind.SMOKE, "smoke_via_live", gate_checks.smoke_gate, listener="live")
+        self.python("data_integrity", steps.data_integrity)
+        if self.criteria(CheckKind.ROLLBACK_READINESS, CheckPhase.POST_SWITCH):
+            self.python("rollback_readiness", gate_readiness.rollback_readiness)
+        self.python("observability", gate_readiness.observability)
 
     def build(self) -> None:
         preflight = self.python(PREFLIGHT_TASK, steps.preflight)
@@ -120,8 +162,7 @@ class _Builder:
         with TaskGroup("switch") as switch:
             self.python("move_live_traffic", steps.switch_traffic)
         with TaskGroup("post_switch_verification") as verify:
-            self.python("health_via_live", steps.health_gate, op_kwargs={"listener": "live"})
-            self.python("data_integrity", steps.data_integrity)
+            self.post_switch_verification()
         # Windows count from the switch; each watch lasts until its window's end.
         all_clear_at, validation_end, monitoring_end = self.window_ends()
         with TaskGroup("all_clear") as all_clear:

@@ -9,6 +9,7 @@ their progress in Slack through `handoff.tasks.notify`; a notification never fai
 from __future__ import annotations
 
 import hashlib
+import http.client
 import logging
 import time
 from dataclasses import asdict
@@ -24,12 +25,15 @@ from handoff.bluegreen.loadgen import LoadGenerator, LoadSpec, stored_keys
 from handoff.bluegreen.probe import get as probe_get
 from handoff.bluegreen.probe import until_streak
 from handoff.catalog import Handoff
+from handoff.checks import Finding
 from handoff.contract.quantities import format_seconds
+from handoff.evidence import EvidenceStatus
 from handoff.jsonable import to_jsonable
 from handoff.notify import messages
-from handoff.plan import StepKind
+from handoff.plan import CheckKind, StepKind
 from handoff.runtime.settings import RunSettingsError, resolve_run_settings
 from handoff.tasks.context import engine_of, handoff_from, pulled, run_settings
+from handoff.tasks.gate_records import record
 from handoff.tasks.notify import announce, check_slack_connection
 
 log = logging.getLogger(__name__)
@@ -92,15 +96,51 @@ def preflight(contract_path: str) -> dict[str, Any]:
         f", {format_seconds(wait.total_seconds())} scaled" if settings.rehearsal else "",
         (now + wait).isoformat(),
     )
+    hashes = {
+        "contract": handoff.plan.contract.source.sha256,
+        "sidecar": _sha256(handoff.sidecar_path),
+        "environment": _sha256(_environment_path(handoff)),
+    }
+    live_before = (
+        {
+            "colour": live.colour.value,
+            "release": live.release,
+            "fingerprint": live.fingerprint,
+            "container_id": live.container_id,
+        }
+        if live
+        else None
+    )
+    record(handoff, [(CheckKind.CONFIGURATION, [_configuration_finding(hashes, live_before)])])
     return {
         "settings": settings.to_xcom(),
         "wait_until": (now + wait).isoformat(),
-        "hashes": {
-            "contract": handoff.plan.contract.source.sha256,
-            "sidecar": _sha256(handoff.sidecar_path),
-        },
-        "live_before": {"colour": live.colour.value, "release": live.release} if live else None,
+        "hashes": hashes,
+        "live_before": live_before,
     }
+
+
+def _environment_path(handoff: Handoff) -> Path:
+    assert handoff.acceptance is not None
+    folder = handoff.contract_path.parent.parent / "environments"
+    return folder / f"{handoff.acceptance.environment}.yaml"
+
+
+def _configuration_finding(hashes: dict[str, str], live: dict[str, str] | None) -> Finding:
+    """Record the versions of contract, sidecar and environment and the config to revert to."""
+    versions = ", ".join(f"{name} sha256 {digest[:12]}" for name, digest in hashes.items())
+    revert = (
+        f"revert target: {live['colour']} runs {live['release']} "
+        f"(config fingerprint {live['fingerprint']}), kept warm until handover"
+        if live
+        else "nothing live to revert to (first deployment)"
+    )
+    return Finding(
+        EvidenceStatus.PASSED if all(hashes.values()) else EvidenceStatus.FAILED,
+        f"{versions}; {revert}",
+        {"hashes": hashes, "live_before": live},
+        {"recorded": ["contract", "sidecar", "environment", "live colour config"]},
+    )
 
 
 def _check_live_health(handoff: Handoff) -> None:
@@ -217,6 +257,18 @@ def health_gate(contract_path: str, listener: str) -> dict[str, Any]:
         probes.healthy_answers,
         "passed" if result.reached else "FAILED",
     )
+    finding = Finding(
+        EvidenceStatus.PASSED if result.reached else EvidenceStatus.FAILED,
+        f"{path} via {listener}: {result.healthy} healthy of {result.requests} answers from "
+        f"{colour.value}, {probes.healthy_answers} consecutive required"
+        + ("" if result.reached else f"; last answer {result.last}"),
+        {"healthy": result.healthy, "requests": result.requests, "colour": colour.value},
+        {
+            "consecutive_healthy": probes.healthy_answers,
+            "within_s": probes.ready_timeout.total_seconds(),
+        },
+    )
+    record(handoff, [(CheckKind.HEALTH, [finding])], target=listener)
     if not result.reached:
         raise AirflowFailException(f"health via {listener} failed: last answer {result.last}")
     return {
@@ -227,11 +279,18 @@ def health_gate(contract_path: str, listener: str) -> dict[str, Any]:
     }
 
 
-def not_yet_verified(criteria: list[str], kind: str) -> dict[str, Any]:
-    """Record criteria whose automatic check is not available: never reported as passed."""
-    for name in criteria:
-        log.warning("criterion %r (%s): not verified: no automatic check ran", name, kind)
-    return {"status": "not verified", "kind": kind, "criteria": criteria}
+def _stored(host: str, port: int) -> set[str] | None:
+    """Return the keys stored behind a listener; None when the listing cannot be read."""
+    try:
+        return stored_keys(host, port)
+    except (RuntimeError, OSError, ValueError, KeyError, http.client.HTTPException) as e:
+        log.warning("cannot list the stored records through :%s: %s", port, e)
+        return None
+
+
+def _live_probe(host: str, port: int) -> LoadSpec:
+    """Return the keep-alive reads and writes sent through live while traffic moves."""
+    return LoadSpec(host=host, port=port, connections=4, duration_s=120.0, rate_per_s=100.0)
 
 
 def switch_traffic(contract_path: str) -> dict[str, Any]:
@@ -241,9 +300,7 @@ def switch_traffic(contract_path: str) -> dict[str, Any]:
     settings = run_settings()
     engine = engine_of(handoff)
     router = handoff.environment.router
-    spec = LoadSpec(
-        host=router.host, port=router.live_port, connections=4, duration_s=120.0, rate_per_s=100.0
-    )
+    spec = _live_probe(router.host, router.live_port)
     announce(
         handoff,
         lambda ref: messages.phase(
@@ -254,6 +311,8 @@ def switch_traffic(contract_path: str) -> dict[str, Any]:
             "switching live traffic now.",
         ),
     )
+    before = _stored(router.host, router.live_port)
+    stored_before = None if before is None else len(before)
     with LoadGenerator(spec) as load:
         try:
             result = engine.switch(settings.release)
@@ -263,6 +322,20 @@ def switch_traffic(contract_path: str) -> dict[str, Any]:
     report = load.report
     assert report is not None
     failures = len(report.failures)
+    downtime = Finding(
+        EvidenceStatus.FAILED if failures else EvidenceStatus.PASSED,
+        f"{failures} of {report.requests} requests failed through live during the switch "
+        f"{result.from_colour.value if result.from_colour else 'none'} -> "
+        f"{result.to_colour.value} ({result.seconds:.2f} s); threshold 0",
+        {
+            "requests": report.requests,
+            "failed": failures,
+            "switch_s": round(result.seconds, 3),
+            "acknowledged_writes": len(report.acknowledged_writes),
+        },
+        {"failed_requests": 0},
+    )
+    record(handoff, [(CheckKind.ZERO_DOWNTIME, [downtime])], target="live")
     log.info(
         "switch %s -> %s in %.2f s; zero-downtime probe: %s requests, %s failed (threshold 0), "
         "%s writes acknowledged",
@@ -291,7 +364,47 @@ def switch_traffic(contract_path: str) -> dict[str, Any]:
         **to_jsonable(asdict(result)),
         "probe": {"requests": report.requests, "failed": failures},
         "acknowledged_writes": list(report.acknowledged_writes),
+        "stored_before": stored_before,
     }
+
+
+def integrity_finding(
+    when: str, acknowledged: set[str], stored: set[str] | None, stored_before: int | None
+) -> Finding:
+    """Decide data integrity: every acknowledged write stored, and the store did not shrink."""
+    thresholds = {"missing": 0, "stored_after": f">= {stored_before}"}
+    if stored is None:
+        return Finding(
+            EvidenceStatus.FAILED,
+            f"{len(acknowledged)} writes acknowledged during the {when}; the store could not "
+            f"be listed through live afterwards",
+            {"acknowledged": len(acknowledged), "stored_after": None},
+            thresholds,
+        )
+    missing = sorted(acknowledged - stored)
+    shrank = stored_before is not None and len(stored) < stored_before
+    problems = []
+    if missing:
+        problems.append(f"{len(missing)} acknowledged writes lost, e.g. {missing[:3]}")
+    if shrank:
+        problems.append(f"store shrank from {stored_before} to {len(stored)} records")
+    before = "unknown" if stored_before is None else stored_before
+    summary = (
+        f"{len(acknowledged)} writes acknowledged during the {when}, {len(missing)} missing; "
+        f"{len(stored)} records stored (before: {before})"
+    )
+    return Finding(
+        EvidenceStatus.FAILED if problems else EvidenceStatus.PASSED,
+        summary + (f": {'; '.join(problems)}" if problems else ""),
+        {
+            "acknowledged": len(acknowledged),
+            "missing": len(missing),
+            "missing_examples": missing[:5],
+            "stored_before": stored_before,
+            "stored_after": len(stored),
+        },
+        thresholds,
+    )
 
 
 def data_integrity(contract_path: str) -> dict[str, Any]:
@@ -301,17 +414,15 @@ def data_integrity(contract_path: str) -> dict[str, Any]:
     switched = pulled(SWITCH_TASK) or {}
     acknowledged = set(switched.get("acknowledged_writes", []))
     router = handoff.environment.router
-    stored = stored_keys(router.host, router.live_port)
-    missing = sorted(acknowledged - stored)
-    log.info(
-        "data integrity: %s writes acknowledged during the switch, %s missing",
-        len(acknowledged),
-        len(missing),
+    finding = integrity_finding(
+        "switch",
+        acknowledged,
+        _stored(router.host, router.live_port),
+        switched.get("stored_before"),
     )
-    if missing:
-        raise AirflowFailException(
-            f"{len(missing)} acknowledged writes are lost, e.g. {missing[:5]}"
-        )
+    record(handoff, [(CheckKind.DATA_INTEGRITY, [finding])], target="live")
+    if finding.failed:
+        raise AirflowFailException(f"data integrity failed: {finding.summary}")
     return {"status": "passed", "acknowledged": len(acknowledged), "missing": 0}
 
 
@@ -402,9 +513,18 @@ def rollback_release(contract_path: str) -> dict[str, Any]:
     announce(
         handoff, lambda ref: messages.rollback_started(ref, release=release, to_release=previous)
     )
+    router = handoff.environment.router if handoff.environment else None
+    assert router is not None
+    # The release being rolled back may not even list its store: never let that stop a rollback.
+    before = _stored(router.host, router.live_port)
+    spec = _live_probe(router.host, router.live_port)
     started = time.monotonic()
-    result = engine.rollback()
-    seconds = time.monotonic() - started
+    with LoadGenerator(spec) as load:
+        result = engine.rollback()
+        seconds = time.monotonic() - started
+        time.sleep(0.5)  # writes answered by the restored colour count too
+    report = load.report
+    assert report is not None
     target = handoff.plan.threshold("rollback time").threshold if handoff.plan else None
     announce(
         handoff,
@@ -424,6 +544,27 @@ def rollback_release(contract_path: str) -> dict[str, Any]:
         seconds,
         target.describe() if target else "none",
         "met" if target is None or target.allows(seconds) else "MISSED",
+    )
+    met = target is None or target.allows(seconds)
+    rolled_back = Finding(
+        EvidenceStatus.PASSED if met else EvidenceStatus.FAILED,
+        f"rollback {result.from_colour.value if result.from_colour else 'none'} -> "
+        f"{result.to_colour.value} ({result.release}) in {seconds:.2f} s, target "
+        f"{target.describe() if target else 'none'}",
+        {"seconds": round(seconds, 3), "restored": result.release},
+        {"rollback_s": target.value if target else None},
+    )
+    # Writes acknowledged by either colour while the rollback ran must be in the store after.
+    integrity = integrity_finding(
+        "rollback",
+        set(report.acknowledged_writes),
+        _stored(router.host, router.live_port),
+        None if before is None else len(before),
+    )
+    record(
+        handoff,
+        [(CheckKind.ROLLBACK_READINESS, [rolled_back]), (CheckKind.DATA_INTEGRITY, [integrity])],
+        target="live",
     )
     return {**to_jsonable(asdict(result)), "measured_seconds": round(seconds, 3)}
 

@@ -20,9 +20,10 @@ import pytest
 
 from handoff.bluegreen import BlueGreenEngine, Colour
 from handoff.catalog import load_handoff
+from handoff.evidence import Evidence, EvidenceStatus, EvidenceStore
 from handoff.runtime.engine_factory import engine_config
 from tests.support.airflow_env import loader_dagbag
-from tests.support.demo import V1, V2, ensure_demo_images, free_port
+from tests.support.demo import V1, V2, V3, ensure_demo_images, free_port
 from tests.support.handoffs import make_handoffs
 from tests.support.slack_receiver import Receiver, conn_json, down_url, slack_receiver
 
@@ -122,6 +123,38 @@ def run_dag(rehearsal: Rehearsal, **conf: Any) -> tuple[str, dict[str, str], lis
     return str(run.state), states, [ti.task_id for ti in started]
 
 
+def evidence(rehearsal: Rehearsal) -> list[Evidence]:
+    """Return the evidence records of the rehearsal's only run."""
+    runs = list((rehearsal.folder.parent / "reports" / "runs" / rehearsal.dag_id).iterdir())
+    assert len(runs) == 1, runs
+    return EvidenceStore(runs[0]).read_all()
+
+
+def records_of(records: list[Evidence], criterion: str, task_id: str) -> list[Evidence]:
+    """Return the records of one criterion written by one task."""
+    return [r for r in records if r.criterion == criterion and r.task_id == task_id]
+
+
+# The seed contract's acceptance criteria, each of which must leave a record in every run.
+SEED_CRITERIA = {
+    "Zero-Downtime Deployment",
+    "Health Checks",
+    "Performance Validation",
+    "Security Verification",
+    "Accessibility Compliance",
+    "User Acceptance",
+    "Application Monitoring",
+    "Error Tracking",
+    "Performance Monitoring",
+    "User Analytics",
+    "Security Monitoring",
+    "Rollback Procedures",
+    "Data Integrity",
+    "Configuration Management",
+    "Communication Plan",
+}
+
+
 def in_order(started: list[str], expected: list[str]) -> bool:
     """Tell whether the expected tasks started in this relative order."""
     positions = [started.index(task) for task in expected]
@@ -157,6 +190,38 @@ def test_good_release_goes_live_and_blue_is_retired(rehearsal: Rehearsal) -> Non
     assert service.live.release == V2
     assert service.colour(Colour.BLUE) is None  # retired at handover
     assert rehearsal.slack.inbox.events() == SUCCESS_EVENTS
+    records = evidence(rehearsal)
+    assert {r.criterion for r in records} == SEED_CRITERIA
+    assert all(r.status in EvidenceStatus and r.log_marker.startswith("EVIDENCE") for r in records)
+    assert not [r for r in records if r.status is EvidenceStatus.FAILED], records
+    status = {r.criterion: r.status for r in records}
+    for criterion in ("User Analytics", "Security Monitoring", "Error Tracking"):
+        assert status[criterion] is EvidenceStatus.NOT_VERIFIED  # watched, never "passed"
+    perf = records_of(records, "Performance Validation", "pre_switch_gates.performance")
+    assert sorted(r.measured["path"] for r in perf) == ["/", "/api/optimize"]
+    assert all(r.measured["requests"] == 50 and r.measured["errors"] == 0 for r in perf)
+    assert all(r.thresholds["tolerance_pct"] == 10.0 for r in perf)
+    health = [r for r in records if r.criterion == "Health Checks"]
+    assert {r.target for r in health} == {"preview", "live"}
+    assert all(r.measured["healthy"] >= 5 for r in health)
+    (downtime,) = [r for r in records if r.criterion == "Zero-Downtime Deployment"]
+    assert downtime.measured["failed"] == 0 and downtime.measured["requests"] > 0
+    security = [r for r in records if r.criterion == "Security Verification"]
+    assert {r.task_id for r in security} == {
+        "pre_switch_gates.security",
+        "pre_switch_gates.security_scan",
+    }
+    (readiness,) = records_of(
+        records, "Rollback Procedures", "post_switch_verification.rollback_readiness"
+    )
+    assert readiness.status is EvidenceStatus.PASSED and readiness.measured["previous"] == "blue"
+    (config,) = [r for r in records if r.criterion == "Configuration Management"]
+    assert set(config.measured["hashes"]) == {"contract", "sidecar", "environment"}
+    log_lines = [r.log_marker for r in records]
+    assert any(
+        line.startswith('EVIDENCE "Performance Validation": passed — /api/optimize p95 ')
+        for line in log_lines
+    ), log_lines
 
 
 @pytest.mark.service_env({"DEMO_MODE": "never_ready"})
@@ -218,6 +283,148 @@ def test_release_erroring_in_the_validation_window_rolls_back(rehearsal: Rehears
     ]
     assert "validation_period.watch" in rehearsal.slack.inbox.bodies[5]["text"]
     assert "service restored in" in rehearsal.slack.inbox.bodies[7]["text"]
+    # The release answers 500 to everything but /health by then: the rollback still measures.
+    records = evidence(rehearsal)
+    (rolled,) = records_of(records, "Rollback Procedures", "rollback.roll_back")
+    assert rolled.status is EvidenceStatus.PASSED and rolled.measured["restored"] == V1
+    (kept,) = records_of(records, "Data Integrity", "rollback.roll_back")
+    assert kept.status is EvidenceStatus.PASSED and kept.measured["missing"] == 0
+
+
+@pytest.mark.service_env(
+    {
+        "DEMO_MODE": "slow",
+        "DEMO_LATENCY_MS": "300",
+        "DEMO_FAULTS": "img_without_alt,missing_text,leak_version",
+    }
+)
+def test_release_failing_every_pre_switch_gate_aborts_with_evidence(
+    rehearsal: Rehearsal,
+) -> None:
+    # The debug-port variant of 1.2.0, slow, with an image without alt text, without the
+    # journey's expected text and naming its versions: every pre-switch gate must catch it.
+    state, states, started = run_dag(rehearsal, time_scale=7200, release=f"{V3}-debug-port")
+    assert state == "failed"
+    gates = ["performance", "security", "security_scan", "accessibility", "smoke"]
+    assert {g: states[f"pre_switch_gates.{g}"] for g in gates} == dict.fromkeys(gates, "failed")
+    assert states["pre_switch_gates.health_via_preview"] == "success"
+    assert states["switch.move_live_traffic"] == "upstream_failed"
+    assert states["abort"] == "success" and states["rollback.roll_back"] == "skipped"
+    assert in_order(started, ["deploy.start_release", "pre_switch_gates.performance", "abort"])
+    live = rehearsal.engine.status().live
+    assert live is not None and (live.colour, live.release) == (Colour.BLUE, V1)
+    records = evidence(rehearsal)
+    failed = {r.criterion for r in records if r.status is EvidenceStatus.FAILED}
+    assert failed == {
+        "Performance Validation",
+        "Security Verification",
+        "Accessibility Compliance",
+        "User Acceptance",
+    }
+    for perf in records_of(records, "Performance Validation", "pre_switch_gates.performance"):
+        assert perf.status is EvidenceStatus.FAILED and perf.target == "preview"
+        assert perf.measured["p95_ms"] >= 300 > perf.measured["baseline_p95_ms"]
+        assert perf.measured["change_pct"] > perf.thresholds["tolerance_pct"] == 10.0
+        assert "slower than the live colour" in perf.log_marker
+        assert perf.measured["attempts"] == perf.thresholds["attempts"] == 3  # confirmed
+    security = records_of(records, "Security Verification", "pre_switch_gates.security")
+    headers, posture, pinning = security
+    assert headers.status is EvidenceStatus.FAILED and "Server names a version" in headers.summary
+    assert posture.status is EvidenceStatus.FAILED
+    assert posture.measured["release"]["exposed_ports"] == ["8000/tcp", "9229/tcp"]
+    assert posture.measured["old"]["exposed_ports"] == ["8000/tcp"]
+    assert pinning.status is EvidenceStatus.PASSED
+    assert pinning.measured["image_id"].startswith("sha256:")
+    (scan,) = records_of(records, "Security Verification", "pre_switch_gates.security_scan")
+    assert scan.status is EvidenceStatus.FAILED and scan.measured["exit_code"] == 1
+    (a11y,) = records_of(records, "Accessibility Compliance", "pre_switch_gates.accessibility")
+    assert a11y.status is EvidenceStatus.FAILED
+    assert a11y.measured["rules"] == {"image-alt": 1} and a11y.measured["old_violations"] == 0
+    (journey,) = records_of(records, "User Acceptance", "pre_switch_gates.smoke")
+    assert journey.status is EvidenceStatus.FAILED
+    assert "step 1 GET /: text 'dashboard' not found" in journey.summary
+    events = rehearsal.slack.inbox.events()
+    assert events[-1] == "deployment aborted" and events.count("escalation") == len(gates)
+
+
+@pytest.mark.service_env({"DEMO_DB": "/tmp/records.db"})
+def test_release_losing_acknowledged_writes_rolls_back_with_evidence(
+    rehearsal: Rehearsal,
+) -> None:
+    # The release keeps its store outside the shared volume: writes blue acknowledged during
+    # the switch are not where the release reads. Only the check on live can see it.
+    state, states, started = run_dag(rehearsal, time_scale=7200, release=V3)
+    assert state == "failed"
+    assert states["pre_switch_gates.smoke"] == "success"
+    assert states["switch.move_live_traffic"] == "success"
+    assert states["post_switch_verification.data_integrity"] == "failed"
+    assert states["rollback.roll_back"] == "success" and states["abort"] == "skipped"
+    assert in_order(
+        started,
+        [
+            "switch.move_live_traffic",
+            "post_switch_verification.data_integrity",
+            "rollback.roll_back",
+            "finalize",
+        ],
+    ), started
+    live = rehearsal.engine.status().live
+    assert live is not None and (live.colour, live.release) == (Colour.BLUE, V1)
+    records = evidence(rehearsal)
+    (lost,) = records_of(records, "Data Integrity", "post_switch_verification.data_integrity")
+    assert lost.status is EvidenceStatus.FAILED and lost.target == "live"
+    assert lost.measured["missing"] > 0 and lost.thresholds["missing"] == 0
+    assert lost.measured["acknowledged"] >= lost.measured["missing"]
+    (rolled,) = records_of(records, "Rollback Procedures", "rollback.roll_back")
+    assert rolled.status is EvidenceStatus.PASSED
+    assert 0 < rolled.measured["seconds"] < rolled.thresholds["rollback_s"] == 1800
+    (after,) = records_of(records, "Data Integrity", "rollback.roll_back")
+    assert after.measured["stored_after"] >= after.measured["stored_before"]
+    (switch,) = [r for r in records if r.criterion == "Zero-Downtime Deployment"]
+    assert switch.status is EvidenceStatus.PASSED and switch.measured["failed"] == 0
+
+
+@pytest.mark.service_env({"DEMO_FAULTS": "missing_text", "DEMO_FAULTS_AFTER_WRITES": "3"})
+def test_release_breaking_under_live_traffic_fails_smoke_on_live_and_rolls_back(
+    rehearsal: Rehearsal,
+) -> None:
+    # The journey's text disappears once the release acknowledged 3 writes: the preview's
+    # journey (one write) passes, the switch's probe writes more, the journey on live fails.
+    state, states, started = run_dag(rehearsal, time_scale=7200, release=V3)
+    assert state == "failed"
+    assert states["pre_switch_gates.smoke"] == "success"
+    assert states["post_switch_verification.smoke_via_live"] == "failed"
+    assert states["rollback.roll_back"] == "success" and states["abort"] == "skipped"
+    assert in_order(
+        started, ["pre_switch_gates.smoke", "switch.move_live_traffic", "rollback.roll_back"]
+    ), started
+    live = rehearsal.engine.status().live
+    assert live is not None and (live.colour, live.release) == (Colour.BLUE, V1)
+    records = evidence(rehearsal)
+    (before,) = records_of(records, "User Acceptance", "pre_switch_gates.smoke")
+    assert before.status is EvidenceStatus.PASSED and before.target == "preview"
+    assert [step["status"] for step in before.measured["steps"]] == [200, 201, 200]
+    (after,) = records_of(records, "User Acceptance", "post_switch_verification.smoke_via_live")
+    assert after.status is EvidenceStatus.FAILED and after.target == "live"
+    assert "step 1 GET /: text 'dashboard' not found" in after.log_marker
+    assert after.thresholds["steps"][0]["expect_text"] == "dashboard"
+
+
+def test_missing_scanner_image_fails_the_scan_by_name_and_aborts(rehearsal: Rehearsal) -> None:
+    environment = rehearsal.folder.parent / "environments" / "demo.yaml"
+    environment.write_text(
+        environment.read_text().replace("handoff-scanner:latest", "handoff-scanner:absent")
+    )
+    state, states, _ = run_dag(rehearsal, time_scale=7200, release=V3)
+    assert state == "failed"
+    assert states["pre_switch_gates.security_scan"] == "failed"
+    assert states["pre_switch_gates.security"] == "success"
+    assert states["abort"] == "success"
+    (scan,) = records_of(
+        evidence(rehearsal), "Security Verification", "pre_switch_gates.security_scan"
+    )
+    assert scan.status is EvidenceStatus.FAILED and scan.measured["exit_code"] == -1
+    assert "'handoff-scanner:absent' is not present on the Docker engine" in scan.summary
 
 
 def ledger_rows(rehearsal: Rehearsal) -> list[tuple[str, str, int]]:
