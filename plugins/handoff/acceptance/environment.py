@@ -7,6 +7,7 @@ from datetime import timedelta
 from pydantic import BaseModel, Field
 
 from handoff.acceptance.types import STRICT, Duration, Name, Port
+from handoff.watch.outage import DEFAULT_POLICY, DEFAULT_WAIT, EngineOutagePolicy
 
 
 class RouterSettings(BaseModel):
@@ -33,6 +34,17 @@ class ProbeDefaults(BaseModel):
     watch_interval: Duration = timedelta(minutes=1)
 
 
+class WatchSettings(BaseModel):
+    """How watch windows treat a Docker engine that stops answering (`handoff.watch.outage`)."""
+
+    model_config = STRICT
+
+    # breach: the outage fails the window; wait: probes do not count until the engine and
+    # the service answer again, up to engine_outage_wait, then it is a breach.
+    engine_outage: EngineOutagePolicy = DEFAULT_POLICY
+    engine_outage_wait: Duration = DEFAULT_WAIT
+
+
 class Environment(BaseModel):
     """An environment's settings."""
 
@@ -46,3 +58,4 @@ class Environment(BaseModel):
     slack_conn_id: str = "handoff_slack"
     report_dir: str = "reports"
     probes: ProbeDefaults = Field(default_factory=ProbeDefaults)
+    watch: WatchSettings = Field(default_factory=WatchSettings)

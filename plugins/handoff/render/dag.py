@@ -30,6 +30,7 @@ from handoff.tasks.wait import WaitUntilOperator
 from handoff.timetable import NoticeTimetable
 from handoff.watch.evaluate import LatencyBudget, WatchThresholds
 from handoff.watch.operator import WatchWindowOperator
+from handoff.watch.outage import EngineOutage
 
 # Checks that run on the preview before the switch, in this order; HEALTH has its own task.
 _PRE_SWITCH_KINDS = (
@@ -75,6 +76,11 @@ class _Builder:
                 latency=tuple(LatencyBudget(e.path, p95_ms=e.p95_ms) for e in checks.endpoints),
             ),
             time_scale="{{ params.time_scale }}",
+            engine_outage=EngineOutage(
+                self.environment.docker_url,
+                self.environment.watch.engine_outage,
+                self.environment.watch.engine_outage_wait.total_seconds(),
+            ),
         )
 
     def pre_switch_gates(self) -> list[BaseOperator]:
