@@ -30,6 +30,9 @@ from tests.integration.bluegreen.conftest import (  # noqa: F401
     make_config,
 )
 
+# The rehearsal fixtures: the seed handoff on its own service, Slack at a local receiver.
+from tests.integration.dags.test_rehearsal import demo_images, rehearsal, slack  # noqa: F401
+
 pytestmark = pytest.mark.drill
 
 DEFAULT_TIMEOUT_S = 300.0
