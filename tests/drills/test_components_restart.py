@@ -1,0 +1,188 @@
+"""Drill: scheduler and triggerer restarted during a watch window; and two runs of one handoff.
+
+Real components (api-server, scheduler, dag-processor, triggerer as separate processes) run
+the seed handoff against the real engine and router, time-compressed. Two runs are triggered
+at once: the second must wait queued (the DAG's max_active_runs=1) and start only after the
+first ended. While the first run's validation window sits deferred in the triggerer, the
+scheduler and the triggerer are stopped (SIGTERM) and started again. The window must resume in
+the new triggerer with the same end (its trigger carries an absolute end time), the run must
+succeed, and Slack must receive each message of the run exactly once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import shutil
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from handoff.bluegreen import BlueGreenEngine
+from handoff.bluegreen.loadgen import LoadGenerator, LoadSpec
+from handoff.catalog import load_handoff
+from handoff.runtime.engine_factory import engine_config
+from tests.drills.components import airflow_components
+from tests.drills.conftest import DrillRecorder, load_losses
+from tests.e2e.conftest import E2E_DAGS, Airflow
+from tests.e2e.test_watch_deferred import run_state, task_log, task_state, trigger_run
+from tests.integration.dags.test_rehearsal import SUCCESS_EVENTS
+from tests.support.demo import V1, V2, ensure_demo_images, free_port
+from tests.support.handoffs import make_handoffs
+from tests.support.slack_receiver import event_of, slack_receiver
+
+pytestmark = pytest.mark.drill(
+    name="scheduler + triggerer restarted in a watch window", timeout_s=900
+)
+
+HANDOFF_ID = "DRILL-RESTART"
+DAG_ID = "handoff_drill_restart"
+WATCH = "validation_period.watch"
+# Run 1: validation window 23 h ÷ 3600 = 23 s (deferred); run 2 goes faster.
+FIRST_SCALE, SECOND_SCALE = 3600, 7200
+PROBING = re.compile(r"window validation: probing .* until (\S+) ")
+
+
+def write_handoff(dags: Path, service: str) -> Path:
+    shutil.copy(E2E_DAGS / "handoff_gates_e2e.py", dags / "handoff_loader.py")
+    folder = make_handoffs(
+        dags,
+        [HANDOFF_ID],
+        sidecar_edits={"name: ux-portal": f"name: {service}", "ux-portal-data": f"{service}-data"},
+        environment_edits={
+            "live_port: 18080": f"live_port: {free_port()}",
+            "preview_port: 18081": f"preview_port: {free_port()}",
+            "ready_timeout: 2 minutes": "ready_timeout: 30s",
+        },
+    )
+    return folder / f"{HANDOFF_ID}.md"
+
+
+def events_of_run(bodies: list[dict[str, Any]], run_id: str) -> list[str]:
+    return [event_of(b) for b in bodies if run_id in json.dumps(b)]
+
+
+def dag_run(airflow: Airflow, run_id: str) -> dict[str, Any]:
+    return dict(airflow.api("GET", f"/dags/{DAG_ID}/dagRuns/{run_id}"))
+
+
+def test_restarts_in_a_watch_window_and_a_second_run_that_waits(
+    tmp_path: Path, drill: DrillRecorder
+) -> None:
+    ensure_demo_images()
+    home = tmp_path / "airflow"
+    dags = home / "dags"
+    dags.mkdir(parents=True)
+    service = f"dr-{tmp_path.name[-6:].lower().replace('_', '')}{int(time.time()) % 10000}"
+    contract = write_handoff(dags, service)
+    handoff = load_handoff(contract)
+    assert handoff.acceptance is not None and handoff.environment is not None
+    config = engine_config(handoff.acceptance, handoff.environment)
+    baseline = BlueGreenEngine(dataclasses.replace(config, environment=()))
+    baseline.deploy(V1)
+    baseline.switch(V1)
+    engine = BlueGreenEngine(config)
+    try:
+        with (
+            slack_receiver() as slack,
+            airflow_components(home, dags, slack.url) as (airflow, components),
+        ):
+            airflow.wait_for(
+                "the handoff DAG to be parsed",
+                lambda: any(d["dag_id"] == DAG_ID for d in airflow.api("GET", "/dags")["dags"]),
+                120,
+                every_s=2,
+            )
+            spec = LoadSpec(
+                config.router_host, config.live_port, connections=4, duration_s=600, rate_per_s=40
+            )
+            with LoadGenerator(spec) as load:
+                conf = {"deploy_at": datetime.now(UTC).isoformat(), "release": V2}
+                first = trigger_run(airflow, DAG_ID, {**conf, "time_scale": FIRST_SCALE})
+                second = trigger_run(airflow, DAG_ID, {**conf, "time_scale": SECOND_SCALE})
+                second_states: set[str] = set()
+
+                def deferred() -> bool:
+                    second_states.add(run_state(airflow, DAG_ID, second))
+                    return task_state(airflow, DAG_ID, first, WATCH) == "deferred"
+
+                airflow.wait_for("the validation window to defer", deferred, 300, every_s=1)
+                restart_at = datetime.now(UTC)
+                stopped = {n: components.stop(n) for n in ("scheduler", "triggerer")}
+                time.sleep(3.0)  # both are down at once for a moment
+                for name in ("scheduler", "triggerer"):
+                    components.restart(name)
+                back_at = datetime.now(UTC)
+
+                def first_done() -> bool:
+                    second_states.add(run_state(airflow, DAG_ID, second))
+                    return run_state(airflow, DAG_ID, first) in {"success", "failed"}
+
+                airflow.wait_for("the first run to end", first_done, 400, every_s=1)
+                airflow.wait_for(
+                    "the second run to end",
+                    lambda: run_state(airflow, DAG_ID, second) in {"success", "failed"},
+                    400,
+                    every_s=2,
+                )
+            assert load.report is not None
+            requests, failed, acknowledged, lost = load_losses(load.report, engine)
+            runs = {r: dag_run(airflow, r) for r in (first, second)}
+            watch = airflow.api("GET", f"/dags/{DAG_ID}/dagRuns/{first}/taskInstances/{WATCH}")
+            log = task_log(airflow, DAG_ID, first, WATCH)
+            ends = PROBING.findall(log)
+            bodies = list(slack.inbox.bodies)
+    finally:
+        engine.teardown(remove_data=True, force=True)
+
+    first_events = events_of_run(bodies, first)
+    second_events = events_of_run(bodies, second)
+    planned_end = datetime.fromisoformat(ends[0]) if ends else None
+    watch_end = datetime.fromisoformat(watch["end_date"])
+    resumed_late_s = (watch_end - planned_end).total_seconds() if planned_end else None
+    first_end = datetime.fromisoformat(runs[first]["end_date"])
+    second_start = datetime.fromisoformat(runs[second]["start_date"])
+    drill.record(
+        injected=(
+            f"scheduler and triggerer stopped (SIGTERM, {stopped['scheduler']:.1f} s and "
+            f"{stopped['triggerer']:.1f} s) and started again "
+            f"{(back_at - restart_at).total_seconds():.0f} s later, while the first run's "
+            "validation window was deferred"
+        ),
+        observed=(
+            f"the window was probed by {len(ends)} trigger instances, all until the same end "
+            f"({len(set(ends))} distinct); it resumed {resumed_late_s:.1f} s after its planned "
+            f"end, try {watch['try_number']}; run 1 {runs[first]['state']}, Slack got "
+            f"{len(first_events)} messages, "
+            f"{'the planned sequence' if first_events == SUCCESS_EVENTS else first_events}"
+            f"; {requests} requests, {acknowledged} acknowledged writes"
+        ),
+        requests_failed=failed,
+        data_lost=lost,
+    )
+    drill.record(
+        drill="two runs of one handoff at once",
+        injected="a second run of the same handoff triggered right after the first",
+        observed=(
+            f"second run states seen while the first ran: {sorted(second_states)}; it started "
+            f"{(second_start - first_end).total_seconds():.1f} s after the first ended and "
+            f"ended {runs[second]['state']}; Slack got "
+            f"{len(second_events)} messages for it"
+        ),
+        requests_failed=failed,
+        data_lost=lost,
+    )
+    assert runs[first]["state"] == "success", runs
+    assert len(ends) >= 2 and len(set(ends)) == 1, ends  # re-created with the same end
+    assert resumed_late_s is not None and -1.0 <= resumed_late_s < 30.0
+    assert watch["try_number"] == 1
+    assert first_events == SUCCESS_EVENTS, first_events
+    assert second_states <= {"queued"}, second_states
+    assert second_start >= first_end
+    assert runs[second]["state"] == "success", runs
+    assert second_events == SUCCESS_EVENTS, second_events
+    assert failed == 0 and lost == 0
