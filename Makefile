@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 export PYTHONPATH := $(CURDIR)/plugins
 
 .PHONY: help venv run test unit lint typecheck check bench bench-parse
-.PHONY: docker-engine demo-images browser bench-bluegreen bench-loader
+.PHONY: docker-engine demo-images browser bench-bluegreen bench-loader drills
 
 help:
 	@echo "make run        install what is missing, lint the contracts and show the seed's plan"
@@ -16,6 +16,7 @@ help:
 	@echo "make check      ruff + mypy"
 	@echo "make bench      run the benchmarks (they print figures)"
 	@echo "make demo-images  start a Docker engine if none answers, build the demo images"
+	@echo "make drills     run the fault drills (restarts the Docker daemon once) and print their table"
 
 # The stamp is rebuilt whenever the pins change, so an install is never stale.
 $(VENV)/.installed: requirements.txt constraints.txt
@@ -69,3 +70,13 @@ browser:
 
 bench-bluegreen: venv demo-images
 	$(PY) tests/benchmarks/bench_bluegreen.py
+
+# Fault drills (tests/drills, marker `drill`): each injects one fault into the real system,
+# is bounded in time and prints what it injected and observed; the run ends with the table
+# (also written to $(DRILL_TABLE)). Only here does the Docker-daemon drill run: it restarts
+# the machine's shared daemon once. `make test` runs every other drill.
+DRILL_TABLE ?= build/drills.md
+drills: venv demo-images
+	mkdir -p $(dir $(DRILL_TABLE))
+	HANDOFF_DRILL_DOCKER_RESTART=1 HANDOFF_DRILL_TABLE=$(DRILL_TABLE) timeout 2700 \
+		$(PY) -m pytest -m drill tests/drills -q
