@@ -42,9 +42,10 @@ pytestmark = pytest.mark.drill(
 HANDOFF_ID = "DRILL-RESTART"
 DAG_ID = "handoff_drill_restart"
 WATCH = "validation_period.watch"
-# Run 1: validation window 23 h ÷ 3600 = 23 s (deferred); run 2 goes faster.
-FIRST_SCALE, SECOND_SCALE = 3600, 7200
-PROBING = re.compile(r"window validation: probing .* until (\S+) ")
+# Run 1: validation window 23 h ÷ 1800 = 46 s (deferred; a restart takes up to ~30 s here);
+# run 2 goes faster.
+FIRST_SCALE, SECOND_SCALE = 1800, 7200
+PROBING = re.compile(r"window validation: probing .* until (\S+) \((-?\d+) s from now\)")
 
 
 def write_handoff(dags: Path, service: str) -> Path:
@@ -134,7 +135,9 @@ def test_restarts_in_a_watch_window_and_a_second_run_that_waits(
             runs = {r: dag_run(airflow, r) for r in (first, second)}
             watch = airflow.api("GET", f"/dags/{DAG_ID}/dagRuns/{first}/taskInstances/{WATCH}")
             log = task_log(airflow, DAG_ID, first, WATCH)
-            ends = PROBING.findall(log)
+            probing = PROBING.findall(log)
+            ends = [end for end, _ in probing]
+            left = [int(seconds) for _, seconds in probing]
             bodies = list(slack.inbox.bodies)
     finally:
         engine.teardown(remove_data=True, force=True)
@@ -155,7 +158,8 @@ def test_restarts_in_a_watch_window_and_a_second_run_that_waits(
         ),
         observed=(
             f"the window was probed by {len(ends)} trigger instances, all until the same end "
-            f"({len(set(ends))} distinct); it resumed {resumed_late_s:.1f} s after its planned "
+            f"({len(set(ends))} distinct), the new one with {left[-1] if left else '?'} s left; "
+            f"it ended {resumed_late_s:.1f} s after its planned "
             f"end, try {watch['try_number']}; run 1 {runs[first]['state']}, Slack got "
             f"{len(first_events)} messages, "
             f"{'the planned sequence' if first_events == SUCCESS_EVENTS else first_events}"
@@ -178,6 +182,7 @@ def test_restarts_in_a_watch_window_and_a_second_run_that_waits(
     )
     assert runs[first]["state"] == "success", runs
     assert len(ends) >= 2 and len(set(ends)) == 1, ends  # re-created with the same end
+    assert left[-1] > 0, left  # it resumed inside the window, not after it
     assert resumed_late_s is not None and -1.0 <= resumed_late_s < 30.0
     assert watch["try_number"] == 1
     assert first_events == SUCCESS_EVENTS, first_events

@@ -11,6 +11,7 @@ import asyncio
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -60,12 +61,20 @@ def test_engine_ping_tells_up_from_down() -> None:
     assert not asyncio.run(engine_answers("unix:///nonexistent/docker.sock"))
 
 
-def test_policy_breach_fails_the_window_naming_the_engine() -> None:
+def watch_through_outage(
+    policy: str, wait_s: float, end_s: float, outage_after_s: float, outage_s: float
+) -> tuple[dict[str, Any], float]:
+    """Run a window while an outage of service and engine starts and lasts as asked."""
     service, engine = Behaviour(), Behaviour()
     with loopback_service(service) as svc, loopback_service(engine) as eng:
-        outage_for(service, engine, seconds=30)
-        events, took = run_to_event(outage_trigger(svc.url, eng.port, "breach", 10, end_s=10))
-    payload = events[0].payload
+        trigger = outage_trigger(svc.url, eng.port, policy, wait_s, end_s=end_s)
+        threading.Timer(outage_after_s, outage_for, (service, engine, outage_s)).start()
+        events, took = run_to_event(trigger)
+    return dict(events[0].payload), took
+
+
+def test_policy_breach_fails_the_window_naming_the_engine() -> None:
+    payload, took = watch_through_outage("breach", 10, end_s=10, outage_after_s=0, outage_s=30)
     assert payload["status"] == "breach"
     assert payload["breach"]["kind"] == "engine_outage"
     assert "policy 'breach' treats an engine outage as a breach" in payload["reason"]
@@ -73,23 +82,14 @@ def test_policy_breach_fails_the_window_naming_the_engine() -> None:
 
 
 def test_policy_wait_rides_out_a_short_outage_without_counting_it() -> None:
-    service, engine = Behaviour(), Behaviour()
-    with loopback_service(service) as svc, loopback_service(engine) as eng:
-        trigger = outage_trigger(svc.url, eng.port, "wait", 10, end_s=3)
-        threading.Timer(0.5, outage_for, (service, engine, 1.0)).start()
-        events, took = run_to_event(trigger)
-    payload = events[0].payload
+    payload, took = watch_through_outage("wait", 10, end_s=3, outage_after_s=0.5, outage_s=1.0)
     assert payload["status"] == "completed", payload.get("reason")
     assert payload["summary"]["errors"] == 0  # the outage's failed probes were not counted
     assert 2.5 < took < 5
 
 
 def test_policy_wait_breaches_once_its_bound_passes() -> None:
-    service, engine = Behaviour(), Behaviour()
-    with loopback_service(service) as svc, loopback_service(engine) as eng:
-        outage_for(service, engine, seconds=30)
-        events, took = run_to_event(outage_trigger(svc.url, eng.port, "wait", 1.0, end_s=10))
-    payload = events[0].payload
+    payload, took = watch_through_outage("wait", 1.0, end_s=10, outage_after_s=0, outage_s=30)
     assert payload["status"] == "breach"
     assert payload["breach"]["kind"] == "engine_outage"
     assert "the engine did not answer again within the 1 s the policy 'wait'" in payload["reason"]
