@@ -122,7 +122,15 @@ class _Builder:
             before_switch.append(go)
             chain_end = go
         with TaskGroup("switch") as switch:
-            self.python("move_live_traffic", steps.switch_traffic)
+            # A crashed worker (killed, OOM) is retried once: the switch converges when run
+            # again (tests/drills). Failures the step decides raise AirflowFailException,
+            # which is never retried.
+            self.python(
+                "move_live_traffic",
+                steps.switch_traffic,
+                retries=1,
+                retry_delay=timedelta(seconds=5),
+            )
         with TaskGroup("post_switch_verification") as verify:
             self.python("health_via_live", steps.health_gate, op_kwargs={"listener": "live"})
             self.python("data_integrity", steps.data_integrity)
