@@ -9,20 +9,31 @@ session; stopping one stops its whole process group, by pid.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import json
 import os
+import shutil
 import signal
 import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import requests
 
-from tests.e2e.conftest import VENV_BIN, Airflow, admin_password, standalone_env
-from tests.support.demo import free_port
+from handoff.bluegreen import BlueGreenEngine
+from handoff.catalog import load_handoff
+from handoff.runtime.engine_factory import engine_config
+from tests.e2e.conftest import E2E_DAGS, VENV_BIN, Airflow, admin_password, standalone_env
+from tests.support.demo import V1, ensure_demo_images, free_port
+from tests.support.handoffs import make_handoffs
+from tests.support.slack_receiver import Receiver, event_of, slack_receiver
 
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
+HANDOFF_ID = "DRILL-RESTART"
+DAG_ID = "handoff_drill_restart"
 
 
 @dataclass
@@ -116,3 +127,64 @@ def airflow_components(
         yield runtime, components
     finally:
         components.stop_all()
+
+
+@dataclass
+class LiveHandoff:
+    """The seed handoff loaded by running components, its service live on 1.0.0 (blue)."""
+
+    airflow: Airflow
+    components: Components
+    engine: BlueGreenEngine
+    slack: Receiver
+
+
+def write_handoff(dags: Path, service: str) -> Path:
+    """Write the seed handoff for ``service`` under dags/handoffs with the e2e loader beside."""
+    shutil.copy(E2E_DAGS / "handoff_gates_e2e.py", dags / "handoff_loader.py")
+    folder = make_handoffs(
+        dags,
+        [HANDOFF_ID],
+        sidecar_edits={"name: ux-portal": f"name: {service}", "ux-portal-data": f"{service}-data"},
+        environment_edits={
+            "live_port: 18080": f"live_port: {free_port()}",
+            "preview_port: 18081": f"preview_port: {free_port()}",
+            "ready_timeout: 2 minutes": "ready_timeout: 30s",
+        },
+    )
+    return folder / f"{HANDOFF_ID}.md"
+
+
+@contextlib.contextmanager
+def handoff_on_components(root: Path, service: str) -> Iterator[LiveHandoff]:
+    """Run components over the seed handoff of a fresh service; remove it all afterwards."""
+    ensure_demo_images()
+    home = root / "airflow"
+    dags = home / "dags"
+    dags.mkdir(parents=True)
+    handoff = load_handoff(write_handoff(dags, service))
+    assert handoff.acceptance is not None and handoff.environment is not None
+    config = engine_config(handoff.acceptance, handoff.environment)
+    baseline = BlueGreenEngine(dataclasses.replace(config, environment=()))
+    baseline.deploy(V1)
+    baseline.switch(V1)
+    engine = BlueGreenEngine(config)
+    try:
+        with (
+            slack_receiver() as slack,
+            airflow_components(home, dags, slack.url) as (airflow, components),
+        ):
+            airflow.wait_for(
+                "the handoff DAG to be parsed",
+                lambda: any(d["dag_id"] == DAG_ID for d in airflow.api("GET", "/dags")["dags"]),
+                120,
+                every_s=2,
+            )
+            yield LiveHandoff(airflow, components, engine, slack)
+    finally:
+        engine.teardown(remove_data=True, force=True)
+
+
+def events_of_run(bodies: list[dict[str, Any]], run_id: str) -> list[str]:
+    """Return the Slack events of one run, in arrival order."""
+    return [event_of(b) for b in bodies if run_id in json.dumps(b)]

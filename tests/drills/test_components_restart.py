@@ -11,10 +11,7 @@ succeed, and Slack must receive each message of the run exactly once.
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import re
-import shutil
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,49 +19,23 @@ from typing import Any
 
 import pytest
 
-from handoff.bluegreen import BlueGreenEngine
 from handoff.bluegreen.loadgen import LoadGenerator, LoadSpec
-from handoff.catalog import load_handoff
-from handoff.runtime.engine_factory import engine_config
-from tests.drills.components import airflow_components
+from tests.drills.components import DAG_ID, events_of_run, handoff_on_components
 from tests.drills.conftest import DrillRecorder, load_losses
-from tests.e2e.conftest import E2E_DAGS, Airflow
+from tests.e2e.conftest import Airflow
 from tests.e2e.test_watch_deferred import run_state, task_log, task_state, trigger_run
 from tests.integration.dags.test_rehearsal import SUCCESS_EVENTS
-from tests.support.demo import V1, V2, ensure_demo_images, free_port
-from tests.support.handoffs import make_handoffs
-from tests.support.slack_receiver import event_of, slack_receiver
+from tests.support.demo import V2
 
 pytestmark = pytest.mark.drill(
     name="scheduler + triggerer restarted in a watch window", timeout_s=900
 )
 
-HANDOFF_ID = "DRILL-RESTART"
-DAG_ID = "handoff_drill_restart"
 WATCH = "validation_period.watch"
 # Run 1: validation window 23 h ÷ 1800 = 46 s (deferred; a restart takes up to ~30 s here);
 # run 2 goes faster.
 FIRST_SCALE, SECOND_SCALE = 1800, 7200
 PROBING = re.compile(r"window validation: probing .* until (\S+) \((-?\d+) s from now\)")
-
-
-def write_handoff(dags: Path, service: str) -> Path:
-    shutil.copy(E2E_DAGS / "handoff_gates_e2e.py", dags / "handoff_loader.py")
-    folder = make_handoffs(
-        dags,
-        [HANDOFF_ID],
-        sidecar_edits={"name: ux-portal": f"name: {service}", "ux-portal-data": f"{service}-data"},
-        environment_edits={
-            "live_port: 18080": f"live_port: {free_port()}",
-            "preview_port: 18081": f"preview_port: {free_port()}",
-            "ready_timeout: 2 minutes": "ready_timeout: 30s",
-        },
-    )
-    return folder / f"{HANDOFF_ID}.md"
-
-
-def events_of_run(bodies: list[dict[str, Any]], run_id: str) -> list[str]:
-    return [event_of(b) for b in bodies if run_id in json.dumps(b)]
 
 
 def dag_run(airflow: Airflow, run_id: str) -> dict[str, Any]:
@@ -74,73 +45,51 @@ def dag_run(airflow: Airflow, run_id: str) -> dict[str, Any]:
 def test_restarts_in_a_watch_window_and_a_second_run_that_waits(
     tmp_path: Path, drill: DrillRecorder
 ) -> None:
-    ensure_demo_images()
-    home = tmp_path / "airflow"
-    dags = home / "dags"
-    dags.mkdir(parents=True)
-    service = f"dr-{tmp_path.name[-6:].lower().replace('_', '')}{int(time.time()) % 10000}"
-    contract = write_handoff(dags, service)
-    handoff = load_handoff(contract)
-    assert handoff.acceptance is not None and handoff.environment is not None
-    config = engine_config(handoff.acceptance, handoff.environment)
-    baseline = BlueGreenEngine(dataclasses.replace(config, environment=()))
-    baseline.deploy(V1)
-    baseline.switch(V1)
-    engine = BlueGreenEngine(config)
-    try:
-        with (
-            slack_receiver() as slack,
-            airflow_components(home, dags, slack.url) as (airflow, components),
-        ):
+    service = f"dr-{int(time.time() * 1000) % 10**8}"
+    with handoff_on_components(tmp_path, service) as live:
+        airflow, components, engine = live.airflow, live.components, live.engine
+        config = engine.config
+        spec = LoadSpec(
+            config.router_host, config.live_port, connections=4, duration_s=600, rate_per_s=40
+        )
+        with LoadGenerator(spec) as load:
+            conf = {"deploy_at": datetime.now(UTC).isoformat(), "release": V2}
+            first = trigger_run(airflow, DAG_ID, {**conf, "time_scale": FIRST_SCALE})
+            second = trigger_run(airflow, DAG_ID, {**conf, "time_scale": SECOND_SCALE})
+            second_states: set[str] = set()
+
+            def deferred() -> bool:
+                second_states.add(run_state(airflow, DAG_ID, second))
+                return task_state(airflow, DAG_ID, first, WATCH) == "deferred"
+
+            airflow.wait_for("the validation window to defer", deferred, 300, every_s=1)
+            restart_at = datetime.now(UTC)
+            stopped = {n: components.stop(n) for n in ("scheduler", "triggerer")}
+            time.sleep(3.0)  # both are down at once for a moment
+            for name in ("scheduler", "triggerer"):
+                components.restart(name)
+            back_at = datetime.now(UTC)
+
+            def first_done() -> bool:
+                second_states.add(run_state(airflow, DAG_ID, second))
+                return run_state(airflow, DAG_ID, first) in {"success", "failed"}
+
+            airflow.wait_for("the first run to end", first_done, 400, every_s=1)
             airflow.wait_for(
-                "the handoff DAG to be parsed",
-                lambda: any(d["dag_id"] == DAG_ID for d in airflow.api("GET", "/dags")["dags"]),
-                120,
+                "the second run to end",
+                lambda: run_state(airflow, DAG_ID, second) in {"success", "failed"},
+                400,
                 every_s=2,
             )
-            spec = LoadSpec(
-                config.router_host, config.live_port, connections=4, duration_s=600, rate_per_s=40
-            )
-            with LoadGenerator(spec) as load:
-                conf = {"deploy_at": datetime.now(UTC).isoformat(), "release": V2}
-                first = trigger_run(airflow, DAG_ID, {**conf, "time_scale": FIRST_SCALE})
-                second = trigger_run(airflow, DAG_ID, {**conf, "time_scale": SECOND_SCALE})
-                second_states: set[str] = set()
-
-                def deferred() -> bool:
-                    second_states.add(run_state(airflow, DAG_ID, second))
-                    return task_state(airflow, DAG_ID, first, WATCH) == "deferred"
-
-                airflow.wait_for("the validation window to defer", deferred, 300, every_s=1)
-                restart_at = datetime.now(UTC)
-                stopped = {n: components.stop(n) for n in ("scheduler", "triggerer")}
-                time.sleep(3.0)  # both are down at once for a moment
-                for name in ("scheduler", "triggerer"):
-                    components.restart(name)
-                back_at = datetime.now(UTC)
-
-                def first_done() -> bool:
-                    second_states.add(run_state(airflow, DAG_ID, second))
-                    return run_state(airflow, DAG_ID, first) in {"success", "failed"}
-
-                airflow.wait_for("the first run to end", first_done, 400, every_s=1)
-                airflow.wait_for(
-                    "the second run to end",
-                    lambda: run_state(airflow, DAG_ID, second) in {"success", "failed"},
-                    400,
-                    every_s=2,
-                )
-            assert load.report is not None
-            requests, failed, acknowledged, lost = load_losses(load.report, engine)
-            runs = {r: dag_run(airflow, r) for r in (first, second)}
-            watch = airflow.api("GET", f"/dags/{DAG_ID}/dagRuns/{first}/taskInstances/{WATCH}")
-            log = task_log(airflow, DAG_ID, first, WATCH)
-            probing = PROBING.findall(log)
-            ends = [end for end, _ in probing]
-            left = [int(seconds) for _, seconds in probing]
-            bodies = list(slack.inbox.bodies)
-    finally:
-        engine.teardown(remove_data=True, force=True)
+        assert load.report is not None
+        requests, failed, acknowledged, lost = load_losses(load.report, engine)
+        runs = {r: dag_run(airflow, r) for r in (first, second)}
+        watch = airflow.api("GET", f"/dags/{DAG_ID}/dagRuns/{first}/taskInstances/{WATCH}")
+        log = task_log(airflow, DAG_ID, first, WATCH)
+        probing = PROBING.findall(log)
+        ends = [end for end, _ in probing]
+        left = [int(seconds) for _, seconds in probing]
+        bodies = list(live.slack.inbox.bodies)
 
     first_events = events_of_run(bodies, first)
     second_events = events_of_run(bodies, second)

@@ -10,7 +10,6 @@ on the live listener fails.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import signal
 import time
@@ -25,16 +24,12 @@ import pytest
 from handoff.bluegreen import BlueGreenEngine, Colour
 from handoff.bluegreen.config import LABEL_LOCK_OWNER
 from handoff.bluegreen.loadgen import LoadGenerator, LoadSpec
-from handoff.catalog import load_handoff
-from handoff.runtime.engine_factory import engine_config
-from tests.drills.components import airflow_components
+from tests.drills.components import DAG_ID, events_of_run, handoff_on_components
 from tests.drills.conftest import DrillRecorder, load_losses
-from tests.drills.test_components_restart import DAG_ID, events_of_run, write_handoff
 from tests.e2e.conftest import Airflow
 from tests.e2e.test_watch_deferred import run_state, trigger_run
 from tests.integration.dags.test_rehearsal import SUCCESS_EVENTS
-from tests.support.demo import V1, V2, ensure_demo_images
-from tests.support.slack_receiver import slack_receiver
+from tests.support.demo import V2
 
 pytestmark = pytest.mark.drill(name="Airflow worker killed mid-switch", timeout_s=600)
 
@@ -60,76 +55,55 @@ def switch_holds_lock(engine: BlueGreenEngine) -> str | None:
 def test_a_killed_switch_task_is_retried_and_converges(
     tmp_path: Path, drill: DrillRecorder
 ) -> None:
-    ensure_demo_images()
-    home = tmp_path / "airflow"
-    dags = home / "dags"
-    dags.mkdir(parents=True)
     service = f"dk-{int(time.time() * 1000) % 10**8}"
-    handoff = load_handoff(write_handoff(dags, service))
-    assert handoff.acceptance is not None and handoff.environment is not None
-    config = engine_config(handoff.acceptance, handoff.environment)
-    baseline = BlueGreenEngine(dataclasses.replace(config, environment=()))
-    baseline.deploy(V1)
-    baseline.switch(V1)
-    engine = BlueGreenEngine(config)
-    try:
-        with (
-            slack_receiver() as slack,
-            airflow_components(home, dags, slack.url) as (airflow, _),
-        ):
+    with handoff_on_components(tmp_path, service) as handoff:
+        airflow, engine, slack = handoff.airflow, handoff.engine, handoff.slack
+        config = engine.config
+        spec = LoadSpec(
+            config.router_host, config.live_port, connections=4, duration_s=400, rate_per_s=40
+        )
+        with LoadGenerator(spec) as load:
+            run_id = trigger_run(
+                airflow,
+                DAG_ID,
+                {"deploy_at": datetime.now(UTC).isoformat(), "release": V2, "time_scale": 7200},
+            )
+
+            def running() -> dict[str, Any] | None:
+                ti = switch_ti(airflow, run_id)
+                return ti if ti.get("state") == "running" and ti.get("pid") else None
+
+            ti = airflow.wait_for("the switch task to run", running, 300, every_s=0.1)
+            pid = int(ti["pid"])
+            process = psutil.Process(pid)
+            what = " ".join(process.cmdline())[:80]
+            holding = airflow.wait_for(
+                "the switch to take the service's lock",
+                lambda: switch_holds_lock(engine),
+                60,
+                every_s=0.02,
+            )
+            time.sleep(0.1)  # inside the switch: discovery, router step, verification
+            os.kill(pid, signal.SIGKILL)
+            after_kill = engine.status().router
             airflow.wait_for(
-                "the handoff DAG to be parsed",
-                lambda: any(d["dag_id"] == DAG_ID for d in airflow.api("GET", "/dags")["dags"]),
-                120,
-                every_s=2,
+                "the run to end",
+                lambda: run_state(airflow, DAG_ID, run_id) in {"success", "failed"},
+                400,
+                every_s=1,
             )
-            spec = LoadSpec(
-                config.router_host, config.live_port, connections=4, duration_s=400, rate_per_s=40
-            )
-            with LoadGenerator(spec) as load:
-                run_id = trigger_run(
-                    airflow,
-                    DAG_ID,
-                    {"deploy_at": datetime.now(UTC).isoformat(), "release": V2, "time_scale": 7200},
-                )
-
-                def running() -> dict[str, Any] | None:
-                    ti = switch_ti(airflow, run_id)
-                    return ti if ti.get("state") == "running" and ti.get("pid") else None
-
-                ti = airflow.wait_for("the switch task to run", running, 300, every_s=0.1)
-                pid = int(ti["pid"])
-                process = psutil.Process(pid)
-                what = " ".join(process.cmdline())[:80]
-                holding = airflow.wait_for(
-                    "the switch to take the service's lock",
-                    lambda: switch_holds_lock(engine),
-                    60,
-                    every_s=0.02,
-                )
-                time.sleep(0.1)  # inside the switch: discovery, router step, verification
-                os.kill(pid, signal.SIGKILL)
-                after_kill = engine.status().router
-                airflow.wait_for(
-                    "the run to end",
-                    lambda: run_state(airflow, DAG_ID, run_id) in {"success", "failed"},
-                    400,
-                    every_s=1,
-                )
-            assert load.report is not None
-            requests, failed, acknowledged, lost = load_losses(load.report, engine)
-            final = switch_ti(airflow, run_id)
-            states = {
-                t["task_id"]: t["state"]
-                for t in airflow.api("GET", f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances")[
-                    "task_instances"
-                ]
-            }
-            events = events_of_run(list(slack.inbox.bodies), run_id)
-            state = run_state(airflow, DAG_ID, run_id)
-            live = engine.status().live
-    finally:
-        engine.teardown(remove_data=True, force=True)
+        assert load.report is not None
+        requests, failed, acknowledged, lost = load_losses(load.report, engine)
+        final = switch_ti(airflow, run_id)
+        states = {
+            t["task_id"]: t["state"]
+            for t in airflow.api("GET", f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances")[
+                "task_instances"
+            ]
+        }
+        events = events_of_run(list(slack.inbox.bodies), run_id)
+        state = run_state(airflow, DAG_ID, run_id)
+        live = engine.status().live
     drill.record(
         injected=(
             f"SIGKILL of the task process of {SWITCH} (pid {pid}: {what.split(' -- ')[0]}) "
