@@ -9,7 +9,7 @@ export PYTHONPATH := $(CURDIR)/plugins
 
 .PHONY: help venv run test unit lint typecheck check bench bench-parse
 .PHONY: docker-engine demo-images browser bench-bluegreen bench-loader bench-report demo-reset
-.PHONY: compose-tool compose-images compose-env compose-up compose-down compose-test
+.PHONY: compose-tool compose-images compose-env compose-up compose-down compose-test drills
 
 help:
 	@echo "make run        install what is missing, start the demo service, a Slack receiver and"
@@ -21,6 +21,7 @@ help:
 	@echo "make demo-images  start a Docker engine if none answers, build the demo images"
 	@echo "make compose-up   the Postgres + Redis + Celery stack (docker-compose.yaml); compose-down stops it"
 	@echo "make compose-test build, start, seed rehearsal on a Celery worker, remove all (~5 min, ~10 the first time)"
+	@echo "make drills     run the fault drills (restarts the Docker daemon once) and print their table"
 
 # The stamp is rebuilt whenever the pins change, so an install is never stale.
 $(VENV)/.installed: requirements.txt constraints.txt
@@ -107,3 +108,13 @@ compose-down: compose-tool
 # ports, its own secrets), runs a seed rehearsal on a Celery worker and removes it all.
 compose-test: venv compose-tool compose-images
 	$(PY) -m tests.compose.run_stack_test
+
+# Fault drills (tests/drills, marker `drill`): each injects one fault into the real system,
+# is bounded in time and prints what it injected and observed; the run ends with the table
+# (also written to $(DRILL_TABLE)). Only here does the Docker-daemon drill run: it restarts
+# the machine's shared daemon once. `make test` runs every other drill.
+DRILL_TABLE ?= build/drills.md
+drills: venv demo-images
+	mkdir -p $(dir $(DRILL_TABLE))
+	HANDOFF_DRILL_DOCKER_RESTART=1 HANDOFF_DRILL_TABLE=$(DRILL_TABLE) timeout 2700 \
+		$(PY) -m pytest -m drill tests/drills -q

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from handoff import handoff_cache
 from handoff.acceptance import Acceptance, Environment, Loaded, cross_check, load_yaml_model
+from handoff.acceptance.paths import environment_path_problems, sidecar_path_problems
 from handoff.contract import Contract, parse_contract
 from handoff.contract.parser import CONTRACT_SUFFIXES
 from handoff.contract_ids import ContractId, contract_ids
@@ -102,6 +103,10 @@ def _read_environment(
 ) -> tuple[Environment | None, tuple[Diagnostic, ...]]:
     """Read an environment once per version of its file: every handoff of a folder shares it."""
     loaded, problems = load_yaml_model(path, Environment)
+    if loaded is not None:
+        problems += environment_path_problems(loaded)
+        if errors_in(problems):
+            return None, tuple(problems)
     return (loaded.value if loaded else None), tuple(problems)
 
 
@@ -152,6 +157,9 @@ def _load_handoff(contract_path: Path, environments: Path) -> Handoff:
     else:
         sidecar, problems = load_yaml_model(sidecar_path, Acceptance)
         diagnostics += problems
+        if sidecar is not None and (escaping := sidecar_path_problems(sidecar)):
+            diagnostics += escaping  # nothing of a sidecar that reaches outside is used
+            sidecar = None
         if sidecar is not None:
             acceptance = sidecar.value
             environment, problems = _environment(acceptance.environment, environments, sidecar)

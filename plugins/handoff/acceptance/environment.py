@@ -7,6 +7,7 @@ from datetime import timedelta
 from pydantic import BaseModel, Field
 
 from handoff.acceptance.types import STRICT, Duration, Name, Port
+from handoff.watch.outage import DEFAULT_POLICY, DEFAULT_WAIT, EngineOutagePolicy
 
 
 class RouterSettings(BaseModel):
@@ -44,6 +45,17 @@ class SecurityTools(BaseModel):
     scanner_timeout: Duration = timedelta(minutes=5)
 
 
+class WatchSettings(BaseModel):
+    """How watch windows treat a Docker engine that stops answering (`handoff.watch.outage`)."""
+
+    model_config = STRICT
+
+    # breach: the outage fails the window; wait: probes do not count until the engine and
+    # the service answer again, up to engine_outage_wait, then it is a breach.
+    engine_outage: EngineOutagePolicy = DEFAULT_POLICY
+    engine_outage_wait: Duration = DEFAULT_WAIT
+
+
 class Environment(BaseModel):
     """An environment's settings."""
 
@@ -58,3 +70,4 @@ class Environment(BaseModel):
     report_dir: str = "reports"
     probes: ProbeDefaults = Field(default_factory=ProbeDefaults)
     security: SecurityTools = Field(default_factory=lambda: SecurityTools())
+    watch: WatchSettings = Field(default_factory=WatchSettings)

@@ -20,6 +20,10 @@ M = TypeVar("M", bound=BaseModel)
 
 # Settings files are a screen of YAML; a larger file is a mistake, and parsing it costs time.
 MAX_SETTINGS_BYTES = 256 * 1024
+# Aliases let a small file stand for a huge document ("billion laughs"): count the nodes as
+# if every alias were written out, and refuse a file that would be larger than any screen.
+MAX_EXPANDED_NODES = 50_000
+MAX_DEPTH = 64
 
 
 # libyaml's parser when PyYAML has it (its wheels do): settings are read on every DAG parse.
@@ -34,6 +38,41 @@ def _compose_and_construct(text: str) -> tuple[yaml.Node | None, Any]:
         return node, (loader.construct_document(node) if node is not None else None)
     finally:
         loader.dispose()
+
+
+def _too_big(node: yaml.Node) -> str | None:
+    """Say why a document is too big once its aliases are written out, or None when it is not."""
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+
+    def size(current: yaml.Node, depth: int) -> int | str:
+        key = id(current)
+        if key in sizes:
+            return sizes[key]
+        if key in open_nodes:
+            return "a recursive alias"
+        if depth > MAX_DEPTH:
+            return f"more than {MAX_DEPTH} levels of nesting"
+        open_nodes.add(key)
+        total = 1
+        children: list[yaml.Node] = []
+        if isinstance(current, yaml.SequenceNode):
+            children = list(current.value)
+        elif isinstance(current, yaml.MappingNode):
+            children = [part for pair in current.value for part in pair]
+        for child in children:
+            counted = size(child, depth + 1)
+            if isinstance(counted, str):
+                return counted
+            total += counted
+            if total > MAX_EXPANDED_NODES:
+                return f"over {MAX_EXPANDED_NODES} nodes once its aliases are written out"
+        open_nodes.discard(key)
+        sizes[key] = total
+        return total
+
+    found = size(node, 0)
+    return found if isinstance(found, str) else None
 
 
 def _line_of(node: yaml.Node | None, location: tuple[int | str, ...]) -> int | None:
@@ -101,6 +140,49 @@ class Loaded(Generic[M]):
         return _line_of(self.node, location)
 
 
+class _Refused(Exception):
+    """A settings file that cannot be read: where, what, and what to do."""
+
+    def __init__(self, line: int, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.line, self.message, self.hint = line, message, hint
+
+
+def _read_yaml(data: bytes) -> tuple[yaml.Node | None, Any]:
+    """Decode and parse a settings file within its limits, or raise _Refused."""
+    if len(data) > MAX_SETTINGS_BYTES:
+        raise _Refused(
+            1,
+            f"the file is {len(data)} bytes; settings are at most {MAX_SETTINGS_BYTES} bytes "
+            "(a screen of YAML)",
+            "is this the right file?",
+        )
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise _Refused(line, f"not UTF-8 text (byte offset {e.start})") from e
+    try:
+        node, raw = _compose_and_construct(text)
+    except RecursionError as e:
+        raise _Refused(1, "the YAML nests too deeply to read; settings are a few levels") from e
+    except yaml.reader.ReaderError as e:  # a character YAML forbids; it knows only the offset
+        line = text[: e.position].count("\n") + 1
+        raise _Refused(line, f"invalid YAML: character {e.character!r} is not allowed") from e
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
+        line = mark.line + 1 if mark else 1
+        raise _Refused(line, f"invalid YAML: {getattr(e, 'problem', None) or e}") from e
+    too_big = _too_big(node) if node is not None else None
+    if too_big is not None:
+        raise _Refused(
+            1,
+            f"the YAML has {too_big}; settings are a screen of keys",
+            "write the values out instead of nesting or repeating them through aliases",
+        )
+    return node, raw
+
+
 def load_yaml_model(path: Path, model: type[M]) -> tuple[Loaded[M] | None, list[Diagnostic]]:
     """Read a YAML file into `model`; return None and every problem when it does not fit."""
 
@@ -108,24 +190,11 @@ def load_yaml_model(path: Path, model: type[M]) -> tuple[Loaded[M] | None, list[
         return Diagnostic(Severity.ERROR, path, line, message, hint)
 
     try:
-        data = path.read_bytes()
+        node, raw = _read_yaml(path.read_bytes())
     except OSError as e:
         return None, [problem(None, f"cannot read the file: {e.strerror or e}")]
-    if len(data) > MAX_SETTINGS_BYTES:
-        return None, [
-            problem(
-                None, f"the file is {len(data)} bytes; settings are at most {MAX_SETTINGS_BYTES}"
-            )
-        ]
-    try:
-        node, raw = _compose_and_construct(data.decode("utf-8-sig"))
-    except UnicodeDecodeError as e:
-        return None, [problem(None, f"not UTF-8 text (byte offset {e.start})")]
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        return None, [
-            problem(mark.line + 1 if mark else None, f"invalid YAML: {getattr(e, 'problem', e)}")
-        ]
+    except _Refused as e:
+        return None, [problem(e.line, e.message, e.hint)]
     if not isinstance(raw, dict) or node is None:
         return None, [problem(1, "expected a mapping of settings", f"found {type(raw).__name__}")]
     try:

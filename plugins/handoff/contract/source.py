@@ -61,7 +61,10 @@ def _decode(path: Path, data: bytes, problems: list[Diagnostic]) -> str | None:
         try:
             return data.decode("utf-16")
         except UnicodeDecodeError as e:
-            problems.append(_error(path, f"starts with a UTF-16 byte order mark but {e.reason}"))
+            line = data[: e.start].decode("utf-16", errors="replace").count("\n") + 1
+            problems.append(
+                _error(path, f"starts with a UTF-16 byte order mark but {e.reason}", line)
+            )
             return None
     found = _CONTROL_BYTE.search(data, 0, 65536)
     if found is not None:

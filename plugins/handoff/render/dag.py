@@ -35,6 +35,7 @@ from handoff.tasks.wait import WaitUntilOperator
 from handoff.timetable import NoticeTimetable
 from handoff.watch.evaluate import LatencyBudget, WatchThresholds
 from handoff.watch.operator import WatchWindowOperator
+from handoff.watch.outage import EngineOutage
 
 # Checks that run on the preview before the switch, in this order; HEALTH has its own task.
 _PRE_SWITCH_GATES: tuple[tuple[CheckKind, Any, dict[str, Any]], ...] = (
@@ -81,6 +82,11 @@ class _Builder:
             ),
             time_scale="{{ params.time_scale }}",
             report_dir=str(report_dir_of(self.handoff)),
+            engine_outage=EngineOutage(
+                self.environment.docker_url,
+                self.environment.watch.engine_outage,
+                self.environment.watch.engine_outage_wait.total_seconds(),
+            ),
         )
 
     def criteria(self, kind: CheckKind, phase: CheckPhase) -> list[str]:
@@ -160,7 +166,15 @@ class _Builder:
             before_switch.append(go)
             chain_end = go
         with TaskGroup("switch") as switch:
-            self.python("move_live_traffic", steps.switch_traffic)
+            # A crashed worker (killed, OOM) is retried once: the switch converges when run
+            # again (tests/drills). Failures the step decides raise AirflowFailException,
+            # which is never retried.
+            self.python(
+                "move_live_traffic",
+                steps.switch_traffic,
+                retries=1,
+                retry_delay=timedelta(seconds=5),
+            )
         with TaskGroup("post_switch_verification") as verify:
             self.post_switch_verification()
         # Windows count from the switch; each watch lasts until its window's end.

@@ -40,6 +40,8 @@ class BreachKind(enum.Enum):
     HEALTH = "health"
     LATENCY_BUDGET = "latency_budget"
     LATENCY_BASELINE = "latency_baseline"
+    # The Docker engine stopped answering during the window (see `handoff.watch.outage`).
+    ENGINE_OUTAGE = "engine_outage"
 
 
 @dataclass(frozen=True)
@@ -364,6 +366,11 @@ class WindowEvaluator:
                 or self._error_rate_breach(sample)
                 or self._latency_breach(sample, stats)
             )
+        return self.breach
+
+    def declare(self, breach: Breach) -> Breach:
+        """Latch a breach decided outside the thresholds (an engine outage); the first stays."""
+        self.breach = self.breach or breach
         return self.breach
 
     def verdict(self) -> Verdict:

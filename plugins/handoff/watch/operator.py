@@ -13,6 +13,7 @@ from airflow.sdk import BaseOperator, Context
 from airflow.sdk.exceptions import AirflowFailException
 
 from handoff.watch.evaluate import Verdict, WatchThresholds
+from handoff.watch.outage import EngineOutage
 from handoff.watch.story import describe_duration, story
 from handoff.watch.trigger import WatchTrigger
 
@@ -34,8 +35,10 @@ class WatchWindowOperator(BaseOperator):
     the release is held to; ``time_scale`` (>= 1, templated, so "{{ params.time_scale }}"
     works) compresses the duration and the interval for rehearsals, the interval never below
     ``min_interval``; ``request_timeout`` bounds one probe; the defer timeout is the scaled
-    duration plus ``margin``; with ``report_dir`` set, the trigger writes the window's
-    latest figures to ``<run folder>/watch/<task_id>.json`` (read by the Handoffs page).
+    duration plus ``margin`` (plus the outage wait); ``engine_outage`` says which Docker
+    engine to ping when a probe fails and what its outage means (None: never ask); with
+    ``report_dir`` set, the trigger writes the window's latest figures to
+    ``<run folder>/watch/<task_id>.json`` (read by the Handoffs page).
 
     Returns (and pushes as XCom ``verdict``) the trigger's event payload: status, window,
     summary, thresholds, and on a breach also reason and breach.
@@ -59,6 +62,7 @@ class WatchWindowOperator(BaseOperator):
         request_timeout: timedelta = timedelta(seconds=5),
         margin: timedelta = timedelta(minutes=2),
         report_dir: str | None = None,
+        engine_outage: EngineOutage | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -76,6 +80,7 @@ class WatchWindowOperator(BaseOperator):
         self.request_timeout = request_timeout
         self.margin = margin
         self.report_dir = report_dir
+        self.engine_outage = engine_outage
         if not isinstance(time_scale, str) or "{{" not in time_scale:
             parse_time_scale(time_scale)  # a literal scale is checked when the DAG is parsed
 
@@ -104,6 +109,9 @@ class WatchWindowOperator(BaseOperator):
             describe_duration(self.interval),
             self.thresholds.describe(),
         )
+        outage = self.engine_outage
+        if outage is not None:
+            log.info("window %s: engine outage policy: %s", self.window, outage.describe())
         trigger = WatchTrigger(
             window=self.window,
             base_url=self.base_url,
@@ -114,6 +122,7 @@ class WatchWindowOperator(BaseOperator):
             thresholds=self.thresholds.to_dict(),
             request_timeout_s=self.request_timeout.total_seconds(),
             status_file=self.status_file(context),
+            engine_outage=outage.to_dict() if outage else None,
         )
         if scaled <= INLINE_WINDOW:
             # Rehearsal-short windows run in the worker: a deferral that resumes within the
@@ -123,7 +132,12 @@ class WatchWindowOperator(BaseOperator):
                 "window %s: short enough to watch in the worker, not the triggerer", self.window
             )
             return self.execute_complete(context, asyncio.run(_first_event(trigger)))
-        self.defer(trigger=trigger, method_name="execute_complete", timeout=scaled + self.margin)
+        outage_wait = timedelta(seconds=outage.wait_s) if outage else timedelta(0)
+        self.defer(
+            trigger=trigger,
+            method_name="execute_complete",
+            timeout=scaled + self.margin + outage_wait,
+        )
         return None
 
     def status_file(self, context: Context) -> str | None:

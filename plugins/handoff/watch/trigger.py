@@ -23,12 +23,15 @@ import httpx
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from handoff.watch.evaluate import (
+    Breach,
+    BreachKind,
     Sample,
     Verdict,
     WatchThresholds,
     WindowEvaluator,
     WindowSummary,
 )
+from handoff.watch.outage import EngineOutage, EngineOutagePolicy, engine_answers
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +46,12 @@ class WatchTrigger(BaseTrigger):
     ``http://127.0.0.1:8080``); ``health_path`` and ``probe_paths`` are probed each round;
     ``end_at`` is the window's end as an ISO 8601 UTC time; ``thresholds`` is the JSON form of
     `WatchThresholds`; ``request_timeout_s`` bounds one probe (a timeout counts as an error);
-    a progress line is logged every ``log_every`` rounds; with ``status_file`` set, the
-    window's latest figures are written there after every round (for the Handoffs page: the
-    triggerer's state is not persisted anywhere else while a window is open).
+    a progress line is logged every ``log_every`` rounds; ``engine_outage`` (the JSON form of
+    `EngineOutage`, or None to never ask the engine) names the Docker engine to ping when a
+    probe fails, and what an engine that does not answer means for the window; with
+    ``status_file`` set, the window's latest figures are written there after every round (for
+    the Handoffs page: the triggerer's state is not persisted anywhere else while a window is
+    open).
 
     Yields exactly one event: ``Verdict.to_event()``, with status "completed" or "breach".
     """
@@ -63,6 +69,7 @@ class WatchTrigger(BaseTrigger):
         request_timeout_s: float = 5.0,
         log_every: int = 10,
         status_file: str | None = None,
+        engine_outage: Mapping[str, Any] | None = None,
     ) -> None:
         # BaseTrigger.__init__ and TriggerEvent.__init__ are unannotated in Airflow 3.3.
         super().__init__()  # type: ignore[no-untyped-call]
@@ -76,6 +83,8 @@ class WatchTrigger(BaseTrigger):
         self.request_timeout_s = float(request_timeout_s)
         self.log_every = int(log_every)
         self.status_file = status_file
+        self.engine_outage = dict(engine_outage) if engine_outage else None
+        self._outage = EngineOutage.from_dict(self.engine_outage) if self.engine_outage else None
         # Fail where the trigger is built (the worker's task log), not later in the triggerer.
         self._end = parse_end(end_at)
         self._limits = WatchThresholds.from_dict(self.thresholds)
@@ -97,6 +106,7 @@ class WatchTrigger(BaseTrigger):
                 "request_timeout_s": self.request_timeout_s,
                 "log_every": self.log_every,
                 "status_file": self.status_file,
+                "engine_outage": dict(self.engine_outage) if self.engine_outage else None,
             },
         )
 
@@ -147,7 +157,12 @@ class WatchTrigger(BaseTrigger):
         ) as client:
             while seconds_until(self._end) > 0:
                 started = loop.time()
-                samples = await asyncio.gather(*(probe(client, p) for p in self.paths))
+                samples = await self._probe_round(client)
+                if any(s.failed for s in samples) and await self._engine_is_down():
+                    await self._ride_out_outage(client, evaluator, samples)
+                    if evaluator.breach is not None:
+                        break
+                    continue
                 for sample in samples:
                     evaluator.add(sample)
                 if evaluator.breach is not None:
@@ -176,6 +191,95 @@ class WatchTrigger(BaseTrigger):
             await asyncio.to_thread(write_status, Path(self.status_file), status)
         except Exception:  # the page's figures are a convenience; the watch goes on
             log.exception("window %s: could not write its status file", self.window)
+
+    async def _probe_round(self, client: httpx.AsyncClient) -> list[Sample]:
+        return list(await asyncio.gather(*(probe(client, p) for p in self.paths)))
+
+    async def _engine_is_down(self) -> bool:
+        outage = self._outage
+        return outage is not None and not await engine_answers(outage.docker_url)
+
+    async def _ride_out_outage(
+        self, client: httpx.AsyncClient, evaluator: WindowEvaluator, failed: list[Sample]
+    ) -> None:
+        """Apply the engine-outage policy: latch a breach, or wait (bounded) for recovery.
+
+        Probes made while the engine is down are not fed to the evaluator: they measure the
+        engine, not the release. The window's end is not moved; a recovery after it simply
+        ends the window with what was measured.
+        """
+        outage = self._outage
+        assert outage is not None
+        first = next(s for s in failed if s.failed)
+        log.warning(
+            "window %s: probe failed (%s) and the Docker engine at %s does not answer its ping; "
+            "policy %s: %s",
+            self.window,
+            first.describe(),
+            outage.docker_url,
+            outage.policy.value,
+            "treat the outage as a breach"
+            if outage.policy is EngineOutagePolicy.BREACH
+            else f"wait up to {outage.wait_s:g} s for the engine and the service to recover",
+        )
+        if outage.policy is EngineOutagePolicy.BREACH:
+            evaluator.declare(
+                Breach(
+                    BreachKind.ENGINE_OUTAGE,
+                    f"the Docker engine at {outage.docker_url} did not answer while probes "
+                    f"failed ({first.describe()}); policy 'breach' treats an engine outage as "
+                    "a breach",
+                    measured=0.0,
+                    threshold=0.0,
+                    at=first.at,
+                    path=first.path,
+                )
+            )
+            return
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        discarded, engine_back_after = len(failed), None
+        while loop.time() - started < outage.wait_s:
+            await asyncio.sleep(self.interval_s)
+            if not await engine_answers(outage.docker_url):
+                continue
+            if engine_back_after is None:
+                engine_back_after = loop.time() - started
+                log.info(
+                    "window %s: the Docker engine answers again after %.1f s; waiting for the "
+                    "service to answer healthily",
+                    self.window,
+                    engine_back_after,
+                )
+            samples = await self._probe_round(client)
+            if not any(s.failed for s in samples):
+                log.info(
+                    "window %s: recovered %.1f s after the engine outage began (%s probes made "
+                    "during it were not counted); watching on, %.0f s left",
+                    self.window,
+                    loop.time() - started,
+                    discarded,
+                    seconds_until(self._end),
+                )
+                for sample in samples:
+                    evaluator.add(sample)
+                return
+            discarded += len(samples)
+        what = (
+            "the service did not answer healthily after the engine came back"
+            if engine_back_after is not None
+            else "the engine did not answer again"
+        )
+        evaluator.declare(
+            Breach(
+                BreachKind.ENGINE_OUTAGE,
+                f"Docker engine outage at {outage.docker_url}: {what} within the {outage.wait_s:g}"
+                f" s the policy 'wait' allows ({discarded} probes during it were not counted)",
+                measured=round(loop.time() - started, 1),
+                threshold=outage.wait_s,
+                at=datetime.now(UTC),
+            )
+        )
 
     def _log_progress(self, evaluator: WindowEvaluator) -> None:
         log.info(

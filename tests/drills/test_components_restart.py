@@ -1,0 +1,142 @@
+"""Drill: scheduler and triggerer restarted during a watch window; and two runs of one handoff.
+
+Real components (api-server, scheduler, dag-processor, triggerer as separate processes) run
+the seed handoff against the real engine and router, time-compressed. Two runs are triggered
+at once: the second must wait queued (the DAG's max_active_runs=1) and start only after the
+first ended. While the first run's validation window sits deferred in the triggerer, the
+scheduler and the triggerer are stopped (SIGTERM) and started again. The window must resume in
+the new triggerer with the same end (its trigger carries an absolute end time), the run must
+succeed, and Slack must receive each message of the run exactly once.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from handoff.bluegreen.loadgen import LoadGenerator, LoadSpec
+from tests.drills.components import DAG_ID, events_of_run, handoff_on_components
+from tests.drills.conftest import DrillRecorder, load_losses
+from tests.e2e.conftest import Airflow
+from tests.e2e.test_watch_deferred import run_state, task_log, task_state, trigger_run
+from tests.integration.dags.test_rehearsal import SUCCESS_EVENTS
+from tests.support.demo import V2
+
+pytestmark = pytest.mark.drill(
+    name="scheduler + triggerer restarted in a watch window", timeout_s=900
+)
+
+WATCH = "validation_period.watch"
+# Run 1: validation window 23 h ÷ 1800 = 46 s (deferred; a restart takes up to ~30 s here);
+# run 2 goes faster.
+FIRST_SCALE, SECOND_SCALE = 1800, 7200
+PROBING = re.compile(r"window validation: probing .* until (\S+) \((-?\d+) s from now\)")
+
+
+def dag_run(airflow: Airflow, run_id: str) -> dict[str, Any]:
+    return dict(airflow.api("GET", f"/dags/{DAG_ID}/dagRuns/{run_id}"))
+
+
+def test_restarts_in_a_watch_window_and_a_second_run_that_waits(
+    tmp_path: Path, drill: DrillRecorder
+) -> None:
+    service = f"dr-{int(time.time() * 1000) % 10**8}"
+    with handoff_on_components(tmp_path, service) as live:
+        airflow, components, engine = live.airflow, live.components, live.engine
+        config = engine.config
+        spec = LoadSpec(
+            config.router_host, config.live_port, connections=4, duration_s=600, rate_per_s=40
+        )
+        with LoadGenerator(spec) as load:
+            conf = {"deploy_at": datetime.now(UTC).isoformat(), "release": V2}
+            first = trigger_run(airflow, DAG_ID, {**conf, "time_scale": FIRST_SCALE})
+            second = trigger_run(airflow, DAG_ID, {**conf, "time_scale": SECOND_SCALE})
+            second_states: set[str] = set()
+
+            def deferred() -> bool:
+                second_states.add(run_state(airflow, DAG_ID, second))
+                return task_state(airflow, DAG_ID, first, WATCH) == "deferred"
+
+            airflow.wait_for("the validation window to defer", deferred, 300, every_s=1)
+            restart_at = datetime.now(UTC)
+            stopped = {n: components.stop(n) for n in ("scheduler", "triggerer")}
+            time.sleep(3.0)  # both are down at once for a moment
+            for name in ("scheduler", "triggerer"):
+                components.restart(name)
+            back_at = datetime.now(UTC)
+
+            def first_done() -> bool:
+                second_states.add(run_state(airflow, DAG_ID, second))
+                return run_state(airflow, DAG_ID, first) in {"success", "failed"}
+
+            airflow.wait_for("the first run to end", first_done, 400, every_s=1)
+            airflow.wait_for(
+                "the second run to end",
+                lambda: run_state(airflow, DAG_ID, second) in {"success", "failed"},
+                400,
+                every_s=2,
+            )
+        assert load.report is not None
+        requests, failed, acknowledged, lost = load_losses(load.report, engine)
+        runs = {r: dag_run(airflow, r) for r in (first, second)}
+        watch = airflow.api("GET", f"/dags/{DAG_ID}/dagRuns/{first}/taskInstances/{WATCH}")
+        log = task_log(airflow, DAG_ID, first, WATCH)
+        probing = PROBING.findall(log)
+        ends = [end for end, _ in probing]
+        left = [int(seconds) for _, seconds in probing]
+        bodies = list(live.slack.inbox.bodies)
+
+    first_events = events_of_run(bodies, first)
+    second_events = events_of_run(bodies, second)
+    planned_end = datetime.fromisoformat(ends[0]) if ends else None
+    watch_end = datetime.fromisoformat(watch["end_date"])
+    resumed_late_s = (watch_end - planned_end).total_seconds() if planned_end else None
+    first_end = datetime.fromisoformat(runs[first]["end_date"])
+    second_start = datetime.fromisoformat(runs[second]["start_date"])
+    drill.record(
+        injected=(
+            f"scheduler and triggerer stopped (SIGTERM, {stopped['scheduler']:.1f} s and "
+            f"{stopped['triggerer']:.1f} s) and started again "
+            f"{(back_at - restart_at).total_seconds():.0f} s later, while the first run's "
+            "validation window was deferred"
+        ),
+        observed=(
+            f"the window was probed by {len(ends)} trigger instances, all until the same end "
+            f"({len(set(ends))} distinct), the new one with {left[-1] if left else '?'} s left; "
+            f"it ended {resumed_late_s:.1f} s after its planned "
+            f"end, try {watch['try_number']}; run 1 {runs[first]['state']}, Slack got "
+            f"{len(first_events)} messages, "
+            f"{'the planned sequence' if first_events == SUCCESS_EVENTS else first_events}"
+            f"; {requests} requests, {acknowledged} acknowledged writes"
+        ),
+        requests_failed=failed,
+        data_lost=lost,
+    )
+    drill.record(
+        drill="two runs of one handoff at once",
+        injected="a second run of the same handoff triggered right after the first",
+        observed=(
+            f"second run states seen while the first ran: {sorted(second_states)}; it started "
+            f"{(second_start - first_end).total_seconds():.1f} s after the first ended and "
+            f"ended {runs[second]['state']}; Slack got "
+            f"{len(second_events)} messages for it"
+        ),
+        requests_failed=failed,
+        data_lost=lost,
+    )
+    assert runs[first]["state"] == "success", runs
+    assert len(ends) >= 2 and len(set(ends)) == 1, ends  # re-created with the same end
+    assert left[-1] > 0, left  # it resumed inside the window, not after it
+    assert resumed_late_s is not None and -1.0 <= resumed_late_s < 30.0
+    assert watch["try_number"] == 1
+    assert first_events == SUCCESS_EVENTS, first_events
+    assert second_states <= {"queued"}, second_states
+    assert second_start >= first_end
+    assert runs[second]["state"] == "success", runs
+    assert second_events == SUCCESS_EVENTS, second_events
+    assert failed == 0 and lost == 0
