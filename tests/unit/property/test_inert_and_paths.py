@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from handoff.catalog import load_handoff
 from handoff.errors import errors_in
-from tests.support.airflow_env import configure_airflow
+from tests.support.airflow_env import loader_dagbag
 from tests.support.handoffs import ROOT, make_handoffs
 from tests.unit.property.strategies import SHELL_PAYLOADS
 
@@ -84,10 +84,8 @@ def test_shell_payloads_stay_inert_through_lint_show_and_a_dag_build(
     assert show.returncode == 0, show.stderr
     assert "$(touch" in show.stdout  # the text is shown as text
 
-    from airflow.dag_processing.dagbag import DagBag
-
     monkeypatch.setenv("HANDOFF_DIR", str(contract.parent))
-    bag = DagBag(dag_folder=str(configure_airflow() / "handoffs.py"))
+    bag = loader_dagbag()
     assert bag.import_errors == {}
     dag = bag.dags["handoff_inert_1"]
     assert "$(touch" in (dag.doc_md or "")
