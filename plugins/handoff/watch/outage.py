@@ -45,7 +45,9 @@ class EngineOutage:
     def __post_init__(self) -> None:
         if self.wait_s < 0:
             raise ValueError(f"engine outage wait must be >= 0 s, got {self.wait_s}")
-        engine_transport(self.docker_url)  # an unusable URL fails where it is configured
+        # An unusable URL fails where it is configured. Only the address is checked: building
+        # a transport loads TLS certificates (~50 ms), and this runs at every DAG parse.
+        engine_address(self.docker_url)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON form (trigger kwargs)."""
@@ -66,15 +68,21 @@ class EngineOutage:
         )
 
 
-def engine_transport(docker_url: str) -> tuple[httpx.AsyncHTTPTransport | None, str]:
-    """Return the transport and the base URL that reach the engine's API."""
+def engine_address(docker_url: str) -> tuple[str | None, str]:
+    """Return the engine API's Unix socket (or None) and the base URL that reaches it."""
     parts = urlsplit(docker_url)
     if parts.scheme == "unix":
-        return httpx.AsyncHTTPTransport(uds=parts.path), "http://docker"
+        return parts.path, "http://docker"
     if parts.scheme in ("tcp", "http", "https"):
         scheme = "https" if parts.scheme == "https" else "http"
         return None, f"{scheme}://{parts.netloc}"
     raise ValueError(f"docker_url must be unix://, tcp://, http:// or https://, got {docker_url!r}")
+
+
+def engine_transport(docker_url: str) -> tuple[httpx.AsyncHTTPTransport | None, str]:
+    """Return the transport and the base URL that reach the engine's API."""
+    socket_path, base_url = engine_address(docker_url)
+    return (httpx.AsyncHTTPTransport(uds=socket_path) if socket_path else None), base_url
 
 
 async def engine_answers(docker_url: str, timeout_s: float = 2.0) -> bool:
