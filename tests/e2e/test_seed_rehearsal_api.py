@@ -38,9 +38,10 @@ EVIDENCE_LINES = {
     "health via live": r"health via live: \d+ healthy of \d+ answers from green, "
     r"threshold \d+ consecutive -> passed",
     "zero downtime": r"zero-downtime probe: [1-9]\d* requests, 0 failed \(threshold 0\)",
-    "data integrity": r"data integrity: \d+ writes acknowledged during the switch, 0 missing",
+    "data integrity": r'^EVIDENCE "[^"]+": passed — \d+ writes acknowledged during the switch, '
+    r"0 missing",
 }
-# One line per acceptance criterion a gate judged, when the gates log them.
+# One line per acceptance criterion a gate judged (the record's log_marker).
 EVIDENCE_RECORD = re.compile(
     r'^EVIDENCE "(?P<criterion>[^"]+)": (?P<status>passed|failed|not verified)\b', re.M
 )
@@ -135,11 +136,12 @@ def test_seed_rehearsal_through_the_rest_api(
 
     everything = "\n".join(logs.values())
     for check, pattern in EVIDENCE_LINES.items():
-        assert re.search(pattern, everything), f"no {check} evidence in the task logs"
+        assert re.search(pattern, everything, re.M), f"no {check} evidence in the task logs"
     assert "rehearsal: every wait and window is divided by 7200" in logs["preflight"]
     evidence = [m.groupdict() for m in EVIDENCE_RECORD.finditer(everything)]
     for record in evidence:
         print(f'EVIDENCE "{record["criterion"]}": {record["status"]}')
+    assert evidence, "no EVIDENCE lines in the task logs"
     assert not [r for r in evidence if r["status"] == "failed"], evidence
 
     # The release serves live on green; blue, retired at handover, is gone.
