@@ -9,7 +9,6 @@ session; stopping one stops its whole process group, by pid.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
 import os
 import shutil
@@ -25,9 +24,8 @@ import requests
 
 from handoff.bluegreen import BlueGreenEngine
 from handoff.catalog import load_handoff
-from handoff.runtime.engine_factory import engine_config
 from tests.e2e.conftest import E2E_DAGS, VENV_BIN, Airflow, admin_password, standalone_env
-from tests.support.demo import V1, ensure_demo_images, free_port
+from tests.support.demo import ensure_demo_images, free_port, put_v1_live
 from tests.support.handoffs import make_handoffs
 from tests.support.slack_receiver import Receiver, event_of, slack_receiver
 
@@ -162,13 +160,7 @@ def handoff_on_components(root: Path, service: str) -> Iterator[LiveHandoff]:
     home = root / "airflow"
     dags = home / "dags"
     dags.mkdir(parents=True)
-    handoff = load_handoff(write_handoff(dags, service))
-    assert handoff.acceptance is not None and handoff.environment is not None
-    config = engine_config(handoff.acceptance, handoff.environment)
-    baseline = BlueGreenEngine(dataclasses.replace(config, environment=()))
-    baseline.deploy(V1)
-    baseline.switch(V1)
-    engine = BlueGreenEngine(config)
+    engine = put_v1_live(load_handoff(write_handoff(dags, service)))
     try:
         with (
             slack_receiver() as slack,

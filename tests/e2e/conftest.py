@@ -10,7 +10,6 @@ One executor slot (parallelism 1) makes "a deferred task holds no worker slot" o
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
 import os
 import secrets
@@ -30,8 +29,7 @@ import requests
 
 from handoff.bluegreen import BlueGreenEngine
 from handoff.catalog import load_handoff
-from handoff.runtime.engine_factory import engine_config
-from tests.support.demo import ROOT, V1, ensure_demo_images, free_port
+from tests.support.demo import ROOT, ensure_demo_images, free_port, put_v1_live
 from tests.support.handoffs import SEED_ID, make_handoffs
 from tests.support.slack_receiver import Receiver, conn_json, slack_receiver
 
@@ -195,16 +193,11 @@ def airflow(tmp_path_factory: pytest.TempPathFactory, slack: Receiver) -> Iterat
 def seed_service(airflow: Airflow) -> Iterator[BlueGreenEngine]:
     """Blue runs 1.0.0 live before the handoff; everything is removed afterwards."""
     ensure_demo_images()
-    handoff = load_handoff(airflow.home / "dags" / "handoffs" / f"{SEED_ID}.md")
-    assert handoff.acceptance is not None and handoff.environment is not None
-    config = engine_config(handoff.acceptance, handoff.environment)
-    baseline = BlueGreenEngine(dataclasses.replace(config, environment=()))
-    baseline.deploy(V1)
-    baseline.switch(V1)
+    engine = put_v1_live(load_handoff(airflow.home / "dags" / "handoffs" / f"{SEED_ID}.md"))
     try:
-        yield BlueGreenEngine(config)
+        yield engine
     finally:
-        BlueGreenEngine(config).teardown(remove_data=True, force=True)
+        engine.teardown(remove_data=True, force=True)
 
 
 def write_gate_handoff(dags: Path) -> Path:

@@ -19,6 +19,7 @@ import pytest
 from playwright.sync_api import Browser, Page, Request, expect, sync_playwright
 
 from handoff.bluegreen import BlueGreenEngine, Colour
+from handoff.checks.accessibility import CHROMIUM
 from tests.e2e.conftest import Airflow, admin_password
 from tests.e2e.test_seed_rehearsal_api import DAG_ID, run_finished, wait_for_seed_dag
 from tests.e2e.test_watch_deferred import run_state
@@ -26,7 +27,6 @@ from tests.support.demo import ROOT, V2
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "build" / "artifacts" / "browser"
 TIME_SCALE = "7200"  # typed into the form: the 72 h monitoring window lasts 36 s
 RUN_DEADLINE_S = 420
@@ -34,12 +34,12 @@ RUN_DEADLINE_S = 420
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
+    if not Path(CHROMIUM).exists():
         pytest.fail("Debian's chromium is missing: run `make browser`")
     shutil.rmtree(ARTIFACTS, ignore_errors=True)
     ARTIFACTS.mkdir(parents=True)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
         try:
             yield browser
         finally:

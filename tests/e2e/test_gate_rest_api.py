@@ -3,7 +3,6 @@ API as the UI does; who answered is recorded and the run goes on to complete the
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -14,11 +13,10 @@ import pytest
 
 from handoff.bluegreen import BlueGreenEngine, Colour
 from handoff.catalog import load_handoff
-from handoff.runtime.engine_factory import engine_config
 from tests.e2e.conftest import GATE_HANDOFF_ID, Airflow
 from tests.e2e.test_watch_deferred import run_state, task_state, trigger_run
 from tests.integration.dags.test_rehearsal import SUCCESS_EVENTS
-from tests.support.demo import V1, V2, ensure_demo_images
+from tests.support.demo import V2, ensure_demo_images, put_v1_live
 from tests.support.slack_receiver import event_of
 
 pytestmark = pytest.mark.e2e
@@ -31,16 +29,13 @@ GATE = "go_no_go"
 def engine(airflow: Airflow) -> Iterator[BlueGreenEngine]:
     """Blue runs 1.0.0 live before the handoff; everything is removed afterwards."""
     ensure_demo_images()
-    handoff = load_handoff(Path(airflow.home) / "dags" / "handoffs" / f"{GATE_HANDOFF_ID}.md")
-    assert handoff.acceptance is not None and handoff.environment is not None
-    config = engine_config(handoff.acceptance, handoff.environment)
-    baseline = BlueGreenEngine(dataclasses.replace(config, environment=()))
-    baseline.deploy(V1)
-    baseline.switch(V1)
+    engine = put_v1_live(
+        load_handoff(Path(airflow.home) / "dags" / "handoffs" / f"{GATE_HANDOFF_ID}.md")
+    )
     try:
-        yield BlueGreenEngine(config)
+        yield engine
     finally:
-        BlueGreenEngine(config).teardown(remove_data=True, force=True)
+        engine.teardown(remove_data=True, force=True)
 
 
 def test_a_person_approves_the_switch_through_the_rest_api(

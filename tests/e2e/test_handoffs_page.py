@@ -15,6 +15,7 @@ from urllib.parse import quote
 import pytest
 import requests
 
+from handoff.checks.accessibility import CHROMIUM, CHROMIUM_ARGS
 from tests.e2e.conftest import GATE_HANDOFF_ID, Airflow, admin_password
 from tests.e2e.test_watch_deferred import run_state, task_state, trigger_run
 from tests.support.demo import ROOT
@@ -23,14 +24,6 @@ pytestmark = pytest.mark.e2e
 
 DAG_ID = "handoff_gate_e2e"
 ARTIFACTS = ROOT / "build" / "artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def dag_parsed(airflow: Airflow) -> bool:
@@ -115,9 +108,7 @@ def test_the_page_in_chromium_after_logging_in(airflow: Airflow, refused_run: st
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 900})
             page.goto(f"{airflow.url}/auth/login", timeout=60_000)

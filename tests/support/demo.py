@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 import subprocess
 from pathlib import Path
 
 import pytest
+
+from handoff.bluegreen import BlueGreenEngine
+from handoff.catalog import Handoff
+from handoff.runtime.engine_factory import engine_config
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = ROOT / "include" / "demo" / "scripts"
@@ -30,3 +35,17 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def put_v1_live(handoff: Handoff) -> BlueGreenEngine:
+    """Make release 1.0.0 live on blue for a handoff's service, as before a real handoff.
+
+    Blue starts without the sidecar's environment (it is the release already running, not the
+    one handed over); the engine returned has the handoff's own settings.
+    """
+    assert handoff.acceptance is not None and handoff.environment is not None
+    config = engine_config(handoff.acceptance, handoff.environment)
+    baseline = BlueGreenEngine(dataclasses.replace(config, environment=()))
+    baseline.deploy(V1)
+    baseline.switch(V1)
+    return BlueGreenEngine(config)

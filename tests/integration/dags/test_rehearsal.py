@@ -7,7 +7,6 @@ on blue first (the state a real handoff starts from), then runs the DAG compress
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import sqlite3
 import uuid
 from collections.abc import Iterator
@@ -21,9 +20,8 @@ import pytest
 from handoff.bluegreen import BlueGreenEngine, Colour
 from handoff.catalog import load_handoff
 from handoff.evidence import Evidence, EvidenceStatus, EvidenceStore
-from handoff.runtime.engine_factory import engine_config
 from tests.support.airflow_env import loader_dagbag
-from tests.support.demo import V1, V2, V3, ensure_demo_images, free_port
+from tests.support.demo import V1, V2, V3, ensure_demo_images, free_port, put_v1_live
 from tests.support.handoffs import make_handoffs
 from tests.support.slack_receiver import Receiver, conn_json, down_url, slack_receiver
 
@@ -96,14 +94,8 @@ def rehearsal(
         },
     )
     monkeypatch.setenv("HANDOFF_DIR", str(folder))
-    handoff = load_handoff(folder / f"{SEED_ID}.md")
-    assert handoff.acceptance is not None and handoff.environment is not None
-    config = engine_config(handoff.acceptance, handoff.environment)
     # Blue runs the current release, healthy, before the handoff starts.
-    baseline = BlueGreenEngine(dataclasses.replace(config, environment=()))
-    baseline.deploy(V1)
-    baseline.switch(V1)
-    engine = BlueGreenEngine(config)
+    engine = put_v1_live(load_handoff(folder / f"{SEED_ID}.md"))
     try:
         yield Rehearsal(folder, "handoff_rehearsal", engine, slack)
     finally:
