@@ -72,4 +72,4 @@ fi
 # Some sandboxes have no usable netfilter; the demo only needs container-to-container
 # traffic on a user-defined network and loopback port publishing, which work without it.
 # --live-restore: containers (router, colours) keep serving while the daemon restarts.
-start_dockerd --live-restore || start_dockerd --live-restore --iptables=false --ip6tables=false
+start_dockerd --live-restore --userland-proxy=false || start_dockerd --live-restore --iptables=false --ip6tables=false

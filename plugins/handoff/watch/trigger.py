@@ -47,8 +47,8 @@ class WatchTrigger(BaseTrigger):
     ``end_at`` is the window's end as an ISO 8601 UTC time; ``thresholds`` is the JSON form of
     `WatchThresholds`; ``request_timeout_s`` bounds one probe (a timeout counts as an error);
     a progress line is logged every ``log_every`` rounds; ``engine_outage`` (the JSON form of
-    `EngineOutage`, or None to never ask the engine) names the Docker engine to ping when a
-    probe fails, and what an engine that does not answer means for the window; with
+    `EngineOutage`, or None to never ask the engine) names the Docker engine to ping every
+    round, and what an engine that does not answer means for the window; with
     ``status_file`` set, the window's latest figures are written there after every round (for
     the Handoffs page: the triggerer's state is not persisted anywhere else while a window is
     open).
@@ -157,8 +157,13 @@ class WatchTrigger(BaseTrigger):
         ) as client:
             while seconds_until(self._end) > 0:
                 started = loop.time()
-                samples = await self._probe_round(client)
-                if any(s.failed for s in samples) and await self._engine_is_down():
+                # The engine is pinged every round, not only when a probe fails: with
+                # live-restore the service keeps answering while the daemon is away, and the
+                # policy must still decide what an engine that cannot roll back means.
+                samples, engine_down = await asyncio.gather(
+                    self._probe_round(client), self._engine_is_down()
+                )
+                if engine_down:
                     await self._ride_out_outage(client, evaluator, samples)
                     if evaluator.breach is not None:
                         break
@@ -200,7 +205,7 @@ class WatchTrigger(BaseTrigger):
         return outage is not None and not await engine_answers(outage.docker_url)
 
     async def _ride_out_outage(
-        self, client: httpx.AsyncClient, evaluator: WindowEvaluator, failed: list[Sample]
+        self, client: httpx.AsyncClient, evaluator: WindowEvaluator, round_samples: list[Sample]
     ) -> None:
         """Apply the engine-outage policy: latch a breach, or wait (bounded) for recovery.
 
@@ -210,13 +215,17 @@ class WatchTrigger(BaseTrigger):
         """
         outage = self._outage
         assert outage is not None
-        first = next(s for s in failed if s.failed)
+        first = next((s for s in round_samples if s.failed), None)
+        service = (
+            f"probe failed ({first.describe()})"
+            if first is not None
+            else f"the service still answers ({len(round_samples)} healthy probes this round)"
+        )
         log.warning(
-            "window %s: probe failed (%s) and the Docker engine at %s does not answer its ping; "
-            "policy %s: %s",
+            "window %s: the Docker engine at %s does not answer its ping and %s; policy %s: %s",
             self.window,
-            first.describe(),
             outage.docker_url,
+            service,
             outage.policy.value,
             "treat the outage as a breach"
             if outage.policy is EngineOutagePolicy.BREACH
@@ -226,19 +235,19 @@ class WatchTrigger(BaseTrigger):
             evaluator.declare(
                 Breach(
                     BreachKind.ENGINE_OUTAGE,
-                    f"the Docker engine at {outage.docker_url} did not answer while probes "
-                    f"failed ({first.describe()}); policy 'breach' treats an engine outage as "
-                    "a breach",
+                    f"the Docker engine at {outage.docker_url} did not answer its ping "
+                    f"({service}); policy 'breach' treats an engine outage as a breach: "
+                    "nothing could be rolled back while it is away",
                     measured=0.0,
                     threshold=0.0,
-                    at=first.at,
-                    path=first.path,
+                    at=first.at if first is not None else datetime.now(UTC),
+                    path=first.path if first is not None else None,
                 )
             )
             return
         loop = asyncio.get_running_loop()
         started = loop.time()
-        discarded, engine_back_after = len(failed), None
+        discarded, engine_back_after = len(round_samples), None
         while loop.time() - started < outage.wait_s:
             await asyncio.sleep(self.interval_s)
             if not await engine_answers(outage.docker_url):

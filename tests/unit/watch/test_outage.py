@@ -96,6 +96,30 @@ def test_policy_wait_breaches_once_its_bound_passes() -> None:
     assert 0.9 < took < 3
 
 
+def engine_away_service_answering(policy: str, wait_s: float, outage_s: float) -> dict[str, Any]:
+    """Run a window while only the engine's ping fails (the service answers throughout)."""
+    service, engine = Behaviour(), Behaviour()
+    with loopback_service(service) as svc, loopback_service(engine) as eng:
+        trigger = outage_trigger(svc.url, eng.port, policy, wait_s, end_s=3)
+
+        def engine_away() -> None:
+            engine.fail_in(0)
+            threading.Timer(outage_s, lambda: setattr(engine, "fail_from", None)).start()
+
+        threading.Timer(0.5, engine_away).start()
+        events, _ = run_to_event(trigger)
+    return dict(events[0].payload)
+
+
+def test_an_engine_outage_is_noticed_while_the_service_still_answers() -> None:
+    # With live-restore the containers keep serving while dockerd is away; the policy decides.
+    breach = engine_away_service_answering("breach", 10, outage_s=1.0)
+    assert breach["status"] == "breach" and breach["breach"]["kind"] == "engine_outage"
+    assert "the service still answers" in breach["reason"]
+    waited = engine_away_service_answering("wait", 10, outage_s=1.0)
+    assert waited["status"] == "completed", waited.get("reason")
+
+
 def test_a_failing_service_on_an_answering_engine_is_an_ordinary_breach() -> None:
     service, engine = Behaviour(health_status=503), Behaviour()
     with loopback_service(service) as svc, loopback_service(engine) as eng:
