@@ -223,9 +223,7 @@ class CheckSettings(BaseModel):
     security: SecuritySettings = Field(default_factory=lambda: SecuritySettings())
     accessibility: AccessibilitySettings = Field(default_factory=lambda: AccessibilitySettings())
     monitoring: MonitoringSettings = Field(default_factory=lambda: MonitoringSettings())
-    data_integrity: DataIntegritySettings = Field(
-        default_factory=lambda: DataIntegritySettings()
-    )
+    data_integrity: DataIntegritySettings = Field(default_factory=lambda: DataIntegritySettings())
 
 
 class PromotionMode(enum.Enum):
