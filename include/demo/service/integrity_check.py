@@ -13,6 +13,7 @@ import json
 import os
 import sqlite3
 import sys
+from pathlib import Path
 
 DB_PATH = os.environ.get("DEMO_DB", "/data/records.db")
 EXAMPLES = 5
@@ -39,7 +40,7 @@ def problems(db: sqlite3.Connection) -> tuple[int, list[str]]:
 
 def main() -> int:
     """Check the store; print the findings; return the exit code."""
-    if not os.path.isfile(DB_PATH):
+    if not Path(DB_PATH).is_file():
         print(f"store {DB_PATH}: missing (is the data volume mounted?)")
         return 1
     try:
