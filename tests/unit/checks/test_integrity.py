@@ -20,6 +20,7 @@ from handoff.checks.integrity import (
 from handoff.evidence import EvidenceStatus
 from handoff.plan.bindings import missing_settings
 from handoff.plan.model import CheckKind
+from handoff.tasks.integrity import findings_after, live_probe
 from tests.support.handoffs import make_handoffs
 
 
@@ -37,6 +38,12 @@ def test_default_checks_nothing_and_lint_says_so(tmp_path: Path) -> None:
     assert "will be reported not verified" in missing_settings(
         CheckKind.DATA_INTEGRITY, handoff.acceptance
     )
+    # Without a store probe the switch only reads the health path, and nothing runs after it
+    # (so no engine is needed): the criterion is "not verified", never passed.
+    spec = live_probe(handoff, "127.0.0.1", 8080)
+    assert (spec.write_every, spec.read_paths) == (0, ("/health",))
+    (finding,) = findings_after(handoff, None, "switch", set(), None)  # type: ignore[arg-type]
+    assert finding.status is EvidenceStatus.NOT_VERIFIED
 
 
 @pytest.mark.parametrize(
