@@ -61,7 +61,7 @@ build() { # tag context hash [build args...]
     fi
 }
 
-service_files=("$DEMO/service/Dockerfile" "$DEMO/service/app.py")
+service_files=("$DEMO/service/Dockerfile" "$DEMO/service/app.py" "$DEMO/service/integrity_check.py")
 for release in $SERVICE_RELEASES; do
     hash="$(echo "$base_id $release $(recipe_hash "${service_files[@]}")" | sha256sum | cut -c1-16)"
     build "handoff-demo:$release" "$DEMO/service" "$hash" --build-arg "RELEASE=$release"

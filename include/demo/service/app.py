@@ -14,7 +14,9 @@ still there when green serves. Behaviour comes from the environment:
   DEMO_FAULTS       comma-separated faults a validation gate must catch (default none):
                     img_without_alt (accessibility), missing_text (smoke journey),
                     leak_version (security: Server header names versions),
-                    no_nosniff (security: X-Content-Type-Options missing)
+                    no_nosniff (security: X-Content-Type-Options missing),
+                    corrupt_store (data integrity: at start a broken migration stores a
+                    record whose body names another key; integrity_check.py finds it)
   DEMO_FAULTS_AFTER_WRITES  the faults start once this process acknowledged this many new
                     writes (default 0: from the start); a release that breaks only under
                     live traffic, so the checks on live after the switch must catch it
@@ -94,6 +96,10 @@ class Store:
             "SELECT id, key FROM records WHERE id > ? ORDER BY id LIMIT ?", (after, limit)
         )
         return [(int(i), str(k)) for i, k in rows]
+
+    def corrupt(self) -> None:
+        """Store what a broken migration would: a record whose body names another key."""
+        self.add(f"migrated-{RELEASE}-{COLOUR}", json.dumps({"key": None, "note": "migrated"}))
 
     def count(self) -> int:
         return int(self.connect().execute("SELECT COUNT(*) FROM records").fetchone()[0])
@@ -334,6 +340,8 @@ def main() -> None:
         threading.Thread(target=server.shutdown, daemon=True).start()
 
     signal.signal(signal.SIGTERM, stop)
+    if fault("corrupt_store"):
+        STORE.corrupt()
     if DEBUG_PORT:
         # The debug-port variant: a second listener, the kind a debug build leaves open.
         debug = Server(("0.0.0.0", DEBUG_PORT), Handler)

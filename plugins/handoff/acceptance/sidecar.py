@@ -125,6 +125,92 @@ class MonitoringSettings(BaseModel):
     metrics_path: UrlPath | None = None
 
 
+class WriteProbe(enum.Enum):
+    """How the switch and the rollback prove that acknowledged writes survive them."""
+
+    # The demo service's store API: POST /api/records {"key": ...} acknowledges a write and
+    # GET /api/records?after=ID&limit=N lists what is stored (handoff.bluegreen.loadgen).
+    STORE_API = "store_api"
+    # No writes: the zero-downtime probe only reads the service's health path.
+    NONE = "none"
+
+
+# An integrity command is run as an argv (no shell); these bounds keep a typo or a pasted
+# script from becoming a command line nobody can review.
+MAX_COMMAND_ARGS = 32
+MAX_ARG_CHARS = 512
+
+
+def _argv(value: object) -> object:
+    """Refuse a shell string before pydantic's generic "not a list" error."""
+    if isinstance(value, str):
+        raise ValueError(
+            "must be a list of arguments (argv), e.g. [python3, /opt/app/check.py, --strict]; "
+            f"it is never run by a shell, so a string like {value[:60]!r} is not accepted"
+        )
+    return value
+
+
+class DataIntegritySettings(BaseModel):
+    """How the data-integrity criterion is judged after the switch and after a rollback.
+
+    Neither a write probe nor a command: the criterion is reported "not verified".
+    """
+
+    model_config = STRICT
+
+    write_probe: WriteProbe = Field(
+        default=WriteProbe.NONE,
+        description="store_api: write records through live during the switch and the "
+        "rollback and require every acknowledged one to be listed afterwards (the demo "
+        "service's POST/GET /api/records); none (default): send reads only",
+    )
+    command: list[str] | None = Field(
+        default=None,
+        description="argv run (no shell) in a one-off container of the live colour's image, "
+        "with its environment, volumes and network; exit 0 means the data is intact",
+    )
+    timeout: Duration = Field(
+        default=timedelta(minutes=2),
+        description="how long the command may run before it is killed and judged failed",
+    )
+
+    @field_validator("command", mode="before")
+    @classmethod
+    def _command_is_argv(cls, value: object) -> object:
+        return _argv(value)
+
+    @field_validator("command")
+    @classmethod
+    def _command_bounds(cls, argv: list[str] | None) -> list[str] | None:
+        if argv is None:
+            return None
+        if not argv:
+            raise ValueError("must name at least the program to run, e.g. [/opt/app/check]")
+        if len(argv) > MAX_COMMAND_ARGS:
+            raise ValueError(f"has {len(argv)} arguments; at most {MAX_COMMAND_ARGS}")
+        if not argv[0].strip():
+            raise ValueError("the program (first argument) is empty")
+        for n, arg in enumerate(argv):
+            if len(arg) > MAX_ARG_CHARS:
+                raise ValueError(f"argument {n} has {len(arg)} characters; at most {MAX_ARG_CHARS}")
+            if "\x00" in arg:
+                raise ValueError(f"argument {n} contains a NUL character")
+        return argv
+
+    @field_validator("timeout")
+    @classmethod
+    def _timeout_bounds(cls, timeout: timedelta) -> timedelta:
+        if not timedelta(seconds=1) <= timeout <= timedelta(hours=1):
+            raise ValueError("must be between 1 second and 1 hour")
+        return timeout
+
+    @property
+    def verified(self) -> bool:
+        """Tell whether anything judges the criterion (else it is "not verified")."""
+        return self.write_probe is WriteProbe.STORE_API or self.command is not None
+
+
 class CheckSettings(BaseModel):
     """What the validation gates measure."""
 
@@ -137,6 +223,7 @@ class CheckSettings(BaseModel):
     security: SecuritySettings = Field(default_factory=lambda: SecuritySettings())
     accessibility: AccessibilitySettings = Field(default_factory=lambda: AccessibilitySettings())
     monitoring: MonitoringSettings = Field(default_factory=lambda: MonitoringSettings())
+    data_integrity: DataIntegritySettings = Field(default_factory=lambda: DataIntegritySettings())
 
 
 class PromotionMode(enum.Enum):

@@ -76,6 +76,11 @@ def missing_settings(kind: CheckKind, acceptance: Acceptance | None) -> str:
         return "no pages to audit in the sidecar: will be reported not verified"
     if kind is CheckKind.SMOKE and not checks.journeys:
         return "no smoke journeys in the sidecar: will be reported not verified"
+    if kind is CheckKind.DATA_INTEGRITY and not checks.data_integrity.verified:
+        return (
+            "neither checks.data_integrity.write_probe: store_api nor an integrity command "
+            "in the sidecar: will be reported not verified"
+        )
     return ""
 
 

@@ -376,6 +376,59 @@ def test_release_losing_acknowledged_writes_rolls_back_with_evidence(
     assert switch.status is EvidenceStatus.PASSED and switch.measured["failed"] == 0
 
 
+@pytest.mark.service_env({"DEMO_FAULTS": "corrupt_store"})
+def test_integrity_command_failing_after_the_switch_rolls_back_with_evidence(
+    rehearsal: Rehearsal,
+) -> None:
+    # A real service's way: no store probe, only the command shipped in the release image.
+    # The release's broken migration corrupts a record at start; no preview gate looks at data.
+    sidecar = rehearsal.folder / f"{SEED_ID}.deploy.yaml"
+    sidecar.write_text(
+        sidecar.read_text()
+        .replace("write_probe: store_api", "write_probe: none")
+        .replace("command: null", "command: [/opt/demo/integrity_check.py]")
+        .replace("timeout: 2 minutes", "timeout: 30s")
+    )
+    state, states, started = run_dag(rehearsal, time_scale=7200, release=V3)
+    assert state == "failed"
+    assert states["post_switch_verification.data_integrity"] == "failed"
+    assert states["rollback.roll_back"] == "success" and states["abort"] == "skipped"
+    assert in_order(
+        started,
+        [
+            "switch.move_live_traffic",
+            "post_switch_verification.data_integrity",
+            "rollback.roll_back",
+        ],
+    ), started
+    live = rehearsal.engine.status().live
+    assert live is not None and (live.colour, live.release) == (Colour.BLUE, V1)
+    records = evidence(rehearsal)
+    (switch,) = [r for r in records if r.criterion == "Zero-Downtime Deployment"]
+    assert switch.status is EvidenceStatus.PASSED and switch.measured["acknowledged_writes"] == 0
+    (after_switch,) = records_of(
+        records, "Data Integrity", "post_switch_verification.data_integrity"
+    )
+    assert after_switch.status is EvidenceStatus.FAILED and after_switch.target == "live"
+    assert after_switch.log_marker.startswith(
+        'EVIDENCE "Data Integrity": failed — integrity command after the switch '
+        f"(/opt/demo/integrity_check.py) in green ({V3}): exit 1 in "
+    )
+    assert after_switch.measured["exit_code"] == 1 and after_switch.thresholds == {
+        "exit_code": 0,
+        "timeout_s": 30.0,
+    }
+    assert after_switch.measured["output"][0] == (
+        f"record 1: stored as 'migrated-{V3}-green' but its body names None"
+    )
+    # The rollback restores the code, not the data: the check beside blue still fails.
+    (after_rollback,) = records_of(records, "Data Integrity", "rollback.roll_back")
+    assert after_rollback.status is EvidenceStatus.FAILED
+    assert (after_rollback.measured["colour"], after_rollback.measured["release"]) == ("blue", V1)
+    (rolled,) = records_of(records, "Rollback Procedures", "rollback.roll_back")
+    assert rolled.status is EvidenceStatus.PASSED
+
+
 @pytest.mark.service_env({"DEMO_FAULTS": "missing_text", "DEMO_FAULTS_AFTER_WRITES": "3"})
 def test_release_breaking_under_live_traffic_fails_smoke_on_live_and_rolls_back(
     rehearsal: Rehearsal,

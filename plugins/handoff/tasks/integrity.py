@@ -1,0 +1,108 @@
+"""Data integrity around the switch and the rollback, as the sidecar's checks choose it.
+
+``checks.data_integrity.write_probe: store_api`` makes the zero-downtime probe also write
+records through live (the demo service's store API) and lists them afterwards;
+``checks.data_integrity.command`` runs a program from the release image in a one-off
+container beside the live colour. Either, both, or neither (then "not verified"). The
+switch and rollback steps in ``handoff.tasks.steps`` call these helpers; nothing here may
+stop a rollback: every failure to check becomes a failed finding, never an exception.
+"""
+
+from __future__ import annotations
+
+import http.client
+import logging
+
+from handoff.acceptance.sidecar import DataIntegritySettings, WriteProbe
+from handoff.bluegreen import BlueGreenEngine, BlueGreenError, dockerapi
+from handoff.bluegreen.loadgen import LoadSpec, stored_keys
+from handoff.catalog import Handoff
+from handoff.checks import Finding
+from handoff.checks.integrity import (
+    command_finding,
+    not_verified_finding,
+    store_finding,
+    unusable_finding,
+)
+from handoff.checks.integrity_command import IntegrityCommandUnusable, run_beside
+
+log = logging.getLogger(__name__)
+
+
+def settings_of(handoff: Handoff) -> DataIntegritySettings:
+    """Return the sidecar's data-integrity settings."""
+    assert handoff.acceptance is not None
+    return handoff.acceptance.checks.data_integrity
+
+
+def live_probe(handoff: Handoff, host: str, port: int) -> LoadSpec:
+    """Return the keep-alive requests sent through live while traffic moves.
+
+    With the store probe a quarter of them are writes to the demo store API; without it
+    only the service's health path is read, the one path every service declares.
+    """
+    spec = LoadSpec(host=host, port=port, connections=4, duration_s=120.0, rate_per_s=100.0)
+    if settings_of(handoff).write_probe is WriteProbe.STORE_API:
+        return spec
+    assert handoff.acceptance is not None
+    return LoadSpec(
+        host=host,
+        port=port,
+        connections=spec.connections,
+        duration_s=spec.duration_s,
+        rate_per_s=spec.rate_per_s,
+        write_every=0,
+        read_paths=(handoff.acceptance.service.health_path,),
+    )
+
+
+def _stored(host: str, port: int) -> set[str] | None:
+    """Return the keys stored behind a listener; None when the listing cannot be read."""
+    try:
+        return stored_keys(host, port)
+    except (RuntimeError, OSError, ValueError, KeyError, http.client.HTTPException) as e:
+        log.warning("cannot list the stored records through :%s: %s", port, e)
+        return None
+
+
+def stored_count(handoff: Handoff, host: str, port: int) -> int | None:
+    """Return how many records the store lists before traffic moves (None: not probed)."""
+    if settings_of(handoff).write_probe is not WriteProbe.STORE_API:
+        return None
+    before = _stored(host, port)
+    return None if before is None else len(before)
+
+
+def findings_after(
+    handoff: Handoff,
+    engine: BlueGreenEngine,
+    when: str,
+    acknowledged: set[str],
+    stored_before: int | None,
+) -> list[Finding]:
+    """Judge data integrity after the switch or rollback with every proof the sidecar chose."""
+    settings = settings_of(handoff)
+    findings = []
+    if settings.write_probe is WriteProbe.STORE_API:
+        host, port = engine.config.router_host, engine.config.live_port
+        findings.append(store_finding(when, acknowledged, _stored(host, port), stored_before))
+    if settings.command is not None:
+        findings.append(_command_finding(engine, when, settings.command, settings))
+    return findings or [not_verified_finding(when)]
+
+
+def _command_finding(
+    engine: BlueGreenEngine, when: str, argv: list[str], settings: DataIntegritySettings
+) -> Finding:
+    """Run the integrity command beside the live colour and judge its exit."""
+    timeout_s = settings.timeout.total_seconds()
+    try:
+        live = engine.status().live
+        container = engine.colours.container(live.colour) if live else None
+        if live is None or container is None:
+            return unusable_finding(when, argv, "no live colour to run it beside", timeout_s)
+        run = run_beside(engine.client, container, argv, timeout_s)
+    except (IntegrityCommandUnusable, BlueGreenError, *dockerapi.TRANSPORT_ERRORS) as e:
+        log.error("integrity command %s could not be run: %s", argv, e)
+        return unusable_finding(when, argv, str(e), timeout_s)
+    return command_finding(when, run, timeout_s)
