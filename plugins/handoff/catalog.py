@@ -16,7 +16,7 @@ from handoff import handoff_cache
 from handoff.acceptance import Acceptance, Environment, Loaded, cross_check, load_yaml_model
 from handoff.acceptance.paths import environment_path_problems, sidecar_path_problems
 from handoff.contract import Contract, parse_contract
-from handoff.contract.parser import CONTRACT_SUFFIXES
+from handoff.contract.parser import CONTRACT_SUFFIXES, ContractResult
 from handoff.contract_ids import ContractId, contract_ids
 from handoff.errors import Diagnostic, Severity, errors_in
 from handoff.plan import DeploymentPlan, derive_plan
@@ -116,11 +116,15 @@ def environments_dir_for(contract_path: Path, environments_dir: Path | None = No
 
 
 def load_handoff(
-    contract_path: Path, environments_dir: Path | None = None, environments_digest: str = ""
+    contract_path: Path,
+    environments_dir: Path | None = None,
+    environments_digest: str = "",
+    parsed: ContractResult | None = None,
 ) -> Handoff:
     """Load one handoff, through the disk cache; problems are reported, never raised.
 
-    `environments_digest` lets a caller loading many handoffs digest the environments once.
+    `environments_digest` lets a caller loading many handoffs digest the environments once;
+    `parsed` is the contract's parse when the caller has just made it.
     """
     environments = environments_dir_for(contract_path, environments_dir)
     key = handoff_cache.handoff_key(
@@ -131,13 +135,15 @@ def load_handoff(
     cached = handoff_cache.read(key)
     if isinstance(cached, Handoff) and cached.contract_path == contract_path:
         return cached
-    handoff = _load_handoff(contract_path, environments)
+    handoff = _load_handoff(contract_path, environments, parsed)
     handoff_cache.write(key, handoff)
     return handoff
 
 
-def _load_handoff(contract_path: Path, environments: Path) -> Handoff:
-    result = parse_contract(contract_path)
+def _load_handoff(
+    contract_path: Path, environments: Path, parsed: ContractResult | None = None
+) -> Handoff:
+    result = parsed if parsed is not None else parse_contract(contract_path)
     diagnostics = list(result.diagnostics)
     contract = result.contract
     sidecar_path = sidecar_path_for(contract_path)
@@ -252,10 +258,13 @@ def load_catalog(
     """
     paths = list(paths)
     contracts = find_contracts(paths)
+    # Contracts the id index had to parse are not parsed again when they are loaded (a cold
+    # cache: every contract changed, or the first parse).
+    parsed: dict[Path, ContractResult] = {}
     if select is None:
         chosen = contracts
     else:
-        indexed = contract_ids(contracts)
+        indexed = contract_ids(contracts, parsed)
         chosen = [p for p in contracts if select(p, indexed.get(p))]
     digests: dict[Path, str] = {}
     handoffs = []
@@ -263,7 +272,9 @@ def load_catalog(
         environments = environments_dir_for(path, environments_dir)
         if environments not in digests:
             digests[environments] = handoff_cache.folder_digest(environments)
-        handoffs.append(load_handoff(path, environments, digests[environments]))
+        handoffs.append(
+            load_handoff(path, environments, digests[environments], parsed.pop(path, None))
+        )
     if select is None:
         ids = [
             ContractId(h.contract_path, h.contract.handoff_id, h.contract.source.id_line)

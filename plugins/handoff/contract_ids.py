@@ -18,6 +18,7 @@ from pathlib import Path
 
 from handoff import handoff_cache
 from handoff.contract import parse_contract
+from handoff.contract.parser import ContractResult
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +34,14 @@ class ContractId:
     line: int | None
 
 
-def contract_ids(contracts: list[Path]) -> dict[Path, ContractId]:
-    """Return the id of every contract that has one (unparseable contracts have none)."""
+def contract_ids(
+    contracts: list[Path], parsed: dict[Path, ContractResult] | None = None
+) -> dict[Path, ContractId]:
+    """Return the id of every contract that has one (unparseable contracts have none).
+
+    Contracts missing from the index are parsed; with ``parsed`` given, their results are put
+    there so a caller that loads some of them next does not parse them twice.
+    """
     index = _read_index()
     found: dict[Path, ContractId] = {}
     added: dict[str, list[object] | None] = {}
@@ -48,7 +55,10 @@ def contract_ids(contracts: list[Path]) -> dict[Path, ContractId]:
         current.add(digest)
         entry = index.get(digest, added.get(digest, "miss"))
         if entry == "miss":
-            contract = parse_contract(path).contract
+            result = parse_contract(path)
+            if parsed is not None:
+                parsed[path] = result
+            contract = result.contract
             entry = [contract.handoff_id, contract.source.id_line] if contract else None
             added[digest] = entry
         if isinstance(entry, list):
