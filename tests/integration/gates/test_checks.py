@@ -105,6 +105,31 @@ def test_security_fails_for_a_release_exposing_a_debug_port(
     assert finding.measured["old"]["exposed_ports"] == ["8000/tcp"]
 
 
+def test_security_fails_for_privileged_mode_and_added_capabilities(
+    service: Service, deploy: Deploy
+) -> None:
+    # The engine never creates such colours, so the engine is asked directly for containers
+    # of the release made privileged and with an added capability: the posture is read from
+    # the engine's own inspection, as the gate reads it. Created, never started.
+    deploy(V3)
+    _, old = postures(service)
+    made = []
+    try:
+        for options in ({"privileged": True}, {"cap_add": ["NET_ADMIN"]}):
+            made.append(service.client.containers.create(V3, **options))
+        privileged, capable = (
+            security.Posture.from_inspection(service.client.containers.get(c.id).attrs)
+            for c in made
+        )
+    finally:
+        for container in made:
+            container.remove(force=True)
+    finding = security.judge_posture(privileged, old)
+    assert finding.failed and "runs privileged" in finding.summary
+    finding = security.judge_posture(capable, old)
+    assert finding.failed and "NET_ADMIN" in finding.summary, finding.summary
+
+
 def test_security_fails_for_leaked_versions_and_a_missing_header(
     service: Service, deploy: Deploy
 ) -> None:
