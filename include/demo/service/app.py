@@ -15,8 +15,9 @@ still there when green serves. Behaviour comes from the environment:
                     img_without_alt (accessibility), missing_text (smoke journey),
                     leak_version (security: Server header names versions),
                     no_nosniff (security: X-Content-Type-Options missing),
-                    corrupt_store (data integrity: at start a broken migration stores a
-                    record whose body names another key; integrity_check.py finds it)
+                    corrupt_store (data integrity: a broken migration stores a record
+                    whose body names another key, at start or once the writes below came
+                    in; integrity_check.py finds it)
   DEMO_FAULTS_AFTER_WRITES  the faults start once this process acknowledged this many new
                     writes (default 0: from the start); a release that breaks only under
                     live traffic, so the checks on live after the switch must catch it
@@ -297,6 +298,8 @@ class Handler(BaseHTTPRequestHandler):
         record_id, created = STORE.add(key, raw.decode("utf-8", "replace"))
         with METRICS.lock:
             METRICS.writes += 1 if created else 0
+        if fault("corrupt_store"):  # a migration run lazily, once enough writes came in
+            STORE.corrupt()
         self.send_json(201 if created else 200, {"id": record_id, "key": key, "colour": COLOUR})
         return 201 if created else 200
 

@@ -13,10 +13,14 @@ from handoff.contract.quantities import format_seconds, parse_duration
 
 def _duration(value: Any) -> Any:
     """Accept '24h', '30 minutes', '90s' or a number of seconds."""
-    if isinstance(value, str):
-        return parse_duration(value)
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return timedelta(seconds=value)
+    try:
+        if isinstance(value, str):
+            return parse_duration(value)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return timedelta(seconds=value)
+    except OverflowError:
+        # pydantic reports ValueError at the field; OverflowError would escape as a traceback.
+        raise ValueError(f"duration {value!r} is out of range") from None
     return value
 
 

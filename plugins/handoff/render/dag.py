@@ -111,6 +111,9 @@ class _Builder:
         for kind, callable_, extra in _PRE_SWITCH_GATES:
             if self.criteria(kind, CheckPhase.PRE_SWITCH):
                 gates.append(self.gate(kind, kind.name.lower(), callable_, **extra))
+        if self.acceptance.checks.data_integrity.command is not None:
+            # Only a command can judge data before the switch (the store probe needs traffic).
+            gates.append(self.python("data_integrity", gate_checks.integrity_gate))
         scanner = self.environment.security.scanner_image
         if scanner and self.criteria(CheckKind.SECURITY, CheckPhase.PRE_SWITCH):
             gates.append(self.scanner(scanner))

@@ -22,6 +22,7 @@ from handoff.evidence import EvidenceStatus
 from handoff.plan import CheckKind
 from handoff.tasks.context import engine_of, handoff_from, pulled, run_settings
 from handoff.tasks.gate_records import fail_on_failed, record
+from handoff.tasks.integrity import finding_on_release
 
 log = logging.getLogger(__name__)
 
@@ -190,6 +191,15 @@ def smoke_gate(contract_path: str, listener: str) -> dict[str, Any]:
     record(handoff, [(CheckKind.SMOKE, findings)], target=listener)
     fail_on_failed(findings, f"smoke journeys via {listener}")
     return {"findings": [f.summary for f in findings]}
+
+
+def integrity_gate(contract_path: str) -> dict[str, Any]:
+    """Run the sidecar's integrity command beside the release, before the switch."""
+    handoff = handoff_from(contract_path)
+    finding = finding_on_release(handoff, engine_of(handoff))
+    record(handoff, [(CheckKind.DATA_INTEGRITY, [finding])], target="preview")
+    fail_on_failed([finding], "data integrity on the release")
+    return {"findings": [finding.summary]}
 
 
 def not_verified(contract_path: str, kind: str, reason: str) -> dict[str, Any]:

@@ -91,16 +91,33 @@ def findings_after(
     return findings or [not_verified_finding(when)]
 
 
+def finding_on_release(handoff: Handoff, engine: BlueGreenEngine) -> Finding:
+    """Run the integrity command beside the release before the switch (on the preview).
+
+    A release whose image lacks the program, or that cannot read the data it is about to
+    serve, is caught here, before users reach it, instead of by a rollback after the switch.
+    """
+    settings = settings_of(handoff)
+    assert settings.command is not None
+    return _command_finding(engine, "deploy", settings.command, settings, release=True)
+
+
 def _command_finding(
-    engine: BlueGreenEngine, when: str, argv: list[str], settings: DataIntegritySettings
+    engine: BlueGreenEngine,
+    when: str,
+    argv: list[str],
+    settings: DataIntegritySettings,
+    release: bool = False,
 ) -> Finding:
-    """Run the integrity command beside the live colour and judge its exit."""
+    """Run the integrity command beside the live colour (or the release) and judge its exit."""
     timeout_s = settings.timeout.total_seconds()
     try:
-        live = engine.status().live
-        container = engine.colours.container(live.colour) if live else None
-        if live is None or container is None:
-            return unusable_finding(when, argv, "no live colour to run it beside", timeout_s)
+        state = engine.status()
+        beside = state.newest if release else state.live
+        container = engine.colours.container(beside.colour) if beside else None
+        if beside is None or container is None:
+            which = "release" if release else "live"
+            return unusable_finding(when, argv, f"no {which} colour to run it beside", timeout_s)
         run = run_beside(engine.client, container, argv, timeout_s)
     except (IntegrityCommandUnusable, BlueGreenError, *dockerapi.TRANSPORT_ERRORS) as e:
         log.error("integrity command %s could not be run: %s", argv, e)

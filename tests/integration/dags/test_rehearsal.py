@@ -377,44 +377,77 @@ def test_release_losing_acknowledged_writes_rolls_back_with_evidence(
     assert switch.status is EvidenceStatus.PASSED and switch.measured["failed"] == 0
 
 
-@pytest.mark.service_env({"DEMO_FAULTS": "corrupt_store"})
-def test_integrity_command_failing_after_the_switch_rolls_back_with_evidence(
-    rehearsal: Rehearsal,
-) -> None:
-    # A real service's way: no store probe, only the command shipped in the release image.
-    # The release's broken migration corrupts a record at start; no preview gate looks at data.
+CHECK_COMMAND = "/opt/demo/integrity_check.py"
+
+
+def use_integrity_command(rehearsal: Rehearsal, write_probe: str) -> None:
+    """Make the rehearsal's sidecar run the demo image's integrity command (30 s bound)."""
     sidecar = rehearsal.folder / f"{SEED_ID}.deploy.yaml"
     sidecar.write_text(
         sidecar.read_text()
-        .replace("write_probe: store_api", "write_probe: none")
-        .replace("command: null", "command: [/opt/demo/integrity_check.py]")
+        .replace("write_probe: store_api", f"write_probe: {write_probe}")
+        .replace("command: null", f"command: [{CHECK_COMMAND}]")
         .replace("timeout: 2 minutes", "timeout: 30s")
     )
+
+
+@pytest.mark.service_env({"DEMO_FAULTS": "corrupt_store"})
+def test_integrity_command_failing_on_the_release_aborts_before_the_switch(
+    rehearsal: Rehearsal,
+) -> None:
+    # A real service's way: no store probe, only the command shipped in the release image.
+    # The release's broken migration corrupts a record at start: the command beside the
+    # release (on the preview) finds it, so users never reach it.
+    use_integrity_command(rehearsal, write_probe="none")
     state, states, started = run_dag(rehearsal, time_scale=7200, release=V3)
     assert state == "failed"
+    assert states["pre_switch_gates.data_integrity"] == "failed"
+    assert states["switch.move_live_traffic"] == "upstream_failed"
+    assert states["abort"] == "success" and states["rollback.roll_back"] == "skipped"
+    assert in_order(started, ["deploy.start_release", "pre_switch_gates.data_integrity", "abort"])
+    live = rehearsal.engine.status().live
+    assert live is not None and (live.colour, live.release) == (Colour.BLUE, V1)
+    (found,) = records_of(evidence(rehearsal), "Data Integrity", "pre_switch_gates.data_integrity")
+    assert found.status is EvidenceStatus.FAILED and found.target == "preview"
+    assert found.log_marker.startswith(
+        'EVIDENCE "Data Integrity": failed — integrity command after the deploy '
+        f"({CHECK_COMMAND}) in green ({V3}): exit 1 in "
+    )
+    assert found.measured["exit_code"] == 1
+    assert found.thresholds == {"exit_code": 0, "timeout_s": 30.0}
+    assert f"stored as 'migrated-{V3}-green' but its body names None" in found.measured["output"][0]
+
+
+@pytest.mark.service_env({"DEMO_FAULTS": "corrupt_store", "DEMO_FAULTS_AFTER_WRITES": "3"})
+def test_integrity_command_failing_after_the_switch_rolls_back_with_evidence(
+    rehearsal: Rehearsal,
+) -> None:
+    # The migration runs once the release acknowledged 3 writes: the preview's journey makes
+    # one (the command beside the release passes), the switch's probe makes dozens.
+    use_integrity_command(rehearsal, write_probe="store_api")
+    state, states, started = run_dag(rehearsal, time_scale=7200, release=V3)
+    assert state == "failed"
+    assert states["pre_switch_gates.data_integrity"] == "success"
     assert_rolled_back(rehearsal, states, started, "post_switch_verification.data_integrity")
     records = evidence(rehearsal)
-    (switch,) = [r for r in records if r.criterion == "Zero-Downtime Deployment"]
-    assert switch.status is EvidenceStatus.PASSED and switch.measured["acknowledged_writes"] == 0
-    (after_switch,) = records_of(
-        records, "Data Integrity", "post_switch_verification.data_integrity"
-    )
-    assert after_switch.status is EvidenceStatus.FAILED and after_switch.target == "live"
-    assert after_switch.log_marker.startswith(
+    (before,) = records_of(records, "Data Integrity", "pre_switch_gates.data_integrity")
+    assert before.status is EvidenceStatus.PASSED and before.measured["exit_code"] == 0
+    after_switch = records_of(records, "Data Integrity", "post_switch_verification.data_integrity")
+    command = [r for r in after_switch if "exit_code" in r.measured]
+    store = [r for r in after_switch if "missing" in r.measured]
+    assert [r.status for r in store] == [EvidenceStatus.PASSED]  # no acknowledged write lost
+    (failed,) = command
+    assert failed.status is EvidenceStatus.FAILED and failed.target == "live"
+    assert failed.log_marker.startswith(
         'EVIDENCE "Data Integrity": failed — integrity command after the switch '
-        f"(/opt/demo/integrity_check.py) in green ({V3}): exit 1 in "
+        f"({CHECK_COMMAND}) in green ({V3}): exit 1 in "
     )
-    assert after_switch.measured["exit_code"] == 1 and after_switch.thresholds == {
-        "exit_code": 0,
-        "timeout_s": 30.0,
-    }
-    assert after_switch.measured["output"][0] == (
-        f"record 1: stored as 'migrated-{V3}-green' but its body names None"
-    )
+    assert any(f"'migrated-{V3}-green'" in line for line in failed.measured["output"])
     # The rollback restores the code, not the data: the check beside blue still fails.
-    (after_rollback,) = records_of(records, "Data Integrity", "rollback.roll_back")
-    assert after_rollback.status is EvidenceStatus.FAILED
-    assert (after_rollback.measured["colour"], after_rollback.measured["release"]) == ("blue", V1)
+    after_rollback = records_of(records, "Data Integrity", "rollback.roll_back")
+    (blue,) = [r for r in after_rollback if "exit_code" in r.measured]
+    assert blue.status is EvidenceStatus.FAILED
+    assert (blue.measured["colour"], blue.measured["release"]) == ("blue", V1)
     (rolled,) = records_of(records, "Rollback Procedures", "rollback.roll_back")
     assert rolled.status is EvidenceStatus.PASSED
 
