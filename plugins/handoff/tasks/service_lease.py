@@ -33,8 +33,9 @@ from handoff.contract.quantities import format_seconds
 
 log = logging.getLogger(__name__)
 
-# Run states in which a run may still touch its service (Airflow's DagRunState values).
-_UNFINISHED = frozenset({"queued", "running"})
+# Run states in which a run is done for good (Airflow's DagRunState values). Only these break
+# a lease: any other answer, or one not understood, counts as still running.
+_FINISHED = frozenset({"success", "failed"})
 
 
 def run_owner() -> str:
@@ -51,7 +52,7 @@ def ended_run(owner: str) -> str | None:
         return None
     ti = get_current_context()["ti"]
     try:
-        state = str(ti.get_dagrun_state(dag_id, run_id))
+        answer = ti.get_dagrun_state(dag_id, run_id)
     except AirflowRuntimeError as e:
         detail = e.error.detail if isinstance(e.error.detail, dict) else {}
         if detail.get("status_code") == 404:
@@ -59,7 +60,9 @@ def ended_run(owner: str) -> str | None:
         # The API did not answer: a live holder must never be broken on a guess.
         log.warning("cannot read the state of run %s (%s); treating it as running", owner, e)
         return None
-    return None if state in _UNFINISHED else f"its run is {state}, no longer running"
+    # The task SDK hands back a DagRunState (a str enum whose str() is "DagRunState.RUNNING").
+    state = str(getattr(answer, "value", answer))
+    return f"its run ended {state}" if state in _FINISHED else None
 
 
 def _service_lease(engine: BlueGreenEngine) -> ServiceLease:
