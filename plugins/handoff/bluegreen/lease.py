@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -44,9 +45,11 @@ log = logging.getLogger(__name__)
 #: Returns why a holder has ended ("run ... ended failed"), or None while it may still run.
 EndedCheck = Callable[[str], str | None]
 
-# Each turn either creates the lease, finds a live holder or breaks a stale one; only a storm
-# of other breakers and takers racing for the name could use them all up.
-_MAX_TURNS = 10
+# While a stale lease is being removed (by us or another breaker) its name is still taken but
+# no holder can be read: look again after a pause, for at most this long (seen in the Airflow
+# drill: a tight loop of ten turns gave up within 75 ms while the removal was in progress).
+_RACE_DEADLINE_S = 30.0
+_RACE_PAUSE_S = 0.1
 
 
 class LeaseOutcome(enum.Enum):
@@ -124,7 +127,8 @@ class ServiceLease:
         Never waits: the caller decides how (a task reschedules itself rather than sleep).
         """
         broken: list[tuple[LeaseHolder, str]] = []
-        for _ in range(_MAX_TURNS):
+        deadline = time.monotonic() + _RACE_DEADLINE_S
+        while time.monotonic() < deadline:
             if self._try_create(owner, purpose):
                 mine = self.holder()
                 if mine is not None and mine.owner == owner:
@@ -133,7 +137,9 @@ class ServiceLease:
                 continue  # broken by someone between our create and our look: race again
             holder = self.holder()
             if holder is None:
-                continue  # released between our create and our look: try again at once
+                # Released, or a removal still in progress: the name frees up shortly.
+                time.sleep(_RACE_PAUSE_S)
+                continue
             if holder.owner == owner:
                 # A retried task of the same run: its lease is still its own.
                 log.info("lease %s already held by %s (%s)", self.name, owner, holder.describe())
@@ -151,8 +157,8 @@ class ServiceLease:
             remove_marker(self.client, holder.container_id)
             broken.append((holder, why))
         raise BlueGreenError(
-            f"lease {self.name}: {_MAX_TURNS} attempts to take it lost the race to other "
-            "owners; try again"
+            f"lease {self.name}: its name stayed taken with no readable holder for "
+            f"{_RACE_DEADLINE_S:g} s (a removal stuck in the Docker engine?); try again"
         )
 
     def release(self, owner: str, step: str) -> bool:

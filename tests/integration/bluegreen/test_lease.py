@@ -122,3 +122,34 @@ def test_teardown_removes_the_lease(
     started = time.monotonic()
     BlueGreenEngine(config, client=docker_client).teardown(force=True)
     assert lease.holder() is None and time.monotonic() - started < 30
+
+
+def test_owners_racing_to_break_one_stale_lease_get_exactly_one_lease(
+    lease: ServiceLease,
+) -> None:
+    # Seen in the Airflow drill: while one breaker's removal is in progress the name is taken
+    # but no holder can be read; the others must wait for it, not give up.
+    stale = lease.acquire(A, "handoff of 1.1.0", running).holder
+    ended = {A: "its run ended failed"}
+    owners = [f"handoff_{n}/manual__race" for n in range(8)]
+    start = threading.Barrier(len(owners))
+    outcomes: dict[str, LeaseOutcome | Exception] = {}
+
+    def race(owner: str) -> None:
+        start.wait()
+        try:
+            outcomes[owner] = lease.acquire(owner, "race", ended.get).outcome
+        except Exception as e:  # reported by the assertions below
+            outcomes[owner] = e
+
+    threads = [threading.Thread(target=race, args=(o,)) for o in owners]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    winners = [o for o, outcome in outcomes.items() if outcome is LeaseOutcome.TAKEN]
+    holder = lease.holder()
+    assert len(outcomes) == len(owners)
+    assert set(outcomes.values()) <= {LeaseOutcome.TAKEN, LeaseOutcome.HELD_BY_OTHER}, outcomes
+    assert len(winners) == 1 and holder is not None and holder.owner == winners[0]
+    assert holder.container_id != stale.container_id
