@@ -10,7 +10,10 @@ handoffs never interleave: the first's deploy .. handover ends before the second
 
 Beforehand a lease is planted as a run that no longer exists would leave it (owned by a run id
 Airflow does not know): the first deploy must break it, on Airflow's word that the run is
-gone, and log who held it and why it was broken.
+gone, and log who held it and why it was broken. And once the first handoff holds the lease,
+a third handoff of the service is triggered whose environment allows only a short wait
+(`lease.wait: 15s`): its deploy must give up with a clear failure and its abort must touch
+nothing (the colour being deployed belongs to the lease holder).
 """
 
 from __future__ import annotations
@@ -42,6 +45,8 @@ pytestmark = pytest.mark.drill(name="two handoffs for one service at once (Airfl
 
 HANDOFFS = {"DRILL-LEASE-A": V2, "DRILL-LEASE-B": V3}
 DAGS = {f"handoff_{h.lower().replace('-', '_')}": h for h in HANDOFFS}
+# The third handoff, in an environment whose lease.wait is short.
+IMPATIENT, IMPATIENT_DAG, IMPATIENT_WAIT_S = "DRILL-LEASE-C", "handoff_drill_lease_c", 15
 DEPLOY = "deploy.start_release"
 HANDOVER = "handover.retire_old_colour"
 # A lease left behind by a run that was deleted before its end point.
@@ -87,7 +92,9 @@ def task_instance(airflow: Airflow, dag_id: str, run_id: str, task_id: str) -> d
 
 
 @contextmanager
-def two_handoffs_for_one_service(root: Path, service: str) -> Iterator[tuple[Airflow, Any]]:
+def two_handoffs_for_one_service(
+    root: Path, service: str
+) -> Iterator[tuple[Airflow, BlueGreenEngine]]:
     """Run components over two handoffs of one fresh service, 1.0.0 live; remove it all after."""
     ensure_demo_images()
     home = root / "airflow"
@@ -96,7 +103,7 @@ def two_handoffs_for_one_service(root: Path, service: str) -> Iterator[tuple[Air
     shutil.copy(E2E_DAGS / "handoff_gates_e2e.py", dags / "handoff_loader.py")
     folder = make_handoffs(
         dags,
-        list(HANDOFFS),
+        [*HANDOFFS, IMPATIENT],
         sidecar_edits={"name: ux-portal": f"name: {service}", "ux-portal-data": f"{service}-data"},
         environment_edits={
             "live_port: 18080": f"live_port: {free_port()}",
@@ -105,6 +112,15 @@ def two_handoffs_for_one_service(root: Path, service: str) -> Iterator[tuple[Air
             "poll: 1 minute": f"poll: {POLL_S}s",
         },
     )
+    environments = folder.parent / "environments"
+    (environments / "impatient.yaml").write_text(
+        (environments / "demo.yaml")
+        .read_text()
+        .replace("\nname: demo\n", "\nname: impatient\n")
+        .replace("wait: 6 hours", f"wait: {IMPATIENT_WAIT_S}s")
+    )
+    sidecar = folder / f"{IMPATIENT}.deploy.yaml"
+    sidecar.write_text(sidecar.read_text().replace("environment: demo", "environment: impatient"))
     engine = put_v1_live(load_handoff(folder / f"{next(iter(HANDOFFS))}.md"))
     try:
         with (
@@ -112,8 +128,11 @@ def two_handoffs_for_one_service(root: Path, service: str) -> Iterator[tuple[Air
             airflow_components(home, dags, slack.url) as (airflow, _components),
         ):
             airflow.wait_for(
-                "both handoff DAGs to be parsed",
-                lambda: {d["dag_id"] for d in airflow.api("GET", "/dags")["dags"]} >= set(DAGS),
+                "the handoff DAGs to be parsed",
+                lambda: (
+                    {d["dag_id"] for d in airflow.api("GET", "/dags")["dags"]}
+                    >= {*DAGS, IMPATIENT_DAG}
+                ),
                 180,
                 every_s=2,
             )
@@ -122,12 +141,18 @@ def two_handoffs_for_one_service(root: Path, service: str) -> Iterator[tuple[Air
         engine.teardown(remove_data=True, force=True)
 
 
+def trigger(airflow: Airflow, dag_id: str, release: str) -> str:
+    """Trigger a rehearsal of a handoff with a release; return the run id."""
+    conf = {"release": release, "time_scale": TIME_SCALE}
+    run = airflow.api("POST", f"/dags/{dag_id}/dagRuns", json={"logical_date": None, "conf": conf})
+    return str(run["dag_run_id"])
+
+
 def test_two_handoffs_for_one_service_take_turns_under_airflow(
     tmp_path: Path, drill: DrillRecorder
 ) -> None:
     service = f"dl-{int(time.time() * 1000) % 10**8}"
     with two_handoffs_for_one_service(tmp_path, service) as (airflow, engine):
-        assert isinstance(engine, BlueGreenEngine)
         lease = ServiceLease(engine.client, engine.config)
         lease.acquire(STALE_OWNER, "a handoff whose run was deleted", lambda owner: None)
         config = engine.config
@@ -137,28 +162,21 @@ def test_two_handoffs_for_one_service_take_turns_under_airflow(
         holders: list[str] = []
         deploy_states: dict[str, list[str]] = {dag: [] for dag in DAGS}
         with LoadGenerator(spec) as load:
-            for dag_id in DAGS:
+            for dag_id in [*DAGS, IMPATIENT_DAG]:
                 airflow.api("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
-            runs = {
-                dag_id: str(
-                    airflow.api(
-                        "POST",
-                        f"/dags/{dag_id}/dagRuns",
-                        json={
-                            "logical_date": None,
-                            "conf": {"release": HANDOFFS[handoff], "time_scale": TIME_SCALE},
-                        },
-                    )["dag_run_id"]
-                )
-                for dag_id, handoff in DAGS.items()
-            }
+            runs = {dag_id: trigger(airflow, dag_id, HANDOFFS[h]) for dag_id, h in DAGS.items()}
+            impatient: list[str] = []
 
-            def both_ended() -> bool:
+            def all_ended() -> bool:
                 holder = lease.holder()
                 owner = holder.owner if holder else "free"
                 if not holders or holders[-1] != owner:
                     holders.append(owner)
-                ended = True
+                if not impatient and owner.partition("/")[0] in DAGS:
+                    impatient.append(trigger(airflow, IMPATIENT_DAG, V2))
+                ended = bool(impatient) and airflow.api(
+                    "GET", f"/dags/{IMPATIENT_DAG}/dagRuns/{impatient[0]}"
+                )["state"] in {"success", "failed"}
                 for dag_id, run_id in runs.items():
                     state = task_instance(airflow, dag_id, run_id, DEPLOY).get("state") or "none"
                     seen = deploy_states[dag_id]
@@ -168,12 +186,17 @@ def test_two_handoffs_for_one_service_take_turns_under_airflow(
                     ended = ended and run["state"] in {"success", "failed"}
                 return ended
 
-            airflow.wait_for("both runs to end", both_ended, 780, every_s=1)
+            airflow.wait_for("the three runs to end", all_ended, 780, every_s=1)
             time.sleep(0.5)
         assert load.report is not None
         requests, failed, acknowledged, lost = load_losses(load.report, engine)
         states = {d: airflow.api("GET", f"/dags/{d}/dagRuns/{r}")["state"] for d, r in runs.items()}
         owners = {f"{d}/{r}": d for d, r in runs.items()}
+        c_run = impatient[0]
+        c_state = airflow.api("GET", f"/dags/{IMPATIENT_DAG}/dagRuns/{c_run}")["state"]
+        c_deploy = task_records(airflow, IMPATIENT_DAG, c_run, DEPLOY)
+        c_abort = task_records(airflow, IMPATIENT_DAG, c_run, "abort")
+        c_tries = task_instance(airflow, IMPATIENT_DAG, c_run, DEPLOY)
         logs = {d: task_records(airflow, d, r, DEPLOY) for d, r in runs.items()}
         taken_at = {d: first(logs[d], f"lease of {service}: taken").at for d in DAGS}
         one, two = sorted(DAGS, key=lambda d: taken_at[d])  # in the order they got the lease
@@ -190,6 +213,11 @@ def test_two_handoffs_for_one_service_take_turns_under_airflow(
     one_start = datetime.fromisoformat(deploy_one["start_date"])
     one_end = datetime.fromisoformat(handover_one["end_date"])
     waited_s = (taken.at - waits[0].at).total_seconds() if waits else 0.0
+    c_waits = [r for r in c_deploy if "is leased by" in r.text]
+    c_gave_up = first(c_deploy, "gives up")
+    c_untouched = first(c_abort, "nothing is removed or touched")
+    c_waited_s = (c_gave_up.at - c_waits[0].at).total_seconds() if c_waits else 0.0
+    reschedules = deploy_states[two].count("up_for_reschedule")
     name = {d: DAGS[d].removeprefix("DRILL-LEASE-") for d in DAGS}
     labels = [
         name[owners[h]] if h in owners else "stale" if h == STALE_OWNER else h for h in holders
@@ -198,16 +226,19 @@ def test_two_handoffs_for_one_service_take_turns_under_airflow(
         injected=(
             f"two handoffs for one service ({name[one]}: {HANDOFFS[DAGS[one]]}, "
             f"{name[two]}: {HANDOFFS[DAGS[two]]}) triggered at the same instant under real "
-            "Airflow components, after a stale lease left by a run Airflow no longer knows"
+            "Airflow components, after a stale lease left by a run Airflow no longer knows; "
+            f"a third (C, lease.wait {IMPATIENT_WAIT_S} s) triggered once {name[one]} held it"
         ),
         observed=(
             f"stale lease broken by {name[one] if broke in one_log else name[two]} "
             f'("{broke.text.partition(" ago: ")[2]}"); lease holders seen in turn: '
             f"{' -> '.join(labels)}; "
-            f"{name[two]}'s deploy states {deploy_states[two]}, {len(waits)} looks at the lease "
-            f"over {waited_s:.0f} s, deployed {(deploying.at - one_end).total_seconds():.1f} s "
-            f"after {name[one]}'s handover ended; runs {states[one]} and {states[two]}; live "
-            f"ends {live.colour.value if live else 'none'} ({live.release if live else '-'}); "
+            f"{name[two]}'s deploy seen up_for_reschedule {reschedules} times (no worker slot), "
+            f"{len(waits)} looks at the lease over {waited_s:.0f} s naming {name[one]}'s run, "
+            f"deployed {(deploying.at - one_end).total_seconds():.1f} s after {name[one]}'s "
+            f"handover ended; runs {states[one]} and {states[two]}; C looked {len(c_waits)} "
+            f"times over {c_waited_s:.0f} s, gave up, its abort touched nothing, run {c_state}; "
+            f"live ends {live.colour.value if live else 'none'} ({live.release if live else '-'}); "
             f"{requests} requests, {acknowledged} acknowledged writes"
         ),
         requests_failed=failed,
@@ -221,5 +252,10 @@ def test_two_handoffs_for_one_service_take_turns_under_airflow(
     assert one_start < one_end <= taken.at <= deploying.at, (one_start, one_end, taken, deploying)
     assert states == {one: "success", two: "success"}, states
     assert live is not None and live.release == HANDOFFS[DAGS[two]]
+    # The third gave up within its limit (plus one poll), deployed nothing, touched nothing.
+    assert c_state == "failed" and c_tries["state"] == "failed", (c_state, c_tries)
+    assert IMPATIENT_WAIT_S <= c_waited_s < IMPATIENT_WAIT_S + 4 * POLL_S, c_waited_s
+    assert not any("deploying " in r.text for r in c_deploy)
+    assert runs[one] in c_untouched.text or runs[two] in c_untouched.text, c_untouched
     assert failed == 0, load.report.describe_failures()
     assert lost == 0

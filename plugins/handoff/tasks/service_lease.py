@@ -96,10 +96,10 @@ def hold_for_deploy(engine: BlueGreenEngine, release: str, limits: LeaseSettings
     if waited >= limit:
         raise AirflowFailException(
             f"service {service} is still leased by {holder.describe()}; this run waited "
-            f"{format_seconds(waited)} for it (limit {format_seconds(limit)}, the environment's "
-            "lease.wait) and gives up: nothing was deployed and nothing is touched. Trigger "
-            "it again once that handoff is done; if that run is stuck, end it in Airflow (its "
-            "lease is then broken automatically)."
+            f"{format_seconds(round(waited))} for it (limit {format_seconds(limit)}, the "
+            "environment's lease.wait) and gives up: nothing was deployed and nothing is "
+            "touched. Trigger it again once that handoff is done; if that run is stuck, end "
+            "it in Airflow (its lease is then broken automatically)."
         )
     poll = limits.poll.total_seconds()
     log.info(
@@ -108,7 +108,7 @@ def hold_for_deploy(engine: BlueGreenEngine, release: str, limits: LeaseSettings
         "most %s; looking again in %s, holding no worker slot meanwhile",
         service,
         holder.describe(),
-        format_seconds(waited),
+        format_seconds(round(waited)),
         format_seconds(limit),
         format_seconds(poll),
     )
