@@ -172,7 +172,7 @@ def test_two_handoffs_for_one_service_take_turns_under_airflow(
                 owner = holder.owner if holder else "free"
                 if not holders or holders[-1] != owner:
                     holders.append(owner)
-                if not impatient and owner.partition("/")[0] in DAGS:
+                if not impatient and owner in {f"{d}/{r}" for d, r in runs.items()}:
                     impatient.append(trigger(airflow, IMPATIENT_DAG, V2))
                 ended = bool(impatient) and airflow.api(
                     "GET", f"/dags/{IMPATIENT_DAG}/dagRuns/{impatient[0]}"
