@@ -52,7 +52,7 @@ HANDOVER = "handover.retire_old_colour"
 # A lease left behind by a run that was deleted before its end point.
 STALE_OWNER = "handoff_drill_lease_b/manual__deleted-before-its-handover"
 TIME_SCALE = 7200
-POLL_S = 3
+POLL_S = 10  # the environment's floor (apache/airflow#71172)
 
 
 @dataclass(frozen=True)
@@ -244,8 +244,9 @@ def test_two_handoffs_for_one_service_take_turns_under_airflow(
         requests_failed=failed,
         data_lost=lost,
     )
-    # Only the planted lease was broken: a lease of a running run never is.
-    assert len(broken) == 1 and "does not exist" in broke.text, broken
+    # Only the planted lease was broken (by one or both deploys racing for it): a lease of a
+    # running run never is.
+    assert all(STALE_OWNER in r.text for r in broken) and "does not exist" in broke.text, broken
     assert "up_for_reschedule" in deploy_states[two], deploy_states
     assert waits and all(runs[one] in w.text for w in waits), waits
     # No interleaving: the second deployed nothing until the first's handover was done.

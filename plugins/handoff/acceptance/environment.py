@@ -65,8 +65,11 @@ class LeaseSettings(BaseModel):
     # the lease until its handover (days, with a 72 h monitoring window), so past a few hours
     # a person should decide which handoff goes first.
     wait: Duration = timedelta(hours=6)
-    # How often the waiting deploy looks again; in between it holds no worker slot.
-    poll: Duration = timedelta(minutes=1)
+    # How often the waiting deploy looks again; in between it holds no worker slot. At least
+    # 10 s: a reschedule due before the scheduler has processed the previous look's exit is
+    # failed by Airflow ("finished with state success, but the task instance's state
+    # attribute is queued", apache/airflow#71172), seen in the drill with 3 s under load.
+    poll: Duration = Field(default=timedelta(minutes=1), ge=timedelta(seconds=10))
 
 
 class Environment(BaseModel):

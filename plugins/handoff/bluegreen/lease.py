@@ -140,6 +140,9 @@ class ServiceLease:
                 # Released, or a removal still in progress: the name frees up shortly.
                 time.sleep(_RACE_PAUSE_S)
                 continue
+            if any(holder.container_id == gone.container_id for gone, _ in broken):
+                time.sleep(_RACE_PAUSE_S)  # our removal of it is still in progress
+                continue
             if holder.owner == owner:
                 # A retried task of the same run: its lease is still its own.
                 log.info("lease %s already held by %s (%s)", self.name, owner, holder.describe())
