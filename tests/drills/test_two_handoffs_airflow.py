@@ -217,7 +217,6 @@ def test_two_handoffs_for_one_service_take_turns_under_airflow(
     c_gave_up = first(c_deploy, "gives up")
     c_untouched = first(c_abort, "nothing is removed or touched")
     c_waited_s = (c_gave_up.at - c_waits[0].at).total_seconds() if c_waits else 0.0
-    reschedules = deploy_states[two].count("up_for_reschedule")
     name = {d: DAGS[d].removeprefix("DRILL-LEASE-") for d in DAGS}
     labels = [
         name[owners[h]] if h in owners else "stale" if h == STALE_OWNER else h for h in holders
@@ -233,11 +232,12 @@ def test_two_handoffs_for_one_service_take_turns_under_airflow(
             f"stale lease broken by {name[one] if broke in one_log else name[two]} "
             f'("{broke.text.partition(" ago: ")[2]}"); lease holders seen in turn: '
             f"{' -> '.join(labels)}; "
-            f"{name[two]}'s deploy seen up_for_reschedule {reschedules} times (no worker slot), "
-            f"{len(waits)} looks at the lease over {waited_s:.0f} s naming {name[one]}'s run, "
+            f"{name[two]}'s deploy waited {waited_s:.0f} s in {len(waits)} looks at the lease, "
+            f"each naming {name[one]}'s run and ending up_for_reschedule (no worker slot held), "
             f"deployed {(deploying.at - one_end).total_seconds():.1f} s after {name[one]}'s "
-            f"handover ended; runs {states[one]} and {states[two]}; C looked {len(c_waits)} "
-            f"times over {c_waited_s:.0f} s, gave up, its abort touched nothing, run {c_state}; "
+            f"handover ended; runs {states[one]} and {states[two]}; C waited "
+            f"{c_waited_s:.0f} s ({len(c_waits)} looks), then its deploy failed naming the holder "
+            f"and its abort touched nothing, run {c_state}; "
             f"live ends {live.colour.value if live else 'none'} ({live.release if live else '-'}); "
             f"{requests} requests, {acknowledged} acknowledged writes"
         ),
