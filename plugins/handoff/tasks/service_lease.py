@@ -20,6 +20,7 @@ import logging
 from datetime import UTC, datetime
 
 from airflow.sdk import get_current_context
+from airflow.sdk.api.client import ServerResponseError
 from airflow.sdk.exceptions import (
     AirflowFailException,
     AirflowRescheduleException,
@@ -53,9 +54,8 @@ def ended_run(owner: str) -> str | None:
     ti = get_current_context()["ti"]
     try:
         answer = ti.get_dagrun_state(dag_id, run_id)
-    except AirflowRuntimeError as e:
-        detail = e.error.detail if isinstance(e.error.detail, dict) else {}
-        if detail.get("status_code") == 404:
+    except (AirflowRuntimeError, ServerResponseError) as e:
+        if _status_code(e) == 404:
             return f"run {run_id} of {dag_id} does not exist in this Airflow (deleted)"
         # The API did not answer: a live holder must never be broken on a guess.
         log.warning("cannot read the state of run %s (%s); treating it as running", owner, e)
@@ -63,6 +63,17 @@ def ended_run(owner: str) -> str | None:
     # The task SDK hands back a DagRunState (a str enum whose str() is "DagRunState.RUNNING").
     state = str(getattr(answer, "value", answer))
     return f"its run ended {state}" if state in _FINISHED else None
+
+
+def _status_code(error: AirflowRuntimeError | ServerResponseError) -> int | None:
+    """Return the execution API's HTTP status behind an error from the task SDK."""
+    # A task under a supervisor gets the API's answer as an AirflowRuntimeError carrying the
+    # status; under dag.test() the in-process client raises the HTTP error itself.
+    if isinstance(error, ServerResponseError):
+        return int(error.response.status_code)
+    detail = error.error.detail if isinstance(error.error.detail, dict) else {}
+    code = detail.get("status_code")
+    return int(code) if isinstance(code, int) else None
 
 
 def _service_lease(engine: BlueGreenEngine) -> ServiceLease:
