@@ -7,7 +7,9 @@ than failing). Each logs when it takes and releases the service's lock; the dril
 no two lock holdings overlap, that a switch never makes another handoff's release live, and
 that traffic on the live listener never failed. Two runs of ONE handoff are kept apart by
 Airflow itself (`max_active_runs=1`); that half is drilled under a real scheduler in
-test_components_restart.py.
+test_components_restart.py. Whole handoffs of one service are kept apart by the service's
+lease (`handoff.bluegreen.lease`), drilled under real Airflow in test_two_handoffs_airflow.py;
+the forced order below shows what the engine does without it.
 """
 
 from __future__ import annotations

@@ -56,6 +56,22 @@ class WatchSettings(BaseModel):
     engine_outage_wait: Duration = DEFAULT_WAIT
 
 
+class LeaseSettings(BaseModel):
+    """How a handoff waits while another handoff of the same service holds its lease."""
+
+    model_config = STRICT
+
+    # The longest a deploy waits before its run aborts, touching nothing. Another handoff holds
+    # the lease until its handover (days, with a 72 h monitoring window), so past a few hours
+    # a person should decide which handoff goes first.
+    wait: Duration = timedelta(hours=6)
+    # How often the waiting deploy looks again; in between it holds no worker slot. At least
+    # 10 s: a reschedule due before the scheduler has processed the previous look's exit is
+    # failed by Airflow ("finished with state success, but the task instance's state
+    # attribute is queued", apache/airflow#71172), seen in the drill with 3 s under load.
+    poll: Duration = Field(default=timedelta(minutes=1), ge=timedelta(seconds=10))
+
+
 class Environment(BaseModel):
     """An environment's settings."""
 
@@ -71,3 +87,4 @@ class Environment(BaseModel):
     probes: ProbeDefaults = Field(default_factory=ProbeDefaults)
     security: SecurityTools = Field(default_factory=lambda: SecurityTools())
     watch: WatchSettings = Field(default_factory=WatchSettings)
+    lease: LeaseSettings = Field(default_factory=LeaseSettings)

@@ -19,6 +19,9 @@ LABEL_DEPLOYED_AT = "handoff.deployed-at"
 LABEL_FINGERPRINT = "handoff.fingerprint"
 LABEL_LOCK_OWNER = "handoff.lock.owner"
 LABEL_LOCK_EXPIRES = "handoff.lock.expires"
+LABEL_LEASE_OWNER = "handoff.lease.owner"
+LABEL_LEASE_SINCE = "handoff.lease.since"
+LABEL_LEASE_PURPOSE = "handoff.lease.purpose"
 
 
 class Colour(enum.Enum):
@@ -39,6 +42,7 @@ class Role(enum.Enum):
     COLOUR = "colour"
     ROUTER = "router"
     LOCK = "lock"
+    LEASE = "lease"
 
 
 class Listener(enum.Enum):
@@ -132,6 +136,11 @@ class BlueGreenConfig:
     def lock_name(self) -> str:
         """Return the name of the container that embodies the deployment lock."""
         return f"{self.service}-deploy-lock"
+
+    @property
+    def lease_name(self) -> str:
+        """Return the name of the container that embodies the service's handoff lease."""
+        return f"{self.service}-handoff-lease"
 
     def container_name(self, colour: Colour) -> str:
         """Return the container name of one colour."""

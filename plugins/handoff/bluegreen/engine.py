@@ -312,7 +312,7 @@ class BlueGreenEngine:
             return self.status()
 
     def teardown(self, remove_data: bool = False, force: bool = False) -> None:
-        """Remove the service's colours, router, router state and network; data if asked.
+        """Remove the service's colours, router, lease, router state and network; data if asked.
 
         The configured volumes (e.g. the shared store) survive unless ``remove_data``;
         ``force`` first removes the deployment lock whoever holds it (test clean-up).
@@ -321,7 +321,7 @@ class BlueGreenEngine:
         if force:
             self.lock.break_()
         with self.lock.held("teardown", self.lock_wait_s):
-            for role in (Role.COLOUR, Role.ROUTER):
+            for role in (Role.COLOUR, Role.ROUTER, Role.LEASE):
                 for container in dockerapi.find(self.client, cfg.service, role):
                     dockerapi.remove(container, "teardown", stop_timeout=2)
             volumes = [cfg.router_volume] + ([m.volume for m in cfg.volumes] if remove_data else [])

@@ -125,26 +125,38 @@ class DeploymentLock:
             LABEL_LOCK_EXPIRES: f"{time.time() + self.config.lock_ttl_s:.3f}",
             "handoff.lock.operation": operation,
         }
-        try:
-            # Never started: any local image does; the router image is always present.
-            self.client.containers.create(
-                self.config.router_image,
-                name=self.name,
-                labels=labels,
-                entrypoint=["true"],
-                network_mode="none",
-            )
-        except docker.errors.APIError as exc:
-            if exc.status_code == 409:  # the name exists: someone holds the lock
-                return False
-            raise
-        return True
+        return create_marker(self.client, self.config, self.name, labels)
 
     def _remove_exact(self, container_id: str | None) -> None:
-        try:
-            self.client.api.remove_container(container_id, force=True, v=True)
-        except docker.errors.NotFound:
-            pass  # another breaker removed it first; the race for the name decides
-        except docker.errors.APIError as exc:
-            if exc.status_code != 409:  # 409: removal already in progress elsewhere
-                raise
+        remove_marker(self.client, container_id)
+
+
+def create_marker(
+    client: docker.DockerClient, config: BlueGreenConfig, name: str, labels: dict[str, str]
+) -> bool:
+    """Create the never-started container ``name``; return False when the name exists."""
+    try:
+        # Never started: any local image does; the router image is always present.
+        client.containers.create(
+            config.router_image,
+            name=name,
+            labels=labels,
+            entrypoint=["true"],
+            network_mode="none",
+        )
+    except docker.errors.APIError as exc:
+        if exc.status_code == 409:  # the name exists: someone holds it
+            return False
+        raise
+    return True
+
+
+def remove_marker(client: docker.DockerClient, container_id: str | None) -> None:
+    """Remove a marker container by id (never by name, which a new holder may own by now)."""
+    try:
+        client.api.remove_container(container_id, force=True, v=True)
+    except docker.errors.NotFound:
+        pass  # another breaker removed it first; the race for the name decides
+    except docker.errors.APIError as exc:
+        if exc.status_code != 409:  # 409: removal already in progress elsewhere
+            raise

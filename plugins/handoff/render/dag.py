@@ -158,7 +158,14 @@ class _Builder:
             target_time="{{ ti.xcom_pull(task_ids='preflight')['wait_until'] }}",
         )
         with TaskGroup("deploy") as deploy:
-            self.python("start_release", steps.deploy_release)
+            # Retried once for crashes, like the switch: a retry re-takes its own lease and
+            # the deploy converges. Decided failures raise AirflowFailException (no retry).
+            self.python(
+                "start_release",
+                steps.deploy_release,
+                retries=1,
+                retry_delay=timedelta(seconds=5),
+            )
         with TaskGroup("pre_switch_gates") as gates:
             self.pre_switch_gates()
         before_switch: list[Any] = [deploy, gates]

@@ -31,7 +31,7 @@ from handoff.jsonable import to_jsonable
 from handoff.notify import messages
 from handoff.plan import CheckKind, StepKind
 from handoff.runtime.settings import RunSettingsError, resolve_run_settings
-from handoff.tasks import integrity
+from handoff.tasks import integrity, service_lease
 from handoff.tasks.context import engine_of, handoff_from, pulled, run_settings
 from handoff.tasks.gate_records import fail_on_failed, record
 from handoff.tasks.notify import announce, check_slack_connection
@@ -204,10 +204,16 @@ def pre_deploy_notice(contract_path: str) -> dict[str, Any]:
 
 
 def deploy_release(contract_path: str) -> dict[str, Any]:
-    """Start the release in the idle colour and wait until it is ready through the preview."""
+    """Lease the service for this run, start the release in the idle colour, wait until ready.
+
+    While another handoff holds the service the task reschedules itself (see
+    `handoff.tasks.service_lease`) and deploys nothing.
+    """
     handoff = handoff_from(contract_path)
+    assert handoff.environment is not None
     settings = run_settings()
     engine = engine_of(handoff)
+    service_lease.hold_for_deploy(engine, settings.release, handoff.environment.lease)
     log.info("deploying %s into the idle colour of %s", settings.release, engine.config.service)
     announce(
         handoff,
@@ -403,9 +409,11 @@ def _removed(step: str, result: RetireResult) -> dict[str, Any]:
 
 
 def retire_old_colour(contract_path: str) -> dict[str, Any]:
-    """Retire the colour that is no longer live: the handover is complete."""
+    """Retire the colour that is no longer live: the handover is complete; free the service."""
     handoff = handoff_from(contract_path)
-    result = engine_of(handoff).retire_old()
+    engine = engine_of(handoff)
+    result = engine.retire_old()
+    service_lease.release(engine, "handover")
     settings = run_settings()
     retired = (
         f"{result.retired_colour.value} ({result.retired_release})"
@@ -420,19 +428,38 @@ def retire_old_colour(contract_path: str) -> dict[str, Any]:
 
 
 def abort_release(contract_path: str) -> dict[str, Any]:
-    """Remove the new colour that never went live; touch nothing else; announce the abort."""
+    """Remove the new colour that never went live; touch nothing else; announce the abort.
+
+    The abort holds the service's lease while it works (taking it if this run never got that
+    far, so no other handoff deploys meanwhile) and gives it back at the end. When another
+    handoff holds it, this run deployed nothing (it waited, or failed before its deploy) and
+    the idle colour is that handoff's: nothing is touched.
+    """
     handoff = handoff_from(contract_path)
     engine = engine_of(handoff)
     release = _release_or_unknown()
+    lease = service_lease.take(engine, "abort")
+    if not lease.acquired:
+        log.info(
+            "abort: the service is leased by another handoff, %s; this run deployed nothing, "
+            "so nothing is removed or touched",
+            lease.holder.describe(),
+        )
+        announce(handoff, lambda ref: messages.aborted(ref, release=release, live="untouched"))
+        return {"status": "not the lease holder", "aborted": None, "holder": lease.holder.owner}
     try:
-        result = engine.abort()
-    except InvalidState as e:
-        state = engine.status()
-        if state.live is not None:
-            raise
-        log.info("abort on a first deployment (nothing live): %s", e)
-        announce(handoff, lambda ref: messages.aborted(ref, release=release, live="nothing"))
-        return {"status": "nothing live", "aborted": None}
+        try:
+            result = engine.abort()
+        except InvalidState as e:
+            state = engine.status()
+            if state.live is not None:
+                raise
+            log.info("abort on a first deployment (nothing live): %s", e)
+            announce(handoff, lambda ref: messages.aborted(ref, release=release, live="nothing"))
+            return {"status": "nothing live", "aborted": None}
+    finally:
+        # The abort is this run's last touch of the service, whether it worked or not.
+        service_lease.release(engine, "abort")
     live = f"{result.live_colour.value}"
     announce(handoff, lambda ref: messages.aborted(ref, release=release, live=live))
     return _removed("abort", result)
@@ -449,10 +476,14 @@ def _release_or_unknown() -> str:
 def rollback_release(contract_path: str) -> dict[str, Any]:
     """Switch back to the previous colour if the switch happened; measure against the target."""
     handoff = handoff_from(contract_path)
-    if not pulled(SWITCH_TASK):
-        # A failure before the switch: the abort path handles it; users never saw the release.
-        raise AirflowSkipException("the switch never happened: nothing to roll back")
     engine = engine_of(handoff)
+    if not pulled(SWITCH_TASK):
+        if _switch_task_failed():
+            # Live never moved and no abort follows a failed switch: this run is done with the
+            # service. When the deploy or a gate failed instead, the abort path runs (perhaps
+            # right now) and gives the lease back itself once the new colour is removed.
+            service_lease.release(engine, "rollback (the switch failed before moving traffic)")
+        raise AirflowSkipException("the switch never happened: nothing to roll back")
     release = _release_or_unknown()
     before = pulled("preflight") or {}
     previous = (before.get("live_before") or {}).get("release", "the previous release")
@@ -466,7 +497,11 @@ def rollback_release(contract_path: str) -> dict[str, Any]:
     spec = integrity.live_probe(handoff, router.host, router.live_port)
     started = time.monotonic()
     with LoadGenerator(spec) as load:
-        result = engine.rollback()
+        try:
+            result = engine.rollback()
+        finally:
+            # Done or failed, the rollback is this run's last touch of the service.
+            service_lease.release(engine, "rollback")
         seconds = time.monotonic() - started
         time.sleep(0.5)  # writes answered by the restored colour count too
     report = load.report
@@ -511,6 +546,13 @@ def rollback_release(contract_path: str) -> dict[str, Any]:
         target="live",
     )
     return {**to_jsonable(asdict(result)), "measured_seconds": round(seconds, 3)}
+
+
+def _switch_task_failed() -> bool:
+    """Tell whether this run's switch task itself ran and failed (not upstream-failed)."""
+    ti = get_current_context()["ti"]
+    states = ti.get_task_states(dag_id=ti.dag_id, task_ids=[SWITCH_TASK], run_ids=[ti.run_id])
+    return bool(states.get(ti.run_id, {}).get(SWITCH_TASK) == "failed")
 
 
 def finalize(reason_task_ids: list[str]) -> None:

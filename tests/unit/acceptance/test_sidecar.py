@@ -139,3 +139,18 @@ def test_durations_in_settings(tmp_path: Path, value: object) -> None:
     sidecar.write_text(text + f"notice_lead: {value}\n")
     loaded, problems = load_yaml_model(sidecar, Acceptance)
     assert not problems and loaded and loaded.value.notice_lead == timedelta(hours=24)
+
+
+def test_environment_lease_settings_default_and_poll_floor(tmp_path: Path) -> None:
+    from handoff.acceptance.environment import Environment
+
+    demo = ROOT / "include" / "environments" / "demo.yaml"
+    loaded, problems = load_yaml_model(demo, Environment)
+    assert loaded is not None and problems == []
+    lease = loaded.value.lease
+    assert (lease.wait, lease.poll) == (timedelta(hours=6), timedelta(minutes=1))
+    hasty = tmp_path / "hasty.yaml"
+    hasty.write_text(demo.read_text().replace("poll: 1 minute", "poll: 3s"))
+    loaded, [problem] = load_yaml_model(hasty, Environment)
+    assert loaded is None
+    assert "lease.poll" in problem.render() and "10 seconds" in problem.message, problem.render()
