@@ -249,12 +249,14 @@ def load_catalog(
     paths: Iterable[Path],
     environments_dir: Path | None = None,
     select: Callable[[Path, ContractId | None], bool] | None = None,
+    own: Callable[[Path], bool] | None = None,
 ) -> Catalog:
     """Load the handoffs under the given files and folders.
 
     With `select`, only the contracts it accepts are loaded (a loader shard, or the one DAG a
     worker asks for), while cross-file problems still cover every contract, through the id
-    index; problems are kept for the files `select` accepts.
+    index; problems are kept for the files `select` accepts. `own` names the contracts this
+    caller will load whatever their ids (a shard's), so the index parses those first.
     """
     paths = list(paths)
     contracts = find_contracts(paths)
@@ -264,17 +266,18 @@ def load_catalog(
     if select is None:
         chosen = contracts
     else:
-        indexed = contract_ids(contracts, parsed)
+        indexed = contract_ids(contracts, parsed, own)
         chosen = [p for p in contracts if select(p, indexed.get(p))]
     digests: dict[Path, str] = {}
     handoffs = []
-    for path in chosen:
-        environments = environments_dir_for(path, environments_dir)
-        if environments not in digests:
-            digests[environments] = handoff_cache.folder_digest(environments)
-        handoffs.append(
-            load_handoff(path, environments, digests[environments], parsed.pop(path, None))
-        )
+    with handoff_cache.writes_in_background():
+        for path in chosen:
+            environments = environments_dir_for(path, environments_dir)
+            if environments not in digests:
+                digests[environments] = handoff_cache.folder_digest(environments)
+            handoffs.append(
+                load_handoff(path, environments, digests[environments], parsed.pop(path, None))
+            )
     if select is None:
         ids = [
             ContractId(h.contract_path, h.contract.handoff_id, h.contract.source.id_line)

@@ -21,6 +21,9 @@ import os
 import pickle
 import sys
 import tempfile
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -94,16 +97,44 @@ def read(key: str) -> Any | None:
         return None
 
 
+# Set while `writes_in_background()` is active: file creation is slow on some disks (about
+# 1 ms per entry here), and a thread can do it while the loader goes on building DAGs.
+_writer: ThreadPoolExecutor | None = None
+
+
+@contextmanager
+def writes_in_background() -> Iterator[None]:
+    """Store entries on one background thread until the block ends, then wait for them."""
+    global _writer
+    if _writer is not None:  # nested: the outer block waits
+        yield
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="handoff-cache") as pool:
+        _writer = pool
+        try:
+            yield
+        finally:
+            _writer = None
+
+
 def write(key: str, value: Any) -> None:
     """Store `value` under `key` atomically; a cache that cannot be written is only slower."""
     folder = cache_dir()
     if folder is None:
         return
+    data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    if _writer is not None:
+        _writer.submit(_store, folder, key, data)
+    else:
+        _store(folder, key, data)
+
+
+def _store(folder: Path, key: str, data: bytes) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
         with os.fdopen(fd, "wb") as out:
-            pickle.dump(value, out, protocol=pickle.HIGHEST_PROTOCOL)
+            out.write(data)
         Path(tmp).replace(folder / f"{key}.pickle")
     except OSError as e:
         _warn_once(f"handoff cache not writable at {folder} ({e}); loading without it")

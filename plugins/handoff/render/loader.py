@@ -18,6 +18,7 @@ from pathlib import Path
 
 from airflow.sdk import DAG, get_parsing_context
 
+from handoff import handoff_cache
 from handoff.catalog import load_catalog
 from handoff.contract_ids import ContractId
 from handoff.errors import Diagnostic, HandoffError, Severity
@@ -63,7 +64,8 @@ def load_dags(
             found is not None and dag_id_for(found.handoff_id) == only_dag_id
         )
 
-    catalog = load_catalog([handoffs_dir], environments_dir, select=select)
+    own = shard.holds if only_dag_id is None else None
+    catalog = load_catalog([handoffs_dir], environments_dir, select=select, own=own)
     cross_file: dict[Path, list[Diagnostic]] = {}
     for problem in catalog.problems:
         cross_file.setdefault(problem.path.resolve(), []).append(problem)
@@ -113,7 +115,8 @@ def publish(namespace: dict[str, object], loader_file: str) -> None:
         or Path(loader_file).resolve().parent.parent / "include" / "handoffs"
     )
     shard = Shard.of_loader(loader_file)
-    with collector_paused():
+    # Cache entries are written while the DAGs are built, not before.
+    with collector_paused(), handoff_cache.writes_in_background():
         dags = load_dags(handoffs_dir, only_dag_id=get_parsing_context().dag_id, shard=shard)
     namespace.update(dags)
 
