@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 import docker
 import pytest
@@ -94,20 +95,31 @@ def test_release_by_the_owner_frees_the_service(lease: ServiceLease) -> None:
     assert lease.acquire(B, "handoff of 1.0.0", running).outcome is LeaseOutcome.TAKEN
 
 
-def test_owners_racing_for_a_free_service_get_exactly_one_lease(lease: ServiceLease) -> None:
-    owners = [f"handoff_{n}/manual__race" for n in range(8)]
+def race(
+    lease: ServiceLease, owners: list[str], run_ended: Callable[[str], str | None]
+) -> dict[str, LeaseOutcome | Exception]:
+    """Let every owner ask for the lease at the same instant; return what each got."""
     start = threading.Barrier(len(owners))
-    outcomes: dict[str, LeaseOutcome] = {}
+    outcomes: dict[str, LeaseOutcome | Exception] = {}
 
-    def race(owner: str) -> None:
+    def ask(owner: str) -> None:
         start.wait()
-        outcomes[owner] = lease.acquire(owner, "race", running).outcome
+        try:
+            outcomes[owner] = lease.acquire(owner, "race", run_ended).outcome
+        except Exception as e:  # reported by the callers' assertions
+            outcomes[owner] = e
 
-    threads = [threading.Thread(target=race, args=(o,)) for o in owners]
+    threads = [threading.Thread(target=ask, args=(o,)) for o in owners]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
+    return outcomes
+
+
+def test_owners_racing_for_a_free_service_get_exactly_one_lease(lease: ServiceLease) -> None:
+    owners = [f"handoff_{n}/manual__race" for n in range(8)]
+    outcomes = race(lease, owners, running)
     winners = [o for o, outcome in outcomes.items() if outcome is LeaseOutcome.TAKEN]
     holder = lease.holder()
     assert len(outcomes) == len(owners)
@@ -132,21 +144,7 @@ def test_owners_racing_to_break_one_stale_lease_get_exactly_one_lease(
     stale = lease.acquire(A, "handoff of 1.1.0", running).holder
     ended = {A: "its run ended failed"}
     owners = [f"handoff_{n}/manual__race" for n in range(8)]
-    start = threading.Barrier(len(owners))
-    outcomes: dict[str, LeaseOutcome | Exception] = {}
-
-    def race(owner: str) -> None:
-        start.wait()
-        try:
-            outcomes[owner] = lease.acquire(owner, "race", ended.get).outcome
-        except Exception as e:  # reported by the assertions below
-            outcomes[owner] = e
-
-    threads = [threading.Thread(target=race, args=(o,)) for o in owners]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    outcomes = race(lease, owners, ended.get)
     winners = [o for o, outcome in outcomes.items() if outcome is LeaseOutcome.TAKEN]
     holder = lease.holder()
     assert len(outcomes) == len(owners)

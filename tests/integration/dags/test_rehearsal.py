@@ -153,6 +153,18 @@ def in_order(started: list[str], expected: list[str]) -> bool:
     return positions == sorted(positions)
 
 
+def assert_aborted(
+    rehearsal: Rehearsal, states: dict[str, str], started: list[str], failed_gates: list[str]
+) -> None:
+    """Pre-switch gates failed, the abort ran next, the switch never did, and blue is live."""
+    assert {g: states[g] for g in failed_gates} == dict.fromkeys(failed_gates, "failed")
+    assert states["switch.move_live_traffic"] == "upstream_failed"
+    assert states["abort"] == "success" and states["rollback.roll_back"] == "skipped"
+    assert in_order(started, ["deploy.start_release", failed_gates[0], "abort"]), started
+    live = rehearsal.engine.status().live
+    assert live is not None and (live.colour, live.release) == (Colour.BLUE, V1)
+
+
 def assert_rolled_back(
     rehearsal: Rehearsal, states: dict[str, str], started: list[str], failed_check: str
 ) -> None:
@@ -311,13 +323,8 @@ def test_release_failing_every_pre_switch_gate_aborts_with_evidence(
     state, states, started = run_dag(rehearsal, time_scale=7200, release=f"{V3}-debug-port")
     assert state == "failed"
     gates = ["performance", "security", "security_scan", "accessibility", "smoke"]
-    assert {g: states[f"pre_switch_gates.{g}"] for g in gates} == dict.fromkeys(gates, "failed")
+    assert_aborted(rehearsal, states, started, [f"pre_switch_gates.{g}" for g in gates])
     assert states["pre_switch_gates.health_via_preview"] == "success"
-    assert states["switch.move_live_traffic"] == "upstream_failed"
-    assert states["abort"] == "success" and states["rollback.roll_back"] == "skipped"
-    assert in_order(started, ["deploy.start_release", "pre_switch_gates.performance", "abort"])
-    live = rehearsal.engine.status().live
-    assert live is not None and (live.colour, live.release) == (Colour.BLUE, V1)
     records = evidence(rehearsal)
     failed = {r.criterion for r in records if r.status is EvidenceStatus.FAILED}
     assert failed == {
@@ -401,12 +408,7 @@ def test_integrity_command_failing_on_the_release_aborts_before_the_switch(
     use_integrity_command(rehearsal, write_probe="none")
     state, states, started = run_dag(rehearsal, time_scale=7200, release=V3)
     assert state == "failed"
-    assert states["pre_switch_gates.data_integrity"] == "failed"
-    assert states["switch.move_live_traffic"] == "upstream_failed"
-    assert states["abort"] == "success" and states["rollback.roll_back"] == "skipped"
-    assert in_order(started, ["deploy.start_release", "pre_switch_gates.data_integrity", "abort"])
-    live = rehearsal.engine.status().live
-    assert live is not None and (live.colour, live.release) == (Colour.BLUE, V1)
+    assert_aborted(rehearsal, states, started, ["pre_switch_gates.data_integrity"])
     (found,) = records_of(evidence(rehearsal), "Data Integrity", "pre_switch_gates.data_integrity")
     assert found.status is EvidenceStatus.FAILED and found.target == "preview"
     assert found.log_marker.startswith(
