@@ -58,11 +58,16 @@ def test_restarts_in_a_watch_window_and_a_second_run_that_waits(
             second = trigger_run(airflow, DAG_ID, {**conf, "time_scale": SECOND_SCALE})
             second_states: set[str] = set()
 
-            def deferred() -> bool:
+            def probing() -> bool:
+                # Deferred is not enough: the restart must hit a trigger that a triggerer
+                # already runs (its first "probing" line is in the task log), or there is
+                # only one trigger instance to observe.
                 second_states.add(run_state(airflow, DAG_ID, second))
-                return task_state(airflow, DAG_ID, first, WATCH) == "deferred"
+                return task_state(airflow, DAG_ID, first, WATCH) == "deferred" and bool(
+                    PROBING.findall(task_log(airflow, DAG_ID, first, WATCH))
+                )
 
-            airflow.wait_for("the validation window to defer", deferred, 300, every_s=1)
+            airflow.wait_for("the validation window to be probed", probing, 300, every_s=1)
             restart_at = datetime.now(UTC)
             stopped = {n: components.stop(n) for n in ("scheduler", "triggerer")}
             time.sleep(3.0)  # both are down at once for a moment
