@@ -58,6 +58,7 @@ def main() -> None:
     configure_airflow()
     # Pre-imported in the parent, as the DAG processor has them before it forks a parser.
     import airflow.dag_processing.dagbag  # noqa: F401
+
     import handoff.render.loader  # noqa: F401
 
     work = Path(tempfile.mkdtemp(prefix="bench-loader-"))
