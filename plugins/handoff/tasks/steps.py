@@ -57,7 +57,9 @@ def preflight(contract_path: str) -> dict[str, Any]:
     assert handoff.plan is not None and handoff.acceptance is not None
     now = _now()
     try:
-        settings = resolve_run_settings(handoff.plan, dict(context["params"]), now)
+        settings = resolve_run_settings(
+            handoff.plan, dict(context["params"]), now, _environment_path(handoff)
+        )
     except RunSettingsError as e:
         raise AirflowFailException(f"run settings rejected: {e}") from e
     check_slack_connection(handoff)
