@@ -19,7 +19,6 @@ import signal
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -33,7 +32,7 @@ from handoff.runtime.engine_factory import engine_config
 from tests.compose.stack import Deadline, Stack, stack_settings
 from tests.integration.dags.test_rehearsal import SUCCESS_EVENTS
 from tests.support.demo import V1, V2, free_port
-from tests.support.handoffs import make_handoffs
+from tests.support.handoffs import make_handoffs, rehearsal_conf
 from tests.support.slack_receiver import WEBHOOK_PATH, Receiver, event_of, slack_receiver
 
 PROJECT = "handoff-compose-test"
@@ -85,6 +84,7 @@ def write_handoff(root: Path) -> tuple[Path, str]:
             "live_port: 18080": f"live_port: {free_port()}",
             "preview_port: 18081": f"preview_port: {free_port()}",
         },
+        accepted_now=True,
     )
     return folder / f"{HANDOFF_ID}.md", service
 
@@ -125,15 +125,9 @@ def rehearse(api: Api, dag_id: str, deadline: Deadline) -> str:
     errors = api.call("GET", "/importErrors")
     assert errors["total_entries"] == 0, errors
     api.call("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
-    conf = {
-        "deploy_at": datetime.now(UTC).isoformat(),
-        "release": V2,
-        "time_scale": TIME_SCALE,
-        "emergency_reason": "",
-        "answer_go_no_go": "approve",
-        "answer_user_issues": "none reported",
-        "answer_handover": "accept handover",
-    }
+    # A full notice from now (the window and the notice hold in a rehearsal) and the
+    # answers a person would type into the form's empty answer fields.
+    conf = rehearsal_conf(release=V2, time_scale=TIME_SCALE, emergency_reason="")
     run = api.call("POST", f"/dags/{dag_id}/dagRuns", json={"logical_date": None, "conf": conf})
     run_id = str(run["dag_run_id"])
     say(f"triggered {dag_id} run {run_id} (time_scale {TIME_SCALE})")
