@@ -165,7 +165,7 @@ def _check_release(
         return
     allowed = policy.describe() if policy.restricted else f"the sidecar's image {own!r} only"
     raise RunSettingsError(
-        f"release {release!r} is not allowed by {where} (field releases: allowed_prefixes, "
+        f"release {release[:200]!r} is not allowed by {where} (field releases: allowed_prefixes, "
         f"digests): allowed are {allowed}"
     )
 
