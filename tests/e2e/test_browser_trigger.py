@@ -92,11 +92,13 @@ def test_rehearse_the_seed_from_the_trigger_form(
     expect(form.get_by_text("Rehearsal time scale")).to_be_visible()
     time_scale = form.get_by_role("spinbutton")
     time_scale.fill(TIME_SCALE)
-    section = form.get_by_text("Rehearsal answers").first
+    # The answers' section of the form is an accordion item: open it (it closes the others).
+    section = form.get_by_role("button", name="Rehearsal answers")
+    if section.get_attribute("aria-expanded") != "true":
+        section.click()
     for title, answer in FORM_ANSWERS.items():
-        field = form.get_by_label(re.compile(f"^{re.escape(title)}"))
-        if not field.is_visible():
-            section.click()  # a collapsed section of the form
+        # The form shows a field's title beside its textbox, in one group, without a label.
+        field = form.get_by_role("group").filter(has_text=title).get_by_role("textbox")
         expect(field).to_have_value("")
         field.fill(answer)
     # A new DAG is paused: the form offers to unpause it with the run, ticked by default.
