@@ -42,7 +42,7 @@ def test_every_contract_with_lint_acceptance_schedule_and_latest_run(tmp_path: P
     catalog = load_catalog([folder])
     visible = {"handoff_good_1", "handoff_evil_2"}
     latest = {"handoff_good_1": LatestRun("manual__1", "success", NOW)}
-    rows = handoff_rows(catalog, visible, latest, NOW)
+    rows = handoff_rows(catalog, visible, latest, NOW, show_undeployed=True)
     assert [r.handoff_id for r in rows] == ["BROKEN-3", "EVIL-2", "GOOD-1"]
     broken, evil, good = rows
     assert broken.dag_id is None and broken.errors and "not an ISO 8601" in broken.errors[0]
@@ -55,8 +55,11 @@ def test_every_contract_with_lint_acceptance_schedule_and_latest_run(tmp_path: P
 
 
 def test_a_handoff_the_user_may_not_read_is_left_out(tmp_path: Path) -> None:
-    rows = handoff_rows(load_catalog([folder_with_three(tmp_path)]), set(), {}, NOW)
+    catalog = load_catalog([folder_with_three(tmp_path)])
+    rows = handoff_rows(catalog, set(), {}, NOW, show_undeployed=True)
     assert [r.handoff_id for r in rows] == ["BROKEN-3"]  # lint findings of a file without a DAG
+    # Without a role that reads DAGs in general, a contract without a DAG is not shown either.
+    assert handoff_rows(catalog, set(), {}, NOW, show_undeployed=False) == []
 
 
 def test_an_open_window_shows_time_left_and_figures_against_thresholds(tmp_path: Path) -> None:
@@ -101,6 +104,7 @@ def test_an_open_window_shows_time_left_and_figures_against_thresholds(tmp_path:
         {"handoff_watched_1"},
         {"handoff_watched_1": LatestRun("manual__2", "running", NOW)},
         datetime.fromisoformat(snapshot["updated_at"]),
+        show_undeployed=False,
     )
     page = render_page(rows, "http://af:8080", "admin")
     assert "validation</b> open" in page and "limit 1 %" in page and "limit 3000 ms" in page
