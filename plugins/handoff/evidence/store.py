@@ -10,10 +10,9 @@ Ids and file names are checked, and files reached without following symlinks, by
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from handoff.catalog import Handoff
 from handoff.evidence.model import Evidence
 from handoff.evidence.safe_paths import (
     list_beneath,
@@ -24,7 +23,9 @@ from handoff.evidence.safe_paths import (
     write_beneath,
 )
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:  # the catalog imports the path checks of this package
+    from handoff.catalog import Handoff
+
 RUNS = "runs"
 
 
