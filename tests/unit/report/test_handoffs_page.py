@@ -129,3 +129,22 @@ def test_the_catalog_is_parsed_again_only_after_a_file_changed(tmp_path: Path) -
     assert changed is not first
     assert changed.handoffs[0].acceptance is not None
     assert changed.handoffs[0].acceptance.accepted_by == "Someone Else"
+
+
+def test_a_symlinked_report_gets_no_link_and_an_unsafe_run_id_no_folder(tmp_path: Path) -> None:
+    folder = make_handoffs(tmp_path, ["LINKED-1"])
+    catalog = load_catalog([folder])
+    run = run_dir(report_dir_of(catalog.handoffs[0]), "handoff_linked_1", "manual__3")
+    run.mkdir(parents=True)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not for the page")
+    (run / "report.html").symlink_to(secret)
+    (run / "report.md").write_text("# a real report")
+    visible = {"handoff_linked_1"}
+    latest = {"handoff_linked_1": LatestRun("manual__3", "success", NOW)}
+    [row] = handoff_rows(catalog, visible, latest, NOW, show_undeployed=False)
+    assert row.reports == ("md",)
+    # A run id Airflow may hold but no folder may be named after: no reports, no crash.
+    dotted = {"handoff_linked_1": LatestRun("..", "running", NOW)}
+    [row] = handoff_rows(catalog, visible, dotted, NOW, show_undeployed=False)
+    assert row.reports == () and row.watches == ()
