@@ -24,11 +24,6 @@ def report_name(fmt: str) -> str:
     return f"report.{fmt}"
 
 
-def report_path(run_directory: Path, fmt: str) -> Path:
-    """Return the path of a run's report in one format."""
-    return run_directory / report_name(fmt)
-
-
 def write_report(report: Report, run_directory: Path) -> list[Path]:
     """Write the report as Markdown, HTML and JSON; return the paths."""
     texts = {
