@@ -1,4 +1,4 @@
-"""Command line: `python -m handoff lint [PATH...]` and `python -m handoff show FILE`.
+"""Command line: `python -m handoff lint [PATH...]`, `show FILE` and `schema [--markdown]`.
 
 Both work offline, without Airflow's database, fast enough for a pre-commit hook.
 """
@@ -14,6 +14,7 @@ from pathlib import Path
 from handoff.catalog import load_catalog, load_handoff
 from handoff.errors import Severity, errors_in
 from handoff.jsonable import to_jsonable
+from handoff.schema import json_schemas, render_reference
 from handoff.show import render_plan
 
 DEFAULT_HANDOFFS = Path("include/handoffs")
@@ -72,6 +73,14 @@ def _show(path: Path, as_json: bool) -> int:
     return 0
 
 
+def _schema(as_markdown: bool) -> int:
+    schemas = json_schemas()
+    print(render_reference(schemas) if as_markdown else json.dumps(schemas, indent=2), end="")
+    if not as_markdown:
+        print()
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return the exit status."""
     parser = argparse.ArgumentParser(prog="python -m handoff", description=__doc__)
@@ -82,7 +91,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     show = commands.add_parser("show", help="show the deployment plan of one contract")
     show.add_argument("file", type=Path)
     show.add_argument("--json", action="store_true", help="machine-readable output")
+    schema = commands.add_parser("schema", help="JSON Schema of the sidecar and the environment")
+    schema.add_argument("--markdown", action="store_true", help="the configuration reference")
     args = parser.parse_args(argv)
+    if args.command == "schema":
+        return _schema(args.markdown)
     if args.command == "lint":
         return _lint(args.paths, args.json)
     return _show(args.file, args.json)

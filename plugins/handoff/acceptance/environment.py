@@ -105,8 +105,16 @@ class ReleasePolicy(BaseModel):
 
     model_config = STRICT
 
-    allowed_prefixes: list[RepositoryPrefix] = Field(default_factory=list)
-    digests: list[Digest] = Field(default_factory=list)
+    allowed_prefixes: list[RepositoryPrefix] = Field(
+        default_factory=list,
+        description="repositories a release may come from: `handoff-demo` (its tags and "
+        "digests), `registry.example/team/` (everything under it), `handoff-demo:1.` (tags "
+        "that continue it)",
+    )
+    digests: list[Digest] = Field(
+        default_factory=list,
+        description="images a release may be pinned to (`sha256:<64 hex>`), under any repository",
+    )
 
     @property
     def restricted(self) -> bool:
@@ -162,5 +170,12 @@ class Environment(BaseModel):
     lease: LeaseSettings = Field(default_factory=LeaseSettings)
     # A rehearsal compresses every wait against the same engines, answered from the run's
     # parameters: only environments that say so allow it (unset: refused).
-    rehearsals: RehearsalPolicy = RehearsalPolicy.REFUSED
-    releases: ReleasePolicy = Field(default_factory=ReleasePolicy)
+    rehearsals: RehearsalPolicy = Field(
+        default=RehearsalPolicy.REFUSED,
+        description="`allowed`: runs may use a time_scale other than 1; `refused`: only 1",
+    )
+    releases: ReleasePolicy = Field(
+        default_factory=ReleasePolicy,
+        description="what a run may deploy, the sidecar's image and the form's release alike; "
+        "unset: the sidecar's image only",
+    )

@@ -2,25 +2,30 @@
 
 Plugin apps are not protected by Airflow: every route here resolves the user from the
 Airflow JWT (the UI's `_token` cookie, or a Bearer token) with the API server's own
-`get_user`, and shows only the handoffs whose DAGs the auth manager lets that user read.
+`get_user`, and shows only the handoffs whose DAGs the auth manager lets that user read;
+contracts without a DAG (lint errors, not accepted) only to users who may read DAGs in general.
+Reports are read with `handoff.evidence.safe_paths`: checked ids, no symlink followed below
+the report folder; anything else is a 404 that names nothing on disk.
 Airflow's server modules are imported inside the handlers: the plugin module that
 registers this app is imported by every Airflow component, workers included.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from handoff.catalog import Catalog, Handoff
-from handoff.evidence.store import report_dir_of, run_dir
+from handoff.evidence.safe_paths import UnsafePath, read_beneath
+from handoff.evidence.store import report_dir_of, run_parts
 from handoff.render.naming import dag_id_for
-from handoff.report.files import FORMATS, report_path
+from handoff.report.files import FORMATS, report_name
 from handoff.ui.catalog_cache import cached_catalog
 from handoff.ui.links import airflow_base_url
 from handoff.ui.overview import LatestRun, handoff_rows
@@ -30,6 +35,7 @@ PROJECT_HANDOFFS = Path(__file__).resolve().parents[3] / "include" / "handoffs"
 # The report's own CSS is inline and it loads nothing: forbid everything else.
 REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'"
 
+log = logging.getLogger(__name__)
 app = FastAPI(title="Handoffs", docs_url=None, redoc_url=None, openapi_url=None)
 
 
@@ -98,12 +104,30 @@ def _visible(user: Any, dag_ids: set[str]) -> set[str]:
     return set(get_auth_manager().filter_authorized_dag_ids(dag_ids=dag_ids, user=user))
 
 
+def _may_read_all_dags(user: Any) -> bool:
+    """Tell whether the user may read DAGs in general (no DAG named), as the auth manager says.
+
+    Contracts without a DAG belong to no DAG the auth manager could filter by; their lint
+    errors and acceptance are shown only to users whose role reads every DAG (under
+    SimpleAuthManager: viewer and above; a user without a role gets no).
+    """
+    from airflow.api_fastapi.app import get_auth_manager
+
+    return bool(get_auth_manager().is_authorized_dag(method="GET", user=user))
+
+
 @app.get("/", response_class=HTMLResponse)
 def handoffs_page(user: UserDep) -> HTMLResponse:
     """Show every contract with its lint status, acceptance, schedule and latest run."""
     dags = _handoff_dags()
     visible = _visible(user, set(dags))
-    rows = handoff_rows(_catalog(dags), visible, _latest_runs(visible), datetime.now(UTC))
+    rows = handoff_rows(
+        _catalog(dags),
+        visible,
+        _latest_runs(visible),
+        datetime.now(UTC),
+        show_undeployed=_may_read_all_dags(user),
+    )
     name = getattr(user, "get_name", lambda: "")() or "a signed-in user"
     return HTMLResponse(render_page(rows, airflow_base_url(), str(name)))
 
@@ -128,12 +152,21 @@ def run_report(dag_id: str, run_id: str, fmt: str, user: UserDep) -> Response:
     """Serve a run's report (html, md or json) to a user who may read the DAG."""
     if fmt not in FORMATS:
         raise HTTPException(404, f"reports come as {', '.join(FORMATS)}")
+    try:
+        parts = (*run_parts(dag_id, run_id), report_name(fmt))
+    except UnsafePath as exc:
+        raise HTTPException(404, str(exc)) from exc
     if dag_id not in _visible(user, {dag_id}):
         raise HTTPException(403, "you may not read this DAG")
-    # run_dir() keeps only safe characters, so no path leaves the report folder.
-    path = report_path(run_dir(report_dir_of(_handoff_of(dag_id)), dag_id, run_id), fmt)
-    if not path.is_file():
-        raise HTTPException(404, f"no report for run {run_id!r} of {dag_id!r} (yet)")
+    not_found = HTTPException(404, f"no report for run {run_id!r} of {dag_id!r} (yet)")
+    try:
+        # One folder at a time from the report folder, O_NOFOLLOW: no symlink, no '..'.
+        content = read_beneath(report_dir_of(_handoff_of(dag_id)), parts)
+    except UnsafePath as exc:
+        log.warning("refused to serve %s: %s", "/".join(parts), exc)
+        raise not_found from exc
+    except OSError as exc:
+        raise not_found from exc
     headers = {"Content-Security-Policy": REPORT_CSP, "X-Content-Type-Options": "nosniff"}
     media = FORMATS[fmt] + ("; charset=utf-8" if fmt != "json" else "")
-    return FileResponse(path, media_type=media, headers=headers)
+    return Response(content, media_type=media, headers=headers)
