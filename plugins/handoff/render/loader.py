@@ -19,10 +19,11 @@ from pathlib import Path
 from airflow.sdk import DAG, get_parsing_context
 
 from handoff import handoff_cache
-from handoff.catalog import load_catalog
+from handoff.catalog import Handoff, load_catalog
 from handoff.contract_ids import ContractId
-from handoff.errors import Diagnostic, HandoffError, Severity
+from handoff.errors import Diagnostic, HandoffError, Severity, unexpected
 from handoff.render.dag import build_dag
+from handoff.render.docs import safe_doc_md
 from handoff.render.naming import dag_id_for
 from handoff.render.shards import Shard
 
@@ -40,7 +41,7 @@ class BrokenContracts(DAG):
 
     def validate(self) -> None:
         """Refuse to be bagged, so Airflow records the problems as an import error."""
-        raise HandoffImportError(self.doc_md or "broken contracts")
+        raise HandoffImportError((self.doc_md or "broken contracts").rstrip("\n"))
 
 
 def load_dags(
@@ -95,13 +96,28 @@ def load_dags(
                 )
             )
             continue
-        dags[dag_id] = build_dag(handoff)
+        built = _build(handoff, dag_id)
+        if isinstance(built, Diagnostic):
+            broken.append(built)
+        else:
+            dags[dag_id] = built
     if broken and only_dag_id is None:
         message = "\n".join(d.render() for d in broken)
         log.error("broken handoff contracts:\n%s", message)
         errors_dag_id = "_".join(filter(None, [ERRORS_DAG_ID, shard.label]))
-        dags[errors_dag_id] = BrokenContracts(dag_id=errors_dag_id, schedule=None, doc_md=message)
+        dags[errors_dag_id] = BrokenContracts(
+            dag_id=errors_dag_id, schedule=None, doc_md=safe_doc_md(message)
+        )
     return dags
+
+
+def _build(handoff: Handoff, dag_id: str) -> DAG | Diagnostic:
+    """Build one DAG; an exception nobody foresaw becomes its contract's error, not the shard's."""
+    try:
+        return build_dag(handoff)
+    except Exception as e:  # the last resort: visible in the import error, with its type
+        log.debug("unexpected error while building %s", dag_id, exc_info=True)
+        return unexpected(handoff.contract_path, e, "building its DAG")
 
 
 def publish(namespace: dict[str, object], loader_file: str) -> None:
