@@ -83,24 +83,11 @@ def load_dags(
             continue
         if not handoff.deployable or handoff.contract is None:
             continue  # not accepted yet: no DAG until its sidecar exists
-        dag_id = dag_id_for(handoff.contract.handoff_id)
-        first = owner.get(dag_id, handoff.contract_path)
-        if first != handoff.contract_path:
-            broken.append(
-                Diagnostic(
-                    Severity.ERROR,
-                    handoff.contract_path,
-                    handoff.contract.source.id_line,
-                    f"DAG id {dag_id!r} is already taken by {first}",
-                    "handoff ids that differ only in case or punctuation name the same DAG",
-                )
-            )
-            continue
-        built = _build(handoff, dag_id)
+        built = _build(handoff, owner)
         if isinstance(built, Diagnostic):
             broken.append(built)
         else:
-            dags[dag_id] = built
+            dags[built.dag_id] = built
     if broken and only_dag_id is None:
         message = "\n".join(d.render() for d in broken)
         log.error("broken handoff contracts:\n%s", message)
@@ -111,11 +98,22 @@ def load_dags(
     return dags
 
 
-def _build(handoff: Handoff, dag_id: str) -> DAG | Diagnostic:
-    """Build one DAG; an exception nobody foresaw becomes its contract's error, not the shard's."""
+def _build(handoff: Handoff, owner: dict[str, Path]) -> DAG | Diagnostic:
+    """Build one DAG, or say why it cannot be: its id is taken, or building it failed."""
+    assert handoff.contract is not None
+    dag_id = dag_id_for(handoff.contract.handoff_id)
+    first = owner.get(dag_id, handoff.contract_path)
+    if first != handoff.contract_path:
+        return Diagnostic(
+            Severity.ERROR,
+            handoff.contract_path,
+            handoff.contract.source.id_line,
+            f"DAG id {dag_id!r} is already taken by {first}",
+            "handoff ids that differ only in case or punctuation name the same DAG",
+        )
     try:
         return build_dag(handoff)
-    except Exception as e:  # the last resort: visible in the import error, with its type
+    except Exception as e:  # the last resort: this contract's import error, not the shard's
         log.debug("unexpected error while building %s", dag_id, exc_info=True)
         return unexpected(handoff.contract_path, e, "building its DAG")
 
