@@ -105,14 +105,16 @@ CASES = (
         "secret_url_value",
         BAD_SIDECARS / "secret_url_value.md",
         9,
-        "service.env: Value error, DATABASE_URL holds a URL with a password: the value looks like a secret (not shown)",
+        "service.env: Value error, DATABASE_URL holds a URL with a password: "
+        "the value looks like a secret (not shown)",
         sidecar_fixture=True,
     ),
     BadInput(
         "secret_webhook_value",
         BAD_SIDECARS / "secret_webhook_value.md",
         9,
-        "service.env: Value error, NOTIFY_TARGET holds a Slack webhook URL: the value looks like a secret (not shown)",
+        "service.env: Value error, NOTIFY_TARGET holds a Slack webhook URL: "
+        "the value looks like a secret (not shown)",
         sidecar_fixture=True,
     ),
 )
