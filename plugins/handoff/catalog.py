@@ -8,6 +8,7 @@ The lint command and the DAG loader both read handoffs through this module.
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,8 +19,10 @@ from handoff.acceptance.paths import environment_path_problems, sidecar_path_pro
 from handoff.contract import Contract, parse_contract
 from handoff.contract.parser import CONTRACT_SUFFIXES, ContractResult
 from handoff.contract_ids import ContractId, contract_ids
-from handoff.errors import Diagnostic, Severity, errors_in
+from handoff.errors import Diagnostic, Severity, errors_in, unexpected
 from handoff.plan import DeploymentPlan, derive_plan
+
+log = logging.getLogger(__name__)
 
 SIDECAR_SUFFIX = ".deploy.yaml"
 # Files in the handoffs folder that are documentation, not contracts.
@@ -135,7 +138,12 @@ def load_handoff(
     cached = handoff_cache.read(key)
     if isinstance(cached, Handoff) and cached.contract_path == contract_path:
         return cached
-    handoff = _load_handoff(contract_path, environments, parsed)
+    try:
+        handoff = _load_handoff(contract_path, environments, parsed)
+    except Exception as e:  # the last resort: this handoff fails, not the rest
+        log.debug("unexpected error while loading %s", contract_path, exc_info=True)
+        problem = unexpected(contract_path, e, "loading the handoff")
+        return Handoff(contract_path, None, None, None, None, (problem,))
     handoff_cache.write(key, handoff)
     return handoff
 
