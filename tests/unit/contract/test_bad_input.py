@@ -63,7 +63,9 @@ def test_the_page_shows_the_rows_error_and_the_good_row(case: BadInput, tmp_path
 
     folder = make_handoffs(tmp_path, ["GOOD-1"])
     bad = case.plant(folder)
-    rows = handoff_rows(cached_catalog([folder]), {"handoff_good_1"}, {}, datetime.now(UTC), show_undeployed=True)
+    rows = handoff_rows(
+        cached_catalog([folder]), {"handoff_good_1"}, {}, datetime.now(UTC), show_undeployed=True
+    )
     by_file = {row.contract_file: row for row in rows}
     good = by_file["GOOD-1.md"]
     assert good.dag_id == "handoff_good_1" and not good.errors
