@@ -72,6 +72,15 @@ class LeaseSettings(BaseModel):
     poll: Duration = Field(default=timedelta(minutes=1), ge=timedelta(seconds=10))
 
 
+class VolumeSettings(BaseModel):
+    """Which named volumes a sidecar may mount beyond its own `<service>-*` ones."""
+
+    model_config = STRICT
+
+    # Exact volume names, chosen by the platform team (handoff.acceptance.volumes).
+    allowed: tuple[str, ...] = ()
+
+
 class Environment(BaseModel):
     """An environment's settings."""
 
@@ -88,3 +97,4 @@ class Environment(BaseModel):
     security: SecurityTools = Field(default_factory=lambda: SecurityTools())
     watch: WatchSettings = Field(default_factory=WatchSettings)
     lease: LeaseSettings = Field(default_factory=LeaseSettings)
+    volumes: VolumeSettings = Field(default_factory=VolumeSettings)
