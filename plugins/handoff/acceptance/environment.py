@@ -81,6 +81,15 @@ class VolumeSettings(BaseModel):
     allowed: tuple[str, ...] = ()
 
 
+class ContainerSettings(BaseModel):
+    """Limits of every container the engine creates (colours, router, integrity command)."""
+
+    model_config = STRICT
+
+    memory_mb: int = Field(default=512, ge=16)
+    pids: int = Field(default=256, ge=16)
+
+
 class Environment(BaseModel):
     """An environment's settings."""
 
@@ -98,3 +107,4 @@ class Environment(BaseModel):
     watch: WatchSettings = Field(default_factory=WatchSettings)
     lease: LeaseSettings = Field(default_factory=LeaseSettings)
     volumes: VolumeSettings = Field(default_factory=VolumeSettings)
+    containers: ContainerSettings = Field(default_factory=ContainerSettings)
