@@ -106,6 +106,8 @@ def test_the_engine_deploys_switches_checks_and_tears_down_through_the_proxy(
         engine.switch(V1)  # exec into the router (runtime API) goes through as well
         status = engine.status()
         assert status.live is not None and status.live.release == V1
+        engine.router.restart()  # what the router drills and a recovery do
+        engine.router.wait_for_socket()
         colour = client.containers.get(config.container_name(Colour.BLUE))
         run = run_beside(client, colour, ["/opt/demo/integrity_check.py"], timeout_s=30)
         assert run.exit_code == 0, run.output
