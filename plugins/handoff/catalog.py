@@ -16,6 +16,7 @@ from pathlib import Path
 from handoff import handoff_cache
 from handoff.acceptance import Acceptance, Environment, Loaded, cross_check, load_yaml_model
 from handoff.acceptance.paths import environment_path_problems, sidecar_path_problems
+from handoff.acceptance.volumes import volume_problems
 from handoff.contract import Contract, parse_contract
 from handoff.contract.parser import CONTRACT_SUFFIXES, ContractResult
 from handoff.contract_ids import ContractId, contract_ids
@@ -178,6 +179,9 @@ def _load_handoff(
             acceptance = sidecar.value
             environment, problems = _environment(acceptance.environment, environments, sidecar)
             diagnostics += problems
+            if environment is not None:
+                env_file = str(environments / f"{acceptance.environment}.yaml")
+                diagnostics += volume_problems(sidecar, environment, env_file)
             if contract is not None:
                 diagnostics += cross_check(contract, sidecar)
     plan = None

@@ -72,6 +72,24 @@ class LeaseSettings(BaseModel):
     poll: Duration = Field(default=timedelta(minutes=1), ge=timedelta(seconds=10))
 
 
+class VolumeSettings(BaseModel):
+    """Which named volumes a sidecar may mount beyond its own `<service>-*` ones."""
+
+    model_config = STRICT
+
+    # Exact volume names, chosen by the platform team (handoff.acceptance.volumes).
+    allowed: tuple[str, ...] = ()
+
+
+class ContainerSettings(BaseModel):
+    """Limits of every container the engine creates (colours, router, integrity command)."""
+
+    model_config = STRICT
+
+    memory_mb: int = Field(default=512, ge=16)
+    pids: int = Field(default=256, ge=16)
+
+
 class Environment(BaseModel):
     """An environment's settings."""
 
@@ -88,3 +106,5 @@ class Environment(BaseModel):
     security: SecurityTools = Field(default_factory=lambda: SecurityTools())
     watch: WatchSettings = Field(default_factory=WatchSettings)
     lease: LeaseSettings = Field(default_factory=LeaseSettings)
+    volumes: VolumeSettings = Field(default_factory=VolumeSettings)
+    containers: ContainerSettings = Field(default_factory=ContainerSettings)
