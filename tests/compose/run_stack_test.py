@@ -16,6 +16,7 @@ from __future__ import annotations
 import secrets
 import shutil
 import signal
+import socket
 import sys
 import tempfile
 import time
@@ -40,6 +41,15 @@ HANDOFF_ID = "COMPOSE-E2E"
 # Every hour of the timeline lasts one second: the 24 h and 72 h windows take 96 s in all.
 TIME_SCALE = 3600
 BUDGET_S = 1500  # the whole run once the images exist: start, rehearsal, checks
+HARDENED_AIRFLOW = (
+    "airflow-init",
+    "airflow-apiserver",
+    "airflow-scheduler",
+    "airflow-dag-processor",
+    "airflow-triggerer",
+    "airflow-worker",
+    "demo",
+)
 
 
 def say(message: str) -> None:
@@ -113,6 +123,40 @@ def start(stack: Stack, api: Api, deadline: Deadline) -> None:
 
     deadline.wait_for("the demo profile's one-shot", demo_done, 300)
     say(stack.logs("demo").strip().splitlines()[-1])
+
+
+# Only the proxy mounts the engine's socket; nothing else may.
+ENGINE_SOCKET = "/var/run/docker.sock"
+# What a service may add back after cap_drop ALL (docker-compose.yaml says why).
+CAPS_ADDED = {"postgres": ["CHOWN", "FOWNER", "SETGID", "SETUID"]}
+
+
+def check_hardening(stack: Stack) -> None:
+    """Every container drops its capabilities, has no-new-privileges; only the proxy has the
+    engine's socket, and the worker's and triggerer's log ports answer on no interface."""
+    for service in ("socket-proxy", "postgres", "redis", *HARDENED_AIRFLOW):
+        host, mounts = stack.inspect(service, "{{json .HostConfig}}", "{{json .Mounts}}")
+        assert host["CapDrop"] == ["ALL"], (service, host["CapDrop"])
+        assert sorted(host.get("CapAdd") or []) == CAPS_ADDED.get(service, []), (service, host)
+        assert "no-new-privileges:true" in (host.get("SecurityOpt") or []), (service, host)
+        assert not host.get("Privileged"), service
+        engine = [m for m in mounts if m.get("Source") == ENGINE_SOCKET]
+        assert bool(engine) == (service == "socket-proxy"), (service, mounts)
+    for name in ("HANDOFF_WORKER_LOG_PORT", "HANDOFF_TRIGGER_LOG_PORT"):
+        port = int(stack.settings[name])
+        for address in ("127.0.0.1", host_address()):
+            with socket.socket() as sock:
+                sock.settimeout(2)
+                assert sock.connect_ex((address, port)) != 0, f"{name} {port} on {address}"
+    say("every container: cap_drop ALL, no-new-privileges; engine socket only in the proxy; "
+        "no log server listening")  # fmt: skip
+
+
+def host_address() -> str:
+    """Return this machine's address on its default route (not loopback)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.connect(("192.0.2.1", 9))  # TEST-NET-1: nothing is sent, the route is looked up
+        return str(sock.getsockname()[0])
 
 
 def rehearse(api: Api, dag_id: str, deadline: Deadline) -> str:
@@ -228,6 +272,7 @@ def main() -> int:
         try:
             start(stack, api, deadline)
             up_s = time.monotonic() - started
+            check_hardening(stack)
             run_id = rehearse(api, dag_id, deadline)
             check_celery_ran_it(stack, api, dag_id, run_id)
             check_preflight_log(api, dag_id, run_id)

@@ -52,6 +52,11 @@ RECEIVER = Path(__file__).with_name("slack_receiver.py")
 RECEIVER_MARK = "local Slack receiver started by make run"
 WEBHOOK_PATH = "services/local/receiver"
 START_DEADLINE_S = 180
+PASSWORD_FILE = "simple_auth_manager_passwords.json.generated"
+# Airflow CLI calls whose output carries a connection's password or URL: never logged.
+SECRET_OUTPUT = (("connections", "get"), ("connections", "list"), ("connections", "export"))
+# Options whose value is a secret: logged as "***".
+SECRET_OPTIONS = ("--conn-password", "--conn-uri", "--conn-extra", "--password")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -115,6 +120,45 @@ def reset_demo_service() -> None:
     say(f"demo service reset: blue runs {BLUE_RELEASE} live on :{engine.config.live_port}")
 
 
+def prepare_home(home: Path) -> None:
+    """Create AIRFLOW_HOME for this user only: it holds the admin password and the JWT secret.
+
+    An existing folder is tightened too (runs before this one left it 0755, its files 0644).
+    """
+    home.mkdir(mode=0o700, exist_ok=True)
+    home.chmod(0o700)
+    for name in (PASSWORD_FILE, "jwt_secret", "make-run.log", "standalone.log"):
+        with contextlib.suppress(FileNotFoundError):
+            (home / name).chmod(0o600)
+
+
+def private_append(path: Path) -> int:
+    """Open ``path`` for appending, created 0600: logs may quote what the tools print."""
+    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+
+
+def masked(args: tuple[str, ...] | list[str]) -> str:
+    """Return a CLI call as text with the values of secret options replaced by ***."""
+    shown, hide_next = [], False
+    for arg in args:
+        option = arg.split("=", 1)[0]
+        if hide_next:
+            shown.append("***")
+        elif option in SECRET_OPTIONS and "=" in arg:
+            shown.append(f"{option}=***")
+        else:
+            shown.append(arg)
+        hide_next = not hide_next and arg in SECRET_OPTIONS
+    return "airflow " + " ".join(shown)
+
+
+def loggable(args: tuple[str, ...] | list[str], stdout: str, stderr: str) -> str:
+    """Return what the log keeps of one CLI call: secret options masked, secret output withheld."""
+    if tuple(args[:2]) in SECRET_OUTPUT:
+        stdout = f"(output withheld: {len(stdout)} characters, may hold connection secrets)\n"
+    return f"$ {masked(args)}\n{stdout}{stderr}\n"
+
+
 def jwt_secret() -> str:
     """One secret per AIRFLOW_HOME, kept across runs so UI sessions survive a restart."""
     path = HOME / "jwt_secret"
@@ -152,10 +196,10 @@ def airflow_cli(env: dict[str, str], *args: str, check: bool = True) -> str:
     done = subprocess.run(
         [str(VENV_BIN / "airflow"), *args], env=env, capture_output=True, text=True, check=False
     )
-    with (HOME / "make-run.log").open("a") as log:
-        log.write(f"$ airflow {' '.join(args)}\n{done.stdout}{done.stderr}\n")
+    with open(private_append(HOME / "make-run.log"), "a") as log:
+        log.write(loggable(args, done.stdout, done.stderr))
     if check and done.returncode != 0:
-        sys.exit(f"make run: `airflow {' '.join(args)}` failed, see {HOME / 'make-run.log'}")
+        sys.exit(f"make run: `{masked(args)}` failed, see {HOME / 'make-run.log'}")
     return done.stdout
 
 
@@ -198,7 +242,7 @@ def port_free(host: str, port: int) -> bool:
 
 def start(args: list[str], log: Path | None, env: dict[str, str]) -> subprocess.Popen[bytes]:
     """Start a process in its own session, so Ctrl-C reaches it only through us."""
-    out = log.open("ab") if log else None
+    out = open(private_append(log), "ab") if log else None  # noqa: SIM115 (closed below)
     try:
         return subprocess.Popen(
             args,
@@ -263,10 +307,11 @@ def wait_for_api(url: str, process: subprocess.Popen[bytes], seen: set[int]) -> 
 
 def admin_password() -> str:
     """The password standalone generated for admin (kept in AIRFLOW_HOME across runs)."""
-    path = HOME / "simple_auth_manager_passwords.json.generated"
+    path = HOME / PASSWORD_FILE
     end = time.monotonic() + 30
     while not path.exists() and time.monotonic() < end:
         time.sleep(0.2)
+    path.chmod(0o600)  # standalone writes it 0644
     return str(json.loads(path.read_text())["admin"])
 
 
@@ -289,7 +334,7 @@ def wait_for_seed_dag(url: str, password: str) -> None:
     say(f"the seed DAG {SEED_DAG} is not parsed yet: see Dag import errors in the UI")
 
 
-def banner(settings: Settings, handoff: Handoff, password: str, receiver: bool) -> None:
+def banner(settings: Settings, handoff: Handoff, receiver: bool) -> None:
     assert handoff.environment is not None
     router = handoff.environment.router
     slack = (
@@ -300,7 +345,8 @@ def banner(settings: Settings, handoff: Handoff, password: str, receiver: bool) 
     )
     lines = [
         "",
-        f"  Airflow UI     {settings.url}    login: admin / {password}",
+        # The password stays in its 0600 file: a terminal's output ends up in CI logs.
+        f"  Airflow UI     {settings.url}    login: admin, password in {HOME / PASSWORD_FILE}",
         f"  Seed handoff   {settings.url}/dags/{SEED_DAG}  (Trigger: rehearsal time scale)",
         f"  Demo service   live http://{router.host}:{router.live_port}   "
         f"preview http://{router.host}:{router.preview_port}",
@@ -319,7 +365,7 @@ def on_sigterm(signum: int, frame: FrameType | None) -> None:
 
 def serve(settings: Settings) -> None:
     """Start everything, wait until Ctrl-C or until Airflow exits, stop what we started."""
-    HOME.mkdir(exist_ok=True)
+    prepare_home(HOME)
     for port in (settings.port, settings.slack_port):
         if not port_free("127.0.0.1", port):
             sys.exit(
@@ -359,7 +405,7 @@ def serve(settings: Settings) -> None:
         wait_for_api(f"http://127.0.0.1:{settings.port}", airflow, seen)
         password = admin_password()
         wait_for_seed_dag(f"http://127.0.0.1:{settings.port}", password)
-        banner(settings, handoff, password, receiver)
+        banner(settings, handoff, receiver)
         while airflow.poll() is None:
             seen.update(descendants_of(airflow.pid))
             time.sleep(2)

@@ -152,6 +152,24 @@ def _under(reference: str, prefix: str) -> bool:
     return in_tag or prefix.endswith("/") or rest == "" or rest[0] in _AFTER_PREFIX
 
 
+class VolumeSettings(BaseModel):
+    """Which named volumes a sidecar may mount beyond its own `<service>-*` ones."""
+
+    model_config = STRICT
+
+    # Exact volume names, chosen by the platform team (handoff.acceptance.volumes).
+    allowed: tuple[str, ...] = ()
+
+
+class ContainerSettings(BaseModel):
+    """Limits of every container the engine creates (colours, router, integrity command)."""
+
+    model_config = STRICT
+
+    memory_mb: int = Field(default=512, ge=16)
+    pids: int = Field(default=256, ge=16)
+
+
 class Environment(BaseModel):
     """An environment's settings."""
 
@@ -179,3 +197,5 @@ class Environment(BaseModel):
         description="what a run may deploy, the sidecar's image and the form's release alike; "
         "unset: the sidecar's image only",
     )
+    volumes: VolumeSettings = Field(default_factory=VolumeSettings)
+    containers: ContainerSettings = Field(default_factory=ContainerSettings)

@@ -78,6 +78,7 @@ class Router:
                 environment={"HANDOFF_ROUTER_CONFIG": haproxy_cfg.render(cfg, None, None)},
                 labels={LABEL_SERVICE: cfg.service, LABEL_ROLE: Role.ROUTER.value},
                 restart_policy={"Name": "unless-stopped"},
+                **dockerapi.hardening(cfg.limits),
             )
         container.reload()
         if container.status != "running":
