@@ -34,9 +34,11 @@ import time
 import uuid
 from dataclasses import asdict, dataclass, field
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 from handoff.bluegreen import BlueGreenConfig, BlueGreenEngine, VolumeMount
+from handoff.bluegreen.config import Colour
 from handoff.bluegreen.loadgen import stored_keys
 
 V1, V2 = "handoff-demo:1.0.0", "handoff-demo:1.1.0"
@@ -126,7 +128,9 @@ async def _worker(
         writer.close()
 
 
-async def _client(host: str, port: int, connections: int, new_conn: bool, seconds: float) -> _Recorder:
+async def _client(
+    host: str, port: int, connections: int, new_conn: bool, seconds: float
+) -> _Recorder:
     rec = _Recorder()
     stop_at = time.monotonic() + seconds
     tag = uuid.uuid4().hex[:8]
@@ -218,7 +222,15 @@ def _netstat(engine: BlueGreenEngine, name: str) -> dict[str, int]:
 def _haproxy(engine: BlueGreenEngine) -> dict[str, int]:
     text = engine.router.command("show stat")
     header: list[str] = []
-    totals = {"wretr": 0, "wredis": 0, "econ": 0, "eresp": 0, "qmax": 0, "ctime_max": 0}
+    totals = {
+        "wretr": 0,
+        "wredis": 0,
+        "econ": 0,
+        "eresp": 0,
+        "qmax": 0,
+        "ctime_max": 0,
+        "ttime_max": 0,
+    }
     for line in text.splitlines():
         if line.startswith("# "):
             header = line[2:].split(",")
@@ -229,7 +241,9 @@ def _haproxy(engine: BlueGreenEngine) -> dict[str, int]:
         for key in ("wretr", "wredis", "econ", "eresp"):
             totals[key] += int(row.get(key) or 0)
         totals["qmax"] = max(totals["qmax"], int(row.get("qmax") or 0))
-        totals["ctime_max"] = max(totals["ctime_max"], int(row.get("ctime") or 0))
+        # HAProxy 2.6 keeps the maximum connect and total times since start (ms).
+        for key in ("ctime_max", "ttime_max"):
+            totals[key] = max(totals.get(key, 0), int(row.get(key) or 0))
     return totals
 
 
@@ -237,33 +251,24 @@ def counters(engine: BlueGreenEngine) -> dict[str, int]:
     """Return cumulative counters of the router (live backend) and the kernel per container."""
     cfg = engine.config
     found = {f"haproxy_{k}": v for k, v in _haproxy(engine).items()}
-    for label, name in (
-        ("blue", cfg.container_name(engine_colour("blue"))),
-        ("green", cfg.container_name(engine_colour("green"))),
-        ("router", cfg.router_name),
-    ):
+    names = [(c.value, cfg.container_name(c)) for c in Colour] + [("router", cfg.router_name)]
+    for label, name in names:
         for key, value in _netstat(engine, name).items():
             found[f"{label}_{key.removeprefix('TcpExt')}"] = value
     return found
 
 
-def engine_colour(name: str) -> Any:
-    from handoff.bluegreen.config import Colour
-
-    return Colour(name)
-
-
 def delta(after: dict[str, int], before: dict[str, int]) -> dict[str, int]:
     """Return counter increases (maxima stay as read after)."""
-    return {
-        k: (v if k.endswith("max") else v - before.get(k, 0)) for k, v in after.items()
-    }
+    return {k: (v if k.endswith("max") else v - before.get(k, 0)) for k, v in after.items()}
 
 
 # -- a scenario --------------------------------------------------------------------------
 
 
-def run_scenario(engine: BlueGreenEngine, connections: int, new_conn: bool, ops: int, steady_s: float) -> tuple[Scenario, set[str]]:
+def run_scenario(
+    engine: BlueGreenEngine, connections: int, new_conn: bool, ops: int, steady_s: float
+) -> tuple[Scenario, set[str]]:
     """Run the client through a steady window then ``ops`` switches and rollbacks."""
     cfg = engine.config
     # Bounded: the client stops by itself after the planned time plus a margin.
@@ -329,7 +334,9 @@ def run_scenario(engine: BlueGreenEngine, connections: int, new_conn: bool, ops:
         rate_per_s=round(len(starts) / ran, 0),
         steady=Figures.of(steady, steady_failed),
         around_step=Figures.of(around, around_failed),
-        overall=Figures.of([d for s, d in zip(starts, durations, strict=True) if s >= steady_from], len(failed)),
+        overall=Figures.of(
+            [d for s, d in zip(starts, durations, strict=True) if s >= steady_from], len(failed)
+        ),
         switches=switches,
         rollbacks=rollbacks,
         slowest_start_to_step_ms=round(slowest[1] * 1000, 1),
@@ -348,8 +355,15 @@ def print_scenario(sc: Scenario) -> None:
         f"\n== {sc.name}: {sc.rate_per_s:.0f} req/s, {sc.switches} switches + {sc.rollbacks}"
         f" rollbacks, load average {sc.loadavg}"
     )
-    print(f"   {'':14s} {'requests':>9s} {'failed':>7s} {'p50':>8s} {'p99':>8s} {'p99.9':>8s} {'max':>9s}")
-    for label, f in (("steady", sc.steady), ("around step", sc.around_step), ("whole run", sc.overall)):
+    print(
+        f"   {'':14s} {'requests':>9s} {'failed':>7s} {'p50':>8s} {'p99':>8s}"
+        f" {'p99.9':>8s} {'max':>9s}"
+    )
+    for label, f in (
+        ("steady", sc.steady),
+        ("around step", sc.around_step),
+        ("whole run", sc.overall),
+    ):
         print(
             f"   {label:14s} {f.requests:9d} {f.failed:7d} {f.p50_ms:6.1f}ms {f.p99_ms:6.1f}ms"
             f" {f.p999_ms:6.1f}ms {f.max_ms:7.1f}ms"
@@ -416,9 +430,13 @@ def main() -> int:
         engine.teardown(remove_data=True, force=True)
     print(f"\nacknowledged writes: {len(acked)}, lost (missing from the store): {len(missing)}")
     if args.json:
-        with open(args.json, "w", encoding="utf-8") as out:
+        with Path(args.json).open("w", encoding="utf-8") as out:
             json.dump(
-                {"scenarios": [asdict(s) for s in results], "acked": len(acked), "lost": len(missing)},
+                {
+                    "scenarios": [asdict(s) for s in results],
+                    "acked": len(acked),
+                    "lost": len(missing),
+                },
                 out,
                 indent=1,
             )

@@ -324,6 +324,12 @@ class Server(ThreadingHTTPServer):
     """The HTTP server, quiet about peers that hang up."""
 
     daemon_threads = True
+    # The listen backlog. socketserver's default is 5: at a switch the router opens one
+    # connection per client session to the new colour at once (64-256 under full load),
+    # the accept queue overflows (TcpExtListenOverflows) and the kernel drops the handshakes,
+    # which come back only after TCP's retransmission backoff (1 s, 3 s, 7 s, 15 s): the
+    # seconds-long stalls at the router step. The kernel caps it at net.core.somaxconn.
+    request_queue_size = 4096
 
     def handle_error(self, request: object, client_address: object) -> None:
         # HAProxy closes idle server connections with a reset (no TIME_WAIT on its side):
