@@ -88,11 +88,14 @@ class _Recorder:
         self.durations: list[float] = []
         self.failed: list[float] = []  # starts of failed requests
         self.acked: list[str] = []
+        self.writes: list[bool] = []  # per answered request: was it a write
+        self.why: dict[str, int] = {}  # why requests failed
         self.count = 0
 
     def next_key(self, tag: str) -> str | None:
         self.count += 1
-        return f"{tag}-{self.count}" if self.count % WRITE_EVERY == 0 else None
+        write = WRITE_EVERY > 0 and self.count % WRITE_EVERY == 0
+        return f"{tag}-{self.count}" if write else None
 
 
 async def _worker(
@@ -110,16 +113,19 @@ async def _worker(
                 writer.write(_request(host, key, new_conn))
                 status, _ = await _read_response(reader)
             ok = 200 <= status < 300
-        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError):
-            ok = False
+            why = f"HTTP {status}"
+        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError) as e:
+            ok, why = False, type(e).__name__
         duration = time.monotonic() - started
         if ok:
             rec.starts.append(started)
             rec.durations.append(duration)
+            rec.writes.append(key is not None)
             if key is not None:
                 rec.acked.append(key)
         else:
             rec.failed.append(started)
+            rec.why[why] = rec.why.get(why, 0) + 1
         if new_conn or not ok:
             if writer is not None:
                 writer.close()
@@ -144,7 +150,7 @@ def _client_main(
     host: str, port: int, connections: int, new_conn: bool, seconds: float, out: Connection
 ) -> None:
     rec = asyncio.run(_client(host, port, connections, new_conn, seconds))
-    out.send((rec.starts, rec.durations, rec.failed, rec.acked))
+    out.send((rec.starts, rec.durations, rec.writes, rec.failed, rec.why, rec.acked))
     out.close()
 
 
@@ -190,6 +196,10 @@ class Scenario:
     rate_per_s: float
     steady: Figures
     around_step: Figures
+    steady_reads: Figures
+    around_step_reads: Figures
+    failures: dict[str, int]
+    slow_writes_over_1s: int
     overall: Figures
     switches: int
     rollbacks: int
@@ -305,11 +315,16 @@ def run_scenario(
     finally:
         engine.router.converge = real_converge  # type: ignore[method-assign]
     after = counters(engine)
-    starts, durations, failed, acked = parent.recv()
+    starts, durations, writes, failed, why, acked = parent.recv()
     proc.join(CLIENT_TIMEOUT_S + 5)
     ran = time.monotonic() - begun
     steady_from = begun + WARMUP_S
     steady = [d for s, d in zip(starts, durations, strict=True) if steady_from <= s < steady_end]
+    steady_reads = [
+        d
+        for s, d, w in zip(starts, durations, writes, strict=True)
+        if steady_from <= s < steady_end and not w
+    ]
     steady_failed = sum(1 for s in failed if steady_from <= s < steady_end)
 
     def near_step(start: float) -> float | None:
@@ -319,11 +334,14 @@ def run_scenario(
         return None
 
     around: list[float] = []
+    around_reads: list[float] = []
     slowest = (0.0, 0.0)
-    for s, d in zip(starts, durations, strict=True):
+    for s, d, w in zip(starts, durations, writes, strict=True):
         offset = near_step(s)
         if offset is not None:
             around.append(d)
+            if not w:
+                around_reads.append(d)
             if d > slowest[0]:
                 slowest = (d, offset)
     around_failed = sum(1 for s in failed if near_step(s) is not None)
@@ -334,6 +352,10 @@ def run_scenario(
         rate_per_s=round(len(starts) / ran, 0),
         steady=Figures.of(steady, steady_failed),
         around_step=Figures.of(around, around_failed),
+        steady_reads=Figures.of(steady_reads, 0),
+        around_step_reads=Figures.of(around_reads, 0),
+        failures=why,
+        slow_writes_over_1s=sum(1 for d, w in zip(durations, writes, strict=True) if w and d > 1),
         overall=Figures.of(
             [d for s, d in zip(starts, durations, strict=True) if s >= steady_from], len(failed)
         ),
@@ -362,6 +384,8 @@ def print_scenario(sc: Scenario) -> None:
     for label, f in (
         ("steady", sc.steady),
         ("around step", sc.around_step),
+        ("steady, reads", sc.steady_reads),
+        ("step, reads", sc.around_step_reads),
         ("whole run", sc.overall),
     ):
         print(
@@ -371,7 +395,8 @@ def print_scenario(sc: Scenario) -> None:
     ratio = sc.around_step.p999_ms / sc.steady.p999_ms if sc.steady.p999_ms else float("inf")
     print(
         f"   around-step p99.9 / steady p99.9 = {ratio:.2f}; requests over 1 s: {sc.slow_over_1s};"
-        f" slowest near a step started {sc.slowest_start_to_step_ms:+.0f} ms from it"
+        f" (writes {sc.slow_writes_over_1s}); slowest near a step started"
+        f" {sc.slowest_start_to_step_ms:+.0f} ms from it; failures: {sc.failures or 'none'}"
     )
     print("   counters: " + ", ".join(f"{k}={v}" for k, v in sorted(sc.counters.items())))
 
@@ -385,16 +410,18 @@ def free_port() -> int:
 
 def main() -> int:
     """Run the scenarios and print their figures."""
-    global V1, V2
+    global V1, V2, WRITE_EVERY
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--connections", default="16,64,256,new")
     parser.add_argument("--ops", type=int, default=10, help="switches (and as many rollbacks)")
     parser.add_argument("--steady", type=float, default=6.0, help="steady seconds before")
     parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument("--write-every", type=int, default=WRITE_EVERY, help="0: reads only")
     parser.add_argument("--router-image", default="handoff-router:latest")
     parser.add_argument("--releases", default=f"{V1},{V2}", help="two release images")
     args = parser.parse_args()
     V1, V2 = args.releases.split(",")
+    WRITE_EVERY = args.write_every  # the client is forked: it sees the value set here
     logging.basicConfig(level=logging.WARNING)
     service = f"bench-sw-{uuid.uuid4().hex[:6]}"
     config = BlueGreenConfig(
