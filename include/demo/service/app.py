@@ -27,16 +27,18 @@ still there when green serves. Behaviour comes from the environment:
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import os
+import queue
 import random
 import signal
 import sqlite3
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 MODE = os.environ.get("DEMO_MODE", "healthy")
@@ -55,12 +57,19 @@ DEBUG_PORT = int(os.environ.get("DEMO_DEBUG_PORT", "0") or 0)
 
 
 class Store:
-    """Acknowledged records in SQLite; a write returns only after it is durable."""
+    """Acknowledged records in SQLite; a write returns only after it is durable.
+
+    Connections come from a pool rather than one per thread: the server runs a thread per
+    connection, so a switch (every client session reconnecting to the new colour) would open
+    as many SQLite connections at once. Writers take turns on a lock first: SQLite's own
+    busy handler retries with sleeps, and under contention one writer could lose for seconds.
+    """
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self.local = threading.local()
-        with self.connect() as db:
+        self.pool: queue.LifoQueue[sqlite3.Connection] = queue.LifoQueue()
+        self.write_lock = threading.Lock()
+        with self.borrowed() as db:
             db.execute(
                 "CREATE TABLE IF NOT EXISTS records ("
                 " id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT UNIQUE NOT NULL,"
@@ -69,33 +78,43 @@ class Store:
             )
 
     def connect(self) -> sqlite3.Connection:
-        db: sqlite3.Connection | None = getattr(self.local, "db", None)
-        if db is None:
-            # Both colours write the same file: WAL lets readers and one writer proceed,
-            # synchronous=FULL makes a commit durable before it is acknowledged.
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=FULL")
-            db.execute("PRAGMA busy_timeout=30000")
-            self.local.db = db
+        # Both colours write the same file: WAL lets readers and one writer proceed,
+        # synchronous=FULL makes a commit durable before it is acknowledged.
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        db.execute("PRAGMA busy_timeout=30000")
         return db
+
+    @contextlib.contextmanager
+    def borrowed(self) -> Iterator[sqlite3.Connection]:
+        """Lend a pooled connection to one thread at a time."""
+        try:
+            db = self.pool.get_nowait()
+        except queue.Empty:
+            db = self.connect()
+        try:
+            yield db
+        finally:
+            self.pool.put(db)
 
     def add(self, key: str, body: str) -> tuple[int, bool]:
         """Store one record; a repeated key returns the stored id (idempotent writes)."""
-        db = self.connect()
-        cur = db.execute(
-            "INSERT OR IGNORE INTO records (key, body, colour, release, created)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (key, body, COLOUR, RELEASE, time.time()),
-        )
-        created = cur.rowcount == 1
-        row = db.execute("SELECT id FROM records WHERE key = ?", (key,)).fetchone()
+        with self.write_lock, self.borrowed() as db:
+            cur = db.execute(
+                "INSERT OR IGNORE INTO records (key, body, colour, release, created)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (key, body, COLOUR, RELEASE, time.time()),
+            )
+            created = cur.rowcount == 1
+            row = db.execute("SELECT id FROM records WHERE key = ?", (key,)).fetchone()
         return int(row[0]), created
 
     def keys(self, after: int, limit: int) -> list[tuple[int, str]]:
-        rows = self.connect().execute(
-            "SELECT id, key FROM records WHERE id > ? ORDER BY id LIMIT ?", (after, limit)
-        )
+        with self.borrowed() as db:
+            rows = db.execute(
+                "SELECT id, key FROM records WHERE id > ? ORDER BY id LIMIT ?", (after, limit)
+            ).fetchall()
         return [(int(i), str(k)) for i, k in rows]
 
     def corrupt(self) -> None:
@@ -103,7 +122,8 @@ class Store:
         self.add(f"migrated-{RELEASE}-{COLOUR}", json.dumps({"key": None, "note": "migrated"}))
 
     def count(self) -> int:
-        return int(self.connect().execute("SELECT COUNT(*) FROM records").fetchone()[0])
+        with self.borrowed() as db:
+            return int(db.execute("SELECT COUNT(*) FROM records").fetchone()[0])
 
 
 class Metrics:
