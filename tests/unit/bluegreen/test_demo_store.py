@@ -44,3 +44,23 @@ def test_concurrent_writers_share_a_few_connections_and_lose_nothing(tmp_path: P
     assert store.add("k0-0", "{}")[1] is False  # a repeated key is still idempotent
     # One connection per thread before: 32 writer threads opened 32 connections at once.
     assert store.pool.qsize() < writers
+    # Group commit: writers that waited while another committed went in one transaction.
+    assert store.commits < writers * each
+
+
+def test_a_failed_commit_acknowledges_none_of_its_group(tmp_path: Path) -> None:
+    app = load_app()
+    store = app.Store(str(tmp_path / "records.db"))
+    with store.borrowed() as db:
+        db.execute(
+            "CREATE TRIGGER no_bad BEFORE INSERT ON records WHEN NEW.key = 'bad'"
+            " BEGIN SELECT RAISE(ABORT, 'refused'); END"
+        )
+    try:
+        store.add("bad", "{}")
+    except Exception as exc:  # the handler turns it into a 500
+        assert "refused" in str(exc)
+    else:
+        raise AssertionError("a write the store refused was acknowledged")
+    assert store.add("good", "{}")[1] is True
+    assert store.count() == 1
