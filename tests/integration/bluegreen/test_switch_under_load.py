@@ -140,6 +140,8 @@ def test_a_switch_under_64_connections_moves_them_without_a_stall(
     overflows = {c.value: listen_overflows(engine, c) - before[c] for c in Colour}
     assert overflows == {"blue": 0, "green": 0}, f"accept queues overflowed: {overflows}"
     slowest = max(report.slowest_between(start, end) for start, end in windows)
-    # One dropped handshake costs TCP's first retransmission, 1 s; the shared 2-core machine
-    # gives no tighter bound for a test (the benchmark measures the tail: make bench-switch).
-    assert slowest < 1.0, f"a request took {slowest:.3f} s during a switch or a rollback"
+    # The overflow count above is the exact check (a dropped handshake costs TCP's first
+    # retransmission, 1 s, then 3 s, 7 s, 15 s); on the shared 2-core machine a loaded
+    # scheduler alone gives some requests several hundred ms, so this bound catches the
+    # backoff's second step and beyond (the benchmark measures the tail: make bench-switch).
+    assert slowest < 2.0, f"a request took {slowest:.3f} s during a switch or a rollback"
