@@ -30,6 +30,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -83,10 +84,10 @@ def say(message: str) -> None:
     print(f"make run: {message}", flush=True)
 
 
-def seed_handoff() -> Handoff:
-    handoff = load_handoff(SEED)
+def seed_handoff(contract: Path = SEED) -> Handoff:
+    handoff = load_handoff(contract)
     if handoff.acceptance is None or handoff.environment is None:
-        sys.exit(f"make run: the seed handoff does not load; run `make lint` ({SEED})")
+        sys.exit(f"make run: the seed handoff does not load; run `make lint` ({contract})")
     return handoff
 
 
@@ -372,9 +373,15 @@ def serve(settings: Settings) -> None:
                 f"make run: port {port} is in use (another `make run`?); "
                 "set HANDOFF_UI_PORT / HANDOFF_SLACK_PORT to use others"
             )
-    handoff = seed_handoff()
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from demo_project import DemoProject
+
+    project = DemoProject(ROOT / "include" / "handoffs", HOME, datetime.now(UTC), say)
+    handoffs = project.prepare()
+    handoff = seed_handoff(handoffs / SEED.name)
     assert handoff.environment is not None and handoff.acceptance is not None
     env = airflow_env(settings)
+    env["HANDOFF_DIR"] = str(handoffs)
     conn_id = handoff.acceptance.slack_conn_id or handoff.environment.slack_conn_id
     stack = contextlib.ExitStack()
     try:
@@ -408,6 +415,7 @@ def serve(settings: Settings) -> None:
         banner(settings, handoff, receiver)
         while airflow.poll() is None:
             seen.update(descendants_of(airflow.pid))
+            project.sync()
             time.sleep(2)
         say(f"airflow standalone exited with {airflow.returncode}; see .airflow/standalone.log")
     finally:
