@@ -28,7 +28,7 @@ import requests
 
 from handoff.bluegreen import BlueGreenEngine, Colour
 from handoff.catalog import load_handoff
-from handoff.render.naming import dag_id_for
+from handoff.plan.naming import dag_id_for
 from handoff.runtime.engine_factory import engine_config
 from tests.compose.stack import Deadline, Stack, stack_settings
 from tests.integration.dags.test_rehearsal import SUCCESS_EVENTS

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import re
 from datetime import timedelta
 from enum import StrEnum
@@ -10,7 +11,17 @@ from typing import Annotated
 from pydantic import BaseModel, Field
 
 from handoff.acceptance.types import STRICT, Duration, Name, Port
-from handoff.watch.outage import DEFAULT_POLICY, DEFAULT_WAIT, EngineOutagePolicy
+
+
+class EngineOutagePolicy(enum.Enum):
+    """How a watch window treats a Docker engine that does not answer (see watch.outage)."""
+
+    BREACH = "breach"
+    WAIT = "wait"
+
+
+DEFAULT_POLICY = EngineOutagePolicy.WAIT
+DEFAULT_WAIT = timedelta(minutes=5)
 
 
 class RouterSettings(BaseModel):

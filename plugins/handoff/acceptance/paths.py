@@ -27,7 +27,7 @@ from handoff.acceptance.environment import Environment
 from handoff.acceptance.sidecar import Acceptance
 from handoff.acceptance.yaml_files import Loaded
 from handoff.errors import Diagnostic, Severity
-from handoff.evidence.safe_paths import COMPONENT
+from handoff.safe_paths import COMPONENT
 
 # Docker's own rule for volume names; a name that fails it is taken as a host path to bind.
 VOLUME_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")

@@ -4,17 +4,18 @@ One file per task keeps writers apart (gate tasks run in parallel) and makes a r
 idempotent: the new try replaces what the previous one wrote. The report reads them all.
 All workers of a run must see the same report directory (one machine, or a shared volume).
 Ids and file names are checked, and files reached without following symlinks, by
-`handoff.evidence.safe_paths` (the report folder may hold whatever a repository committed).
+`handoff.safe_paths` (the report folder may hold whatever a repository committed).
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+from handoff.acceptance import Acceptance, Environment
 from handoff.evidence.model import Evidence
-from handoff.evidence.safe_paths import (
+from handoff.safe_paths import (
     list_beneath,
     read_text_or_none,
     refuse_symlinks_below,
@@ -23,13 +24,21 @@ from handoff.evidence.safe_paths import (
     write_beneath,
 )
 
-if TYPE_CHECKING:  # the catalog imports the path checks of this package
-    from handoff.catalog import Handoff
-
 RUNS = "runs"
 
 
-def report_dir_of(handoff: Handoff) -> Path:
+class AcceptedHandoff(Protocol):
+    """What the report folder depends on: a catalog `Handoff` (kept apart to avoid a cycle)."""
+
+    @property
+    def contract_path(self) -> Path: ...
+    @property
+    def acceptance(self) -> Acceptance | None: ...
+    @property
+    def environment(self) -> Environment | None: ...
+
+
+def report_dir_of(handoff: AcceptedHandoff) -> Path:
     """Return the handoff's report directory (sidecar override, else the environment's).
 
     A relative directory is resolved against the folder holding the handoffs folder

@@ -24,8 +24,8 @@ from handoff.contract.model import MetricKind
 from handoff.evidence.store import report_dir_of
 from handoff.plan import CheckKind, CheckPhase, StepKind
 from handoff.plan.bindings import missing_settings as _missing_settings
+from handoff.plan.naming import dag_id_for
 from handoff.render.docs import dag_doc
-from handoff.render.naming import dag_id_for
 from handoff.render.params import trigger_params
 from handoff.runtime.engine_factory import engine_config
 from handoff.tasks import gate_checks, gate_readiness, notify, report_step, steps

@@ -22,9 +22,9 @@ from handoff import handoff_cache
 from handoff.catalog import Handoff, load_catalog
 from handoff.contract_ids import ContractId
 from handoff.errors import Diagnostic, HandoffError, Severity, unexpected
+from handoff.plan.naming import dag_id_for
 from handoff.render.dag import build_dag
 from handoff.render.docs import safe_doc_md
-from handoff.render.naming import dag_id_for
 from handoff.render.shards import Shard
 
 log = logging.getLogger(__name__)

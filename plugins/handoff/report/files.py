@@ -1,6 +1,6 @@
 """Where a run's report lives: `<run_dir>/report.{md,html,json}`, written atomically.
 
-Written and read through `handoff.evidence.safe_paths`: never through a symlink.
+Written and read through `handoff.safe_paths`: never through a symlink.
 """
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from handoff.evidence.safe_paths import read_text_or_none, write_beneath
 from handoff.report.html_page import render_html
 from handoff.report.markdown import render_markdown
 from handoff.report.model import Report
+from handoff.safe_paths import read_text_or_none, write_beneath
 
 FORMATS = {"md": "text/markdown", "html": "text/html", "json": "application/json"}
 

@@ -7,7 +7,7 @@ its success, failure or skip callback) to `<run_dir>/timings/<task_id>.json`, be
 run's evidence. Only the task writes its own file, so there is no concurrent writer; a retry
 adds its try. This works the same under `dag.test()`, LocalExecutor and Celery (with the
 shared report folder the evidence and the ledger already require). No Airflow import here.
-Files are written and read through `handoff.evidence.safe_paths`: never through a symlink.
+Files are written and read through `handoff.safe_paths`: never through a symlink.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from handoff.evidence.safe_paths import (
+from handoff.safe_paths import (
     list_beneath,
     read_text_or_none,
     task_file_name,

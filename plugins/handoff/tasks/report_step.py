@@ -30,10 +30,10 @@ from handoff.report.build import (
 )
 from handoff.report.files import write_report
 from handoff.report.timings import read_timings, record_end, record_start
+from handoff.runtime.airflow_urls import airflow_base_url
 from handoff.runtime.settings import RunSettings
 from handoff.tasks.context import PREFLIGHT_TASK, handoff_from
 from handoff.tasks.notify import ledger_of
-from handoff.ui.links import airflow_base_url
 from handoff.watch.operator import VERDICT_KEY
 
 log = logging.getLogger(__name__)

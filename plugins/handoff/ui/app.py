@@ -4,7 +4,7 @@ Plugin apps are not protected by Airflow: every route here resolves the user fro
 Airflow JWT (the UI's `_token` cookie, or a Bearer token) with the API server's own
 `get_user`, and shows only the handoffs whose DAGs the auth manager lets that user read;
 contracts without a DAG (lint errors, not accepted) only to users who may read DAGs in general.
-Reports are read with `handoff.evidence.safe_paths`: checked ids, no symlink followed below
+Reports are read with `handoff.safe_paths`: checked ids, no symlink followed below
 the report folder; anything else is a 404 that names nothing on disk.
 Airflow's server modules are imported inside the handlers: the plugin module that
 registers this app is imported by every Airflow component, workers included.
@@ -22,12 +22,12 @@ from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from handoff.catalog import Catalog, Handoff
-from handoff.evidence.safe_paths import UnsafePath, read_beneath
 from handoff.evidence.store import report_dir_of, run_parts
-from handoff.render.naming import dag_id_for
+from handoff.plan.naming import dag_id_for
 from handoff.report.files import FORMATS, report_name
+from handoff.runtime.airflow_urls import airflow_base_url
+from handoff.safe_paths import UnsafePath, read_beneath
 from handoff.ui.catalog_cache import cached_catalog
-from handoff.ui.links import airflow_base_url
 from handoff.ui.overview import LatestRun, handoff_rows
 from handoff.ui.page import render_page
 

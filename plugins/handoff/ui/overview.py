@@ -14,11 +14,11 @@ from typing import Any
 
 from handoff.catalog import Catalog, Handoff
 from handoff.errors import Severity
-from handoff.evidence.safe_paths import UnsafePath, is_file_beneath, list_beneath, read_text_or_none
 from handoff.evidence.store import report_dir_of, run_dir
 from handoff.plan import StepKind
-from handoff.render.naming import dag_id_for
+from handoff.plan.naming import dag_id_for
 from handoff.report.files import report_name
+from handoff.safe_paths import UnsafePath, is_file_beneath, list_beneath, read_text_or_none
 
 log = logging.getLogger(__name__)
 PAGE_FORMATS = ("html", "md", "json")  # the order of the page's report links

@@ -321,7 +321,7 @@ def write_status(path: Path, status: Mapping[str, Any]) -> None:
 
     Never through a symlink: the file is under the report folder the page serves from.
     """
-    from handoff.evidence.safe_paths import write_beneath
+    from handoff.safe_paths import write_beneath
 
     write_beneath(path.parent, (path.name,), json.dumps(status).encode("utf-8"))
 

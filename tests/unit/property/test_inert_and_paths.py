@@ -231,7 +231,7 @@ def test_any_run_id_is_refused_or_names_a_folder_three_levels_below_runs(
 def test_any_file_name_is_refused_or_read_inside_the_folder(
     tmp_path_factory: pytest.TempPathFactory, parts: list[str]
 ) -> None:
-    from handoff.evidence.safe_paths import UnsafePath, read_beneath
+    from handoff.safe_paths import UnsafePath, read_beneath
 
     root = tmp_path_factory.mktemp("served")
     secret = root / "passwords.json"

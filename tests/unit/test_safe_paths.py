@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from handoff.evidence import Evidence, EvidenceStatus, EvidenceStore, run_dir
-from handoff.evidence.safe_paths import (
+from handoff.report.files import read_report_json
+from handoff.report.timings import read_timings, record_start
+from handoff.safe_paths import (
     UnsafePath,
     check_component,
     check_dag_id,
@@ -20,8 +22,6 @@ from handoff.evidence.safe_paths import (
     run_folder_names,
     write_beneath,
 )
-from handoff.report.files import read_report_json
-from handoff.report.timings import read_timings, record_start
 
 AIRFLOW_RUN_IDS = [
     "manual__2026-12-01T10:00:00.123456+00:00",
