@@ -19,14 +19,7 @@ from handoff.catalog import load_handoff
 from handoff.contract.model import MetricKind
 from handoff.notify import messages
 from handoff.render.dag import build_dag
-from tests.support.poisoned import (
-    MRKDWN_PAYLOADS,
-    SECRET_ENV,
-    SECRET_URL,
-    SECRET_VARIABLE,
-    TEMPLATE_PAYLOADS,
-    poisoned_handoff,
-)
+from tests.support import poisoned
 from tests.unit.notify.test_escaping import assert_inert, builders, texts
 from tests.unit.render.test_gate_text import asked
 
@@ -34,7 +27,7 @@ from tests.unit.render.test_gate_text import asked
 # which the contract reader rightly turns into formatting, and no line breaks (one line each).
 _SYNTAX = "{}%#<>!|&@^:/.'\"()[]=-+~ "
 fragments = st.one_of(
-    st.sampled_from(TEMPLATE_PAYLOADS + MRKDWN_PAYLOADS),
+    st.sampled_from(poisoned.TEMPLATE_PAYLOADS + poisoned.MRKDWN_PAYLOADS),
     st.text(alphabet=st.sampled_from(_SYNTAX + "abcxyz019"), min_size=1, max_size=24),
 )
 hostile_text = st.lists(fragments, min_size=1, max_size=6).map(" ".join)
@@ -42,7 +35,7 @@ hostile_text = st.lists(fragments, min_size=1, max_size=6).map(" ".join)
 
 @pytest.fixture(autouse=True)
 def secrets(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in SECRET_ENV.items():
+    for name, value in poisoned.SECRET_ENV.items():
         monkeypatch.setenv(name, value)
 
 
@@ -55,7 +48,7 @@ def secrets(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_gates_show_contract_text_as_read(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch, text: str
 ) -> None:
-    contract = poisoned_handoff(tmp_path_factory.mktemp("gate"), text)
+    contract = poisoned.poisoned_handoff(tmp_path_factory.mktemp("gate"), text)
     handoff = load_handoff(contract)
     assume(handoff.deployable)  # text that breaks the contract's structure is another test's
     assert handoff.plan is not None
@@ -68,7 +61,7 @@ def test_gates_show_contract_text_as_read(
     for step in handoff.plan.contract.next_steps:
         assert f"- **{step.name}**: {step.text}" in body
     for shown in (subject, body):
-        assert SECRET_URL not in shown and SECRET_VARIABLE not in shown
+        assert poisoned.SECRET_URL not in shown and poisoned.SECRET_VARIABLE not in shown
 
 
 @settings(max_examples=150, deadline=None)
