@@ -18,15 +18,8 @@ from typing import Any
 
 import pytest
 
+from tests.support import poisoned
 from tests.support.airflow_env import configure_airflow
-from tests.support.poisoned import (
-    MRKDWN_PAYLOADS,
-    SECRET_ENV,
-    SECRET_URL,
-    SECRET_VARIABLE,
-    TEMPLATE_PAYLOADS,
-    poisoned_handoff,
-)
 
 DAGS_FOLDER = configure_airflow()
 DAG_ID = "handoff_gate_text"
@@ -40,9 +33,11 @@ pytestmark = pytest.mark.integration
 def dag(airflow_db: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     from airflow.dag_processing.dagbag import DagBag
 
-    for name, value in SECRET_ENV.items():
+    for name, value in poisoned.SECRET_ENV.items():
         monkeypatch.setenv(name, value)
-    contract = poisoned_handoff(tmp_path, " ".join(TEMPLATE_PAYLOADS + MRKDWN_PAYLOADS))
+    contract = poisoned.poisoned_handoff(
+        tmp_path, " ".join(poisoned.TEMPLATE_PAYLOADS + poisoned.MRKDWN_PAYLOADS)
+    )
     monkeypatch.setenv("HANDOFF_GATE_TEXT_CONTRACT", str(contract))
     bag = DagBag(dag_folder=str(DAGS_FOLDER / "gate_text_dag.py"))
     assert bag.import_errors == {}
@@ -96,7 +91,7 @@ def test_the_stored_questions_hold_the_contract_text_as_written(dag: Any) -> Non
     asked = found["asked"]
     assert set(asked) == GATES
     every = " ".join(f"{subject} {body}" for subject, body in asked.values())
-    assert SECRET_URL not in every and SECRET_VARIABLE not in every
+    assert poisoned.SECRET_URL not in every and poisoned.SECRET_VARIABLE not in every
     subject, _ = asked["no_user_reported_issues"]
     assert "{{ conn.handoff_slack.password }}" in subject and "{% if %}" in subject
     assert "<!channel>" in subject  # a gate is not Slack: shown as written
