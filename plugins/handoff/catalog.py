@@ -23,6 +23,7 @@ from handoff.contract.parser import CONTRACT_SUFFIXES, ContractResult
 from handoff.contract_ids import ContractId, contract_ids
 from handoff.errors import Diagnostic, Severity, errors_in, unexpected
 from handoff.plan import DeploymentPlan, derive_plan
+from handoff.template_lint import template_syntax_warnings
 
 log = logging.getLogger(__name__)
 
@@ -157,6 +158,7 @@ def _load_handoff(
     diagnostics = list(result.diagnostics)
     contract = result.contract
     sidecar_path = sidecar_path_for(contract_path)
+    diagnostics += template_syntax_warnings(contract_path, sidecar_path)  # shown, never rendered
     acceptance: Acceptance | None = None
     environment: Environment | None = None
     if not sidecar_path.is_file():
