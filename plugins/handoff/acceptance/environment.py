@@ -178,7 +178,9 @@ class ContainerSettings(BaseModel):
     model_config = STRICT
 
     memory_mb: int = Field(default=512, ge=16)
-    pids: int = Field(default=256, ge=16)
+    # A thread counts as a pid: a thread-per-connection service under 256 keep-alive
+    # connections (the switch benchmark) needs more than 256.
+    pids: int = Field(default=4096, ge=16)
 
 
 class Environment(BaseModel):

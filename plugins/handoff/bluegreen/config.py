@@ -70,7 +70,7 @@ class ContainerLimits:
     """
 
     memory_mb: int = 512
-    pids: int = 256
+    pids: int = 4096
 
 
 @dataclass(frozen=True)

@@ -49,28 +49,20 @@ async def current_user(request: Request) -> Any:
 UserDep = Annotated[Any, Depends(current_user)]
 
 
-def _handoff_dags() -> dict[str, str]:
-    """Return the contract path of every handoff DAG Airflow knows, by DAG id."""
+def _handoff_dags() -> set[str]:
+    """Return the id of every handoff DAG Airflow knows (tagged `handoff`, not stale)."""
     from airflow.models.dag import DagModel, DagTag
-    from airflow.models.serialized_dag import SerializedDagModel
     from airflow.utils.session import create_session
     from sqlalchemy import select
 
-    found: dict[str, str] = {}
     with create_session() as session:
-        dag_ids = session.scalars(
-            select(DagTag.dag_id)
-            .join(DagModel, DagModel.dag_id == DagTag.dag_id)
-            .where(DagTag.name == "handoff", DagModel.is_stale.is_(False))
-        ).all()
-        for dag_id in dag_ids:
-            dag = SerializedDagModel.get_dag(dag_id, session=session)
-            if dag is None or not dag.has_task("preflight"):
-                continue
-            kwargs = getattr(dag.get_task("preflight"), "op_kwargs", None) or {}
-            if isinstance(kwargs, dict) and kwargs.get("contract_path"):
-                found[dag_id] = str(kwargs["contract_path"])
-    return found
+        return set(
+            session.scalars(
+                select(DagTag.dag_id)
+                .join(DagModel, DagModel.dag_id == DagTag.dag_id)
+                .where(DagTag.name == "handoff", DagModel.is_stale.is_(False))
+            ).all()
+        )
 
 
 def _latest_runs(dag_ids: set[str]) -> dict[str, LatestRun]:
@@ -89,13 +81,14 @@ def _latest_runs(dag_ids: set[str]) -> dict[str, LatestRun]:
     return latest
 
 
-def _catalog(contract_paths: dict[str, str]) -> Catalog:
-    """Load every contract beside the DAGs' contracts and in the handoffs folder."""
-    folders = {Path(p).parent for p in contract_paths.values()}
+def _catalog() -> Catalog:
+    """Load the contracts the DAG loader reads: $HANDOFF_DIR, else the project's handoffs.
+
+    The DAGs' own tasks take their arguments as data, never templates, so the serialized DAG
+    holds no contract path to read back; the page reads the folder the loader reads.
+    """
     configured = Path(os.environ.get("HANDOFF_DIR") or PROJECT_HANDOFFS)
-    if configured.is_dir():
-        folders.add(configured)
-    return cached_catalog(folders)
+    return cached_catalog({configured} if configured.is_dir() else set())
 
 
 def _visible(user: Any, dag_ids: set[str]) -> set[str]:
@@ -119,10 +112,9 @@ def _may_read_all_dags(user: Any) -> bool:
 @app.get("/", response_class=HTMLResponse)
 def handoffs_page(user: UserDep) -> HTMLResponse:
     """Show every contract with its lint status, acceptance, schedule and latest run."""
-    dags = _handoff_dags()
-    visible = _visible(user, set(dags))
+    visible = _visible(user, _handoff_dags())
     rows = handoff_rows(
-        _catalog(dags),
+        _catalog(),
         visible,
         _latest_runs(visible),
         datetime.now(UTC),
@@ -139,8 +131,7 @@ def without_slash() -> RedirectResponse:
 
 
 def _handoff_of(dag_id: str) -> Handoff:
-    dags = _handoff_dags()
-    for handoff in _catalog(dags).handoffs:
+    for handoff in _catalog().handoffs:
         matches = handoff.contract and dag_id_for(handoff.contract.handoff_id) == dag_id
         if matches and handoff.deployable:
             return handoff
