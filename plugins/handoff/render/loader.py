@@ -24,6 +24,7 @@ from handoff.contract_ids import ContractId
 from handoff.errors import Diagnostic, HandoffError, Severity
 from handoff.render.dag import build_dag
 from handoff.render.naming import dag_id_for
+from handoff.render.pinned import pin_in_flight
 from handoff.render.shards import Shard
 
 log = logging.getLogger(__name__)
@@ -96,6 +97,8 @@ def load_dags(
             )
             continue
         dags[dag_id] = build_dag(handoff)
+    # A handoff with a run in flight keeps the DAG that run started with (render.pinned).
+    broken += pin_in_flight(handoffs_dir, dags, shard.holds, only_dag_id, build_dag)
     if broken and only_dag_id is None:
         message = "\n".join(d.render() for d in broken)
         log.error("broken handoff contracts:\n%s", message)
