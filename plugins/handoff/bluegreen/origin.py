@@ -1,0 +1,73 @@
+"""Which process a demo or test container belongs to, so leftovers are swept by label.
+
+`make run` and the test session set ``$HANDOFF_CONTAINER_ORIGIN`` to ``<kind>:<pid>:<start>``
+(their own process, with its start time so a reused pid never passes for it); every container
+the engine creates while it is set carries it as the label ``handoff.origin``. A sweep removes
+the containers of an origin whose process is gone (a killed `make run`, a killed test run),
+never those of a process still running: a live `make run`'s demo service, another test
+session on the same engine. Containers without the label (a team's own services) are never
+touched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import Iterable
+
+log = logging.getLogger(__name__)
+
+ORIGIN_ENV = "HANDOFF_CONTAINER_ORIGIN"
+LABEL_ORIGIN = "handoff.origin"
+
+
+def origin_labels() -> dict[str, str]:
+    """Return the origin label for a new container (none when no origin is set)."""
+    origin = os.environ.get(ORIGIN_ENV, "")
+    return {LABEL_ORIGIN: origin} if origin else {}
+
+
+def origin_of(kind: str, pid: int | None = None) -> str:
+    """Return the origin value of a process (this one by default)."""
+    import psutil
+
+    process = psutil.Process(pid or os.getpid())
+    return f"{kind}:{process.pid}:{process.create_time():.2f}"
+
+
+def alive(origin: str) -> bool:
+    """Tell whether the process an origin names still runs (unreadable origins count as alive)."""
+    import psutil
+
+    try:
+        _, pid, started = origin.rsplit(":", 2)
+        process = psutil.Process(int(pid))
+        return abs(process.create_time() - float(started)) < 1.0
+    except ValueError:
+        return True  # not ours to judge: keep it
+    except psutil.Error:
+        return False
+
+
+def sweep_leftovers(kinds: Iterable[str], docker_url: str | None = None) -> list[str]:
+    """Remove the containers of the given origin kinds whose process is gone; return names."""
+    import docker
+
+    wanted = tuple(f"{k}:" for k in kinds)
+    try:
+        client = docker.DockerClient(base_url=docker_url) if docker_url else docker.from_env()
+    except docker.errors.DockerException as e:
+        log.info("no Docker engine to sweep (%s)", e)
+        return []
+    removed = []
+    with client:
+        for container in client.containers.list(all=True, filters={"label": LABEL_ORIGIN}):
+            origin = container.labels.get(LABEL_ORIGIN, "")
+            if not origin.startswith(wanted) or alive(origin):
+                continue
+            with contextlib.suppress(docker.errors.NotFound):
+                container.remove(force=True, v=False)
+                removed.append(container.name)
+                log.info("removed %s: its origin %s is gone", container.name, origin)
+    return removed
