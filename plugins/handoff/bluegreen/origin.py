@@ -15,6 +15,7 @@ import contextlib
 import logging
 import os
 from collections.abc import Iterable
+from pathlib import Path
 
 log = logging.getLogger(__name__)
 
@@ -28,26 +29,29 @@ def origin_labels() -> dict[str, str]:
     return {LABEL_ORIGIN: origin} if origin else {}
 
 
+def _started(pid: int) -> str:
+    """Return when a process started (clock ticks since boot), "" when it does not exist."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return ""
+    # The command name (field 2) may hold spaces; the start time is field 22.
+    return stat.rsplit(")", 1)[1].split()[19]
+
+
 def origin_of(kind: str, pid: int | None = None) -> str:
     """Return the origin value of a process (this one by default)."""
-    import psutil
-
-    process = psutil.Process(pid or os.getpid())
-    return f"{kind}:{process.pid}:{process.create_time():.2f}"
+    pid = pid or os.getpid()
+    return f"{kind}:{pid}:{_started(pid)}"
 
 
 def alive(origin: str) -> bool:
     """Tell whether the process an origin names still runs (unreadable origins count as alive)."""
-    import psutil
-
     try:
         _, pid, started = origin.rsplit(":", 2)
-        process = psutil.Process(int(pid))
-        return abs(process.create_time() - float(started)) < 1.0
+        return _started(int(pid)) == started
     except ValueError:
         return True  # not ours to judge: keep it
-    except psutil.Error:
-        return False
 
 
 def sweep_leftovers(kinds: Iterable[str], docker_url: str | None = None) -> list[str]:
