@@ -65,7 +65,7 @@ def sweep_leftovers(kinds: Iterable[str], docker_url: str | None = None) -> list
         log.info("no Docker engine to sweep (%s)", e)
         return []
     removed = []
-    with client:
+    try:
         for container in client.containers.list(all=True, filters={"label": LABEL_ORIGIN}):
             origin = container.labels.get(LABEL_ORIGIN, "")
             if not origin.startswith(wanted) or alive(origin):
@@ -74,4 +74,8 @@ def sweep_leftovers(kinds: Iterable[str], docker_url: str | None = None) -> list
                 container.remove(force=True, v=False)
                 removed.append(container.name)
                 log.info("removed %s: its origin %s is gone", container.name, origin)
+    except Exception as e:  # a sweep is housekeeping (no engine, engine away): never blocks
+        log.warning("sweep of leftover containers stopped: %s", e)
+    finally:
+        client.close()
     return removed
