@@ -140,6 +140,7 @@ class LiveHandoff:
 def write_handoff(dags: Path, service: str, sidecar_edits: dict[str, str] | None = None) -> Path:
     """Write the seed handoff for ``service`` under dags/handoffs with the e2e loader beside."""
     shutil.copy(E2E_DAGS / "handoff_gates_e2e.py", dags / "handoff_loader.py")
+    shutil.copy(E2E_DAGS / "handoff_errors_e2e.py", dags / "handoff_errors.py")
     folder = make_handoffs(
         dags,
         [HANDOFF_ID],

@@ -63,21 +63,23 @@ def pin_in_flight(
     dags: dict[str, DAG],
     holds: Callable[[Path], bool],
     only_dag_id: str | None,
-    build: Callable[..., DAG],
+    build: Callable[..., DAG] | None,
 ) -> list[Diagnostic]:
     """Replace or add the DAG of every in-flight run this loader owns; return what to show.
 
-    ``holds`` tells which contracts this loader (shard) owns; ``build`` renders a handoff.
-    The returned notes go to the loader's import error, so Airflow shows them.
+    ``holds`` tells which contracts this loader (shard) owns; ``build`` renders a handoff
+    (None: build nothing, only return the notes). The notes go to the error carrier's import
+    error, so Airflow shows them.
     """
     notes = []
     for dag_id, run in in_flight_runs(handoffs_dir).items():
         if not holds(run.contract_path) or (only_dag_id is not None and dag_id != only_dag_id):
             continue
-        dag = _pinned_dag(run, build)
-        if dag is None:
-            continue
-        dags[dag_id] = dag
+        if build is not None:
+            dag = _pinned_dag(run, build)
+            if dag is None:
+                continue
+            dags[dag_id] = dag
         if not run.contract_path.is_file():
             notes.append(
                 Diagnostic(
