@@ -19,12 +19,11 @@ from typing import Any
 import pytest
 
 from handoff.catalog import load_handoff
-from handoff.runtime.engine_factory import engine_for
 from tests.drills.components import DAG_ID, HANDOFF_ID, handoff_on_components
 from tests.drills.conftest import DrillRecorder
 from tests.e2e.conftest import Airflow
 from tests.e2e.test_watch_deferred import run_state, task_state, trigger_run
-from tests.support.demo import V2, V3
+from tests.support.demo import V2, V3, put_v1_live
 
 pytestmark = pytest.mark.drill(name="valid edit mid-run, then the contract deleted", timeout_s=900)
 
@@ -101,9 +100,10 @@ def test_valid_edit_waits_for_the_next_run_and_a_deleted_contract_retires_after_
                 180,
                 every_s=2,
             )
-            # The renamed service takes over the environment's router ports: the old one goes.
+            # The renamed service takes over the environment's router ports: the old one goes,
+            # and the renamed one starts where a team would start it, 1.0.0 live on blue.
             engine.teardown(remove_data=True, force=True)
-            renamed_engine = engine_for(*_settings(contract))
+            renamed_engine = put_v1_live(load_handoff(contract))
             run2 = trigger_run(airflow, DAG_ID, {"time_scale": SCALE, **ANSWERS})
             airflow.wait_for(
                 "run 2's preflight",
@@ -163,9 +163,3 @@ def test_valid_edit_waits_for_the_next_run_and_a_deleted_contract_retires_after_
     assert "budget 2500 ms" in json.dumps(report2["criteria"])
     assert sorted(drift2) == ["contract", "sidecar"]
     assert True in seen_during
-
-
-def _settings(contract: Path) -> tuple[Any, Any]:
-    handoff = load_handoff(contract)
-    assert handoff.acceptance is not None and handoff.environment is not None
-    return handoff.acceptance, handoff.environment
