@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 export PYTHONPATH := $(CURDIR)/plugins
 
 .PHONY: help venv run test unit lint typecheck check bench bench-parse
-.PHONY: docker-engine demo-images browser bench-bluegreen bench-loader bench-report demo-reset
+.PHONY: docker-engine demo-images browser bench-bluegreen bench-switch bench-loader bench-report demo-reset
 .PHONY: compose-tool compose-images compose-env compose-up compose-down compose-test drills
 
 help:
@@ -58,7 +58,7 @@ check: venv
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m mypy
 
-bench: bench-parse bench-loader bench-bluegreen bench-report
+bench: bench-parse bench-loader bench-bluegreen bench-switch bench-report
 
 bench-parse: venv
 	$(PY) tests/benchmarks/bench_parse.py
@@ -83,6 +83,11 @@ browser:
 
 bench-bluegreen: venv demo-images
 	$(PY) tests/benchmarks/bench_bluegreen.py
+
+# Latency around the router step with an independent client: 16/64/256 keep-alive
+# connections and a new connection per request, 10 switches and 10 rollbacks each.
+bench-switch: venv demo-images
+	$(PY) tests/benchmarks/bench_switch_latency.py
 
 # The docker-compose stack (Postgres, Redis, CeleryExecutor): images built locally on the
 # debootstrap base, secrets in a git-ignored .env written once with fresh values.

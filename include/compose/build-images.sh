@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Build the docker-compose stack's images: Airflow (every component), Postgres and Redis,
-# plus the demo images they drive (include/demo: base from debootstrap, service, router).
+# Build the docker-compose stack's images: Airflow (every component), Postgres, Redis and the
+# Docker API's socket proxy, plus the demo images they drive (include/demo: base from
+# debootstrap, service, router).
 #
 # Like include/demo/scripts/build-images.sh, each image carries the hash of its recipe in
 # the label handoff.recipe-hash and is rebuilt only when the recipe or the base changed.
@@ -13,6 +14,7 @@ BASE_IMAGE="${HANDOFF_BASE_IMAGE:-handoff-base:bookworm}"
 AIRFLOW_TAG="${HANDOFF_AIRFLOW_IMAGE:-handoff-airflow:3.3.2}"
 POSTGRES_TAG="${HANDOFF_POSTGRES_IMAGE:-handoff-postgres:15}"
 REDIS_TAG="${HANDOFF_REDIS_IMAGE:-handoff-redis:7}"
+PROXY_TAG="${HANDOFF_SOCKET_PROXY_IMAGE:-handoff-socket-proxy:latest}"
 
 say() { echo "compose-images: $*"; }
 
@@ -61,5 +63,6 @@ done
 
 build "$POSTGRES_TAG" "$COMPOSE/postgres"
 build "$REDIS_TAG" "$COMPOSE/redis"
+build "$PROXY_TAG" "$COMPOSE/socket-proxy"
 build "$AIRFLOW_TAG" "$WORK/airflow"
 say "images ready"

@@ -8,18 +8,24 @@ The lint command and the DAG loader both read handoffs through this module.
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from handoff import handoff_cache
 from handoff.acceptance import Acceptance, Environment, Loaded, cross_check, load_yaml_model
+from handoff.acceptance.checks import release_problems
 from handoff.acceptance.paths import environment_path_problems, sidecar_path_problems
+from handoff.acceptance.volumes import volume_problems
 from handoff.contract import Contract, parse_contract
 from handoff.contract.parser import CONTRACT_SUFFIXES, ContractResult
 from handoff.contract_ids import ContractId, contract_ids
-from handoff.errors import Diagnostic, Severity, errors_in
+from handoff.errors import Diagnostic, Severity, errors_in, unexpected
 from handoff.plan import DeploymentPlan, derive_plan
+from handoff.template_lint import template_syntax_warnings
+
+log = logging.getLogger(__name__)
 
 SIDECAR_SUFFIX = ".deploy.yaml"
 # Files in the handoffs folder that are documentation, not contracts.
@@ -135,7 +141,12 @@ def load_handoff(
     cached = handoff_cache.read(key)
     if isinstance(cached, Handoff) and cached.contract_path == contract_path:
         return cached
-    handoff = _load_handoff(contract_path, environments, parsed)
+    try:
+        handoff = _load_handoff(contract_path, environments, parsed)
+    except Exception as e:  # the last resort: this handoff fails, not the rest
+        log.debug("unexpected error while loading %s", contract_path, exc_info=True)
+        problem = unexpected(contract_path, e, "loading the handoff")
+        return Handoff(contract_path, None, None, None, None, (problem,))
     handoff_cache.write(key, handoff)
     return handoff
 
@@ -147,6 +158,7 @@ def _load_handoff(
     diagnostics = list(result.diagnostics)
     contract = result.contract
     sidecar_path = sidecar_path_for(contract_path)
+    diagnostics += template_syntax_warnings(contract_path, sidecar_path)  # shown, never rendered
     acceptance: Acceptance | None = None
     environment: Environment | None = None
     if not sidecar_path.is_file():
@@ -170,6 +182,10 @@ def _load_handoff(
             acceptance = sidecar.value
             environment, problems = _environment(acceptance.environment, environments, sidecar)
             diagnostics += problems
+            if environment is not None:
+                path = environments / f"{acceptance.environment}.yaml"
+                diagnostics += release_problems(sidecar, environment, path)
+                diagnostics += volume_problems(sidecar, environment, str(path))
             if contract is not None:
                 diagnostics += cross_check(contract, sidecar)
     plan = None

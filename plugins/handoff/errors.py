@@ -59,3 +59,22 @@ class InputError(HandoffError):
 def errors_in(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
     """Return the diagnostics that block the handoff."""
     return [d for d in diagnostics if d.is_error]
+
+
+def unexpected(path: Path, error: BaseException, doing: str) -> Diagnostic:
+    """Return the diagnostic for an exception nobody foresaw while reading one file.
+
+    The last resort of every reader: the file fails on its own with the exception's type and
+    message (shown wherever its errors are: lint, the DAG's import error, the page), and the
+    other files are read as usual.
+    """
+    message = str(error).replace("\n", " ")
+    if len(message) > 300:
+        message = f"{message[:300]}..."
+    return Diagnostic(
+        Severity.ERROR,
+        path,
+        None,
+        f"unexpected {type(error).__name__} while {doing}: {message}",
+        "the handoff package did not foresee this input; please report it with the file",
+    )

@@ -3,6 +3,8 @@
 The DAG loader parses every contract on every DAG-processor pass, so parsing must stay well
 under the 2 ms per contract budget. Contracts are written to a temporary folder (the seed and
 the other fixture forms, each with its own id) and parsed from disk, as the loader does.
+Then the bad-input figures (issue 14): a line of 4k, 8k and 64k digits before the metric's
+quantity, and files at the size cap built to be slow (alone: `--bad-input-only`).
 Prints figures; asserts nothing.
 """
 
@@ -19,6 +21,8 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "plugins"))
 
 from handoff.contract import parse_contract  # noqa: E402
+from handoff.contract.limits import MAX_MARKDOWN_DEPTH  # noqa: E402
+from handoff.contract.source import MAX_CONTRACT_BYTES  # noqa: E402
 
 SOURCES = [
     ROOT / "include" / "handoffs" / "PROD-DEPLOYMENT-001.md",
@@ -47,10 +51,68 @@ def write_contracts(folder: Path, count: int) -> list[Path]:
     return paths
 
 
+def _fill(seed: bytes, line: bytes) -> bytes:
+    """Return the seed followed by copies of `line` up to the contract size cap."""
+    room = MAX_CONTRACT_BYTES - len(seed) - 1
+    return seed + b"\n" + (line * (room // len(line) + 1))[:room]
+
+
+def bad_input_figures(folder: Path) -> None:
+    """Print seconds to parse a long line (8,000 digits took 11.5 s) and max-size files."""
+    seed = SOURCES[0].read_bytes()
+    metric = b"- **Deployment Time**: <60 minutes"
+    cases: list[tuple[str, bytes]] = [
+        (
+            f"{n // 1000}k digits on one line",
+            seed.replace(metric, b"- **Deployment Time**: " + b"7" * n + b" <60 minutes"),
+        )
+        for n in (4_000, 8_000, 64_000)
+    ]
+    one_line = MAX_CONTRACT_BYTES - len(seed) - 64
+    cases += [
+        (
+            "max-size file, one line of digits",
+            seed.replace(metric, b"- **Deployment Time**: " + b"7" * one_line + b" <60 minutes"),
+        ),
+        (
+            "max-size file, '1.' repeated",
+            seed.replace(
+                metric, b"- **Deployment Time**: " + b"1." * (one_line // 2) + b" <60 minutes"
+            ),
+        ),
+        (
+            "max-size file, quantity lines",
+            _fill(seed, b"- Error rate < 1% within 48 hours, p95 <3s\n"),
+        ),
+        (
+            "max-size file, quotes at the depth limit",
+            _fill(seed, b"> " * MAX_MARKDOWN_DEPTH + b"x\n"),
+        ),
+        ("max-size file, bold labels", _fill(seed, b"- **Label**: *text* [link](u)\n\n")),
+        ("max-size file, 50,000 '>' (refused)", _fill(seed, b">" * 50_000 + b"\n")),
+    ]
+    print("bad input (seconds per parse, best of 3):")
+    for name, data in cases:
+        path = folder / "bad-input.md"
+        path.write_bytes(data)
+        best = float("inf")
+        for _ in range(3):
+            began = time.perf_counter()
+            result = parse_contract(path)
+            best = min(best, time.perf_counter() - began)
+        errors = sum(d.is_error for d in result.diagnostics)
+        print(f"  {name:<42} {len(data) / 1024:7.0f} KiB  {best:7.3f} s  ({errors} error(s))")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--count", type=int, default=1000)
+    parser.add_argument("--bad-input-only", action="store_true", help="only the bad-input figures")
     args = parser.parse_args()
+    if args.bad_input_only:
+        with tempfile.TemporaryDirectory() as tmp:
+            bad_input_figures(Path(tmp))
+        return
     with tempfile.TemporaryDirectory() as tmp:
         paths = write_contracts(Path(tmp), args.count)
         parse_contract(paths[0])  # warm the imports, as a long-lived DAG processor is
@@ -80,6 +142,8 @@ def main() -> None:
         print(
             f"  {name:<32} mean {statistics.fmean(values):.3f}  p50 {values[len(values) // 2]:.3f}"
         )
+    with tempfile.TemporaryDirectory() as tmp:
+        bad_input_figures(Path(tmp))
 
 
 if __name__ == "__main__":

@@ -98,7 +98,9 @@ def main() -> None:
                 dag_ids: set[str] = dag_ids,
                 latest: dict[str, LatestRun] = latest,
             ) -> str:
-                rows = handoff_rows(cached_catalog([many]), dag_ids, latest, T0)
+                rows = handoff_rows(
+                    cached_catalog([many]), dag_ids, latest, T0, show_undeployed=True
+                )
                 return render_page(rows, "http://af:8080", "admin")
 
             cold = timed(lambda many=many: load_catalog([many]), 3)

@@ -16,10 +16,10 @@ from __future__ import annotations
 import secrets
 import shutil
 import signal
+import socket
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -28,12 +28,12 @@ import requests
 
 from handoff.bluegreen import BlueGreenEngine, Colour
 from handoff.catalog import load_handoff
-from handoff.render.naming import dag_id_for
+from handoff.plan.naming import dag_id_for
 from handoff.runtime.engine_factory import engine_config
 from tests.compose.stack import Deadline, Stack, stack_settings
 from tests.integration.dags.test_rehearsal import SUCCESS_EVENTS
 from tests.support.demo import V1, V2, free_port
-from tests.support.handoffs import make_handoffs
+from tests.support.handoffs import make_handoffs, rehearsal_conf
 from tests.support.slack_receiver import WEBHOOK_PATH, Receiver, event_of, slack_receiver
 
 PROJECT = "handoff-compose-test"
@@ -41,6 +41,15 @@ HANDOFF_ID = "COMPOSE-E2E"
 # Every hour of the timeline lasts one second: the 24 h and 72 h windows take 96 s in all.
 TIME_SCALE = 3600
 BUDGET_S = 1500  # the whole run once the images exist: start, rehearsal, checks
+HARDENED_AIRFLOW = (
+    "airflow-init",
+    "airflow-apiserver",
+    "airflow-scheduler",
+    "airflow-dag-processor",
+    "airflow-triggerer",
+    "airflow-worker",
+    "demo",
+)
 
 
 def say(message: str) -> None:
@@ -85,6 +94,7 @@ def write_handoff(root: Path) -> tuple[Path, str]:
             "live_port: 18080": f"live_port: {free_port()}",
             "preview_port: 18081": f"preview_port: {free_port()}",
         },
+        accepted_now=True,
     )
     return folder / f"{HANDOFF_ID}.md", service
 
@@ -115,6 +125,40 @@ def start(stack: Stack, api: Api, deadline: Deadline) -> None:
     say(stack.logs("demo").strip().splitlines()[-1])
 
 
+# Only the proxy mounts the engine's socket; nothing else may.
+ENGINE_SOCKET = "/var/run/docker.sock"
+# What a service may add back after cap_drop ALL (docker-compose.yaml says why).
+CAPS_ADDED = {"postgres": ["CHOWN", "FOWNER", "SETGID", "SETUID"]}
+
+
+def check_hardening(stack: Stack) -> None:
+    """Every container drops its capabilities, has no-new-privileges; only the proxy has the
+    engine's socket, and the worker's and triggerer's log ports answer on no interface."""
+    for service in ("socket-proxy", "postgres", "redis", *HARDENED_AIRFLOW):
+        host, mounts = stack.inspect(service, "{{json .HostConfig}}", "{{json .Mounts}}")
+        assert host["CapDrop"] == ["ALL"], (service, host["CapDrop"])
+        assert sorted(host.get("CapAdd") or []) == CAPS_ADDED.get(service, []), (service, host)
+        assert "no-new-privileges:true" in (host.get("SecurityOpt") or []), (service, host)
+        assert not host.get("Privileged"), service
+        engine = [m for m in mounts if m.get("Source") == ENGINE_SOCKET]
+        assert bool(engine) == (service == "socket-proxy"), (service, mounts)
+    for name in ("HANDOFF_WORKER_LOG_PORT", "HANDOFF_TRIGGER_LOG_PORT"):
+        port = int(stack.settings[name])
+        for address in ("127.0.0.1", host_address()):
+            with socket.socket() as sock:
+                sock.settimeout(2)
+                assert sock.connect_ex((address, port)) != 0, f"{name} {port} on {address}"
+    say("every container: cap_drop ALL, no-new-privileges; engine socket only in the proxy; "
+        "no log server listening")  # fmt: skip
+
+
+def host_address() -> str:
+    """Return this machine's address on its default route (not loopback)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.connect(("192.0.2.1", 9))  # TEST-NET-1: nothing is sent, the route is looked up
+        return str(sock.getsockname()[0])
+
+
 def rehearse(api: Api, dag_id: str, deadline: Deadline) -> str:
     """Trigger the rehearsal as the UI does and wait for its end; return the run id."""
     deadline.wait_for(
@@ -125,15 +169,9 @@ def rehearse(api: Api, dag_id: str, deadline: Deadline) -> str:
     errors = api.call("GET", "/importErrors")
     assert errors["total_entries"] == 0, errors
     api.call("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
-    conf = {
-        "deploy_at": datetime.now(UTC).isoformat(),
-        "release": V2,
-        "time_scale": TIME_SCALE,
-        "emergency_reason": "",
-        "answer_go_no_go": "approve",
-        "answer_user_issues": "none reported",
-        "answer_handover": "accept handover",
-    }
+    # A full notice from now (the window and the notice hold in a rehearsal) and the
+    # answers a person would type into the form's empty answer fields.
+    conf = rehearsal_conf(release=V2, time_scale=TIME_SCALE, emergency_reason="")
     run = api.call("POST", f"/dags/{dag_id}/dagRuns", json={"logical_date": None, "conf": conf})
     run_id = str(run["dag_run_id"])
     say(f"triggered {dag_id} run {run_id} (time_scale {TIME_SCALE})")
@@ -234,6 +272,7 @@ def main() -> int:
         try:
             start(stack, api, deadline)
             up_s = time.monotonic() - started
+            check_hardening(stack)
             run_id = rehearse(api, dag_id, deadline)
             check_celery_ran_it(stack, api, dag_id, run_id)
             check_preflight_log(api, dag_id, run_id)

@@ -119,6 +119,16 @@ class Stack:
         extra = ["--no-log-prefix", *(["--tail", str(tail)] if tail else [])]
         return self.compose("logs", "--no-color", *extra, service, check=False).stdout
 
+    def inspect(self, service: str, *formats: str) -> list[Any]:
+        """Return `docker inspect` values (JSON formats) of a service's (first) container."""
+        ids = self.compose("ps", "-q", service, check=False).stdout.split()
+        assert ids, f"no container for {service}"
+        done = subprocess.run(
+            ["docker", "inspect", "--format", "\t".join(formats), ids[0]],
+            capture_output=True, text=True, check=True, timeout=30,
+        )  # fmt: skip
+        return [json.loads(part) for part in done.stdout.strip().split("\t")]
+
     def container_state(self, service: str) -> dict[str, Any] | None:
         """Return Docker's State of a service's (first) container, or None when it has none."""
         ids = self.compose("ps", "-q", service, check=False).stdout.split()

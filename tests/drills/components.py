@@ -154,6 +154,7 @@ def write_handoff(dags: Path, service: str, sidecar_edits: dict[str, str] | None
             "preview_port: 18081": f"preview_port: {free_port()}",
             "ready_timeout: 2 minutes": "ready_timeout: 30s",
         },
+        accepted_now=True,
     )
     return folder / f"{HANDOFF_ID}.md"
 

@@ -26,6 +26,7 @@ from tests.e2e.conftest import Airflow
 from tests.e2e.test_watch_deferred import run_state, task_log, task_state, trigger_run
 from tests.integration.dags.test_rehearsal import SUCCESS_EVENTS
 from tests.support.demo import V2
+from tests.support.handoffs import rehearsal_conf
 
 pytestmark = pytest.mark.drill(
     name="scheduler + triggerer restarted in a watch window", timeout_s=900
@@ -53,7 +54,7 @@ def test_restarts_in_a_watch_window_and_a_second_run_that_waits(
             config.router_host, config.live_port, connections=4, duration_s=600, rate_per_s=40
         )
         with LoadGenerator(spec) as load:
-            conf = {"deploy_at": datetime.now(UTC).isoformat(), "release": V2}
+            conf = rehearsal_conf(release=V2)
             first = trigger_run(airflow, DAG_ID, {**conf, "time_scale": FIRST_SCALE})
             second = trigger_run(airflow, DAG_ID, {**conf, "time_scale": SECOND_SCALE})
             second_states: set[str] = set()

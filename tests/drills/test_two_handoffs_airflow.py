@@ -38,7 +38,7 @@ from tests.drills.conftest import DrillRecorder, load_losses
 from tests.e2e.conftest import E2E_DAGS, Airflow
 from tests.e2e.test_watch_deferred import log_line
 from tests.support.demo import V2, V3, ensure_demo_images, free_port, put_v1_live
-from tests.support.handoffs import make_handoffs
+from tests.support.handoffs import make_handoffs, rehearsal_conf
 from tests.support.slack_receiver import slack_receiver
 
 pytestmark = pytest.mark.drill(name="two handoffs for one service at once (Airflow)", timeout_s=900)
@@ -112,6 +112,7 @@ def two_handoffs_for_one_service(
             "ready_timeout: 2 minutes": "ready_timeout: 30s",
             "poll: 1 minute": f"poll: {POLL_S}s",
         },
+        accepted_now=True,
     )
     environments = folder.parent / "environments"
     (environments / "impatient.yaml").write_text(
@@ -144,7 +145,7 @@ def two_handoffs_for_one_service(
 
 def trigger(airflow: Airflow, dag_id: str, release: str) -> str:
     """Trigger a rehearsal of a handoff with a release; return the run id."""
-    conf = {"release": release, "time_scale": TIME_SCALE}
+    conf = rehearsal_conf(release=release, time_scale=TIME_SCALE)
     run = airflow.api("POST", f"/dags/{dag_id}/dagRuns", json={"logical_date": None, "conf": conf})
     return str(run["dag_run_id"])
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import signal
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,7 @@ from tests.e2e.conftest import Airflow
 from tests.e2e.test_watch_deferred import run_state, trigger_run
 from tests.integration.dags.test_rehearsal import SUCCESS_EVENTS
 from tests.support.demo import V2
+from tests.support.handoffs import rehearsal_conf
 
 pytestmark = pytest.mark.drill(name="Airflow worker killed mid-switch", timeout_s=600)
 
@@ -66,7 +66,7 @@ def test_a_killed_switch_task_is_retried_and_converges(
             run_id = trigger_run(
                 airflow,
                 DAG_ID,
-                {"deploy_at": datetime.now(UTC).isoformat(), "release": V2, "time_scale": 7200},
+                rehearsal_conf(release=V2, time_scale=7200),
             )
 
             def running() -> dict[str, Any] | None:

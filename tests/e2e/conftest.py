@@ -215,6 +215,7 @@ def write_gate_handoff(dags: Path) -> Path:
             "preview_port: 18081": f"preview_port: {free_port()}",
             "ready_timeout: 2 minutes": "ready_timeout: 30s",
         },
+        accepted_now=True,
     )
 
 
@@ -234,6 +235,7 @@ def write_seed_handoff(dags: Path) -> Path:
             "preview_port: 18081": f"preview_port: {free_port()}",
             "ready_timeout: 2 minutes": "ready_timeout: 30s",
         },
+        accepted_now=True,
     )
     handoffs = dags / "handoffs"
     environments = dags / "environments"

@@ -24,12 +24,20 @@ from tests.e2e.conftest import Airflow, admin_password
 from tests.e2e.test_seed_rehearsal_api import DAG_ID, run_finished, wait_for_seed_dag
 from tests.e2e.test_watch_deferred import run_state
 from tests.support.demo import ROOT, V2
+from tests.support.handoffs import REHEARSAL_ANSWERS
 
 pytestmark = pytest.mark.e2e
 
 ARTIFACTS = ROOT / "build" / "artifacts" / "browser"
 TIME_SCALE = "7200"  # typed into the form: the 72 h monitoring window lasts 36 s
 RUN_DEADLINE_S = 420
+# The form's rehearsal answers are empty (a person is asked); the drill types them in, by the
+# field's title.
+FORM_ANSWERS = {
+    "Go/no-go answer": REHEARSAL_ANSWERS["answer_go_no_go"],
+    "User-reported issues answer": REHEARSAL_ANSWERS["answer_user_issues"],
+    "Handover sign-off answer": REHEARSAL_ANSWERS["answer_handover"],
+}
 
 
 @pytest.fixture(scope="module")
@@ -84,6 +92,15 @@ def test_rehearse_the_seed_from_the_trigger_form(
     expect(form.get_by_text("Rehearsal time scale")).to_be_visible()
     time_scale = form.get_by_role("spinbutton")
     time_scale.fill(TIME_SCALE)
+    # The answers' section of the form is an accordion item: open it (it closes the others).
+    section = form.get_by_role("button", name="Rehearsal answers")
+    if section.get_attribute("aria-expanded") != "true":
+        section.click()
+    for title, answer in FORM_ANSWERS.items():
+        # The form shows a field's title beside its textbox, in one group, without a label.
+        field = form.get_by_role("group").filter(has_text=title).get_by_role("textbox")
+        expect(field).to_have_value("")
+        field.fill(answer)
     # A new DAG is paused: the form offers to unpause it with the run, ticked by default.
     unpause = form.get_by_role("checkbox", name=re.compile(r"^Unpause .* on trigger$"))
     if airflow.api("GET", f"/dags/{DAG_ID}")["is_paused"]:
@@ -106,6 +123,7 @@ def test_rehearse_the_seed_from_the_trigger_form(
     (ARTIFACTS / "trigger-request.json").write_text(json.dumps(posted, indent=2))
     assert posted and float(posted[0]["conf"]["time_scale"]) == float(TIME_SCALE)
     assert posted[0]["conf"]["release"] == V2
+    assert {k: posted[0]["conf"][k] for k in REHEARSAL_ANSWERS} == REHEARSAL_ANSWERS
     shot(page, "4-triggered")
     # Leave the DAG page while the run works: its polling queries weigh on standalone's
     # SQLite API server, which on this loaded 2-core machine then answers the tasks' own

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
@@ -17,6 +16,7 @@ from tests.e2e.conftest import GATE_HANDOFF_ID, Airflow
 from tests.e2e.test_watch_deferred import run_state, task_state, trigger_run
 from tests.integration.dags.test_rehearsal import SUCCESS_EVENTS
 from tests.support.demo import V2, ensure_demo_images, put_v1_live
+from tests.support.handoffs import rehearsal_conf
 from tests.support.slack_receiver import event_of
 
 pytestmark = pytest.mark.e2e
@@ -50,12 +50,11 @@ def test_a_person_approves_the_switch_through_the_rest_api(
     run_id = trigger_run(
         airflow,
         DAG_ID,
-        {
-            "time_scale": 7200,
-            "deploy_at": datetime.now(UTC).isoformat(),
-            "release": V2,
-            "answer_go_no_go": "",  # a drill that still asks a person at the go/no-go gate
-        },
+        rehearsal_conf(
+            time_scale=7200,
+            release=V2,
+            answer_go_no_go="",  # a drill that still asks a person at the go/no-go gate
+        ),
     )
     try:
         answer_and_finish(airflow, engine, run_id)

@@ -22,6 +22,7 @@ from tests.e2e.conftest import Airflow
 from tests.e2e.test_watch_deferred import log_line, run_state
 from tests.integration.dags.test_rehearsal import SUCCESS_EVENTS
 from tests.support.demo import V2
+from tests.support.handoffs import REHEARSAL_ANSWERS
 from tests.support.slack_receiver import event_of
 
 pytestmark = pytest.mark.e2e
@@ -60,6 +61,9 @@ def trigger_form(airflow: Airflow) -> dict[str, Any]:
     """What the UI's trigger form posts as conf: every param, defaults filled in, edits applied."""
     details = airflow.api("GET", f"/dags/{DAG_ID}/details")
     conf = {name: spec["value"] for name, spec in details["params"].items()}
+    # The form's answers are empty (a person is asked): the drill types them in.
+    assert all(not conf[name] for name in REHEARSAL_ANSWERS), conf
+    conf.update(REHEARSAL_ANSWERS)
     conf["time_scale"] = TIME_SCALE
     return conf
 

@@ -22,7 +22,8 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
     as_postgres "$BIN/initdb" -D "$PGDATA" -U "$POSTGRES_USER" --pwfile="$pwfile" \
         -E UTF8 --no-locale --auth-local=trust --auth-host=scram-sha-256 >/dev/null
     rm -f "$pwfile"
-    echo "host all all all scram-sha-256" >>"$PGDATA/pg_hba.conf"
+    # As postgres, who owns the file: root has no DAC_OVERRIDE here (compose drops it).
+    as_postgres sh -c 'echo "host all all all scram-sha-256" >>"$1"' sh "$PGDATA/pg_hba.conf"
     if [ "$POSTGRES_DB" != postgres ]; then
         echo "CREATE DATABASE \"$POSTGRES_DB\" OWNER \"$POSTGRES_USER\";" |
             as_postgres "$BIN/postgres" --single -D "$PGDATA" postgres >/dev/null

@@ -31,6 +31,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -54,6 +55,11 @@ RECEIVER = Path(__file__).with_name("slack_receiver.py")
 RECEIVER_MARK = "local Slack receiver started by make run"
 WEBHOOK_PATH = "services/local/receiver"
 START_DEADLINE_S = 180
+PASSWORD_FILE = "simple_auth_manager_passwords.json.generated"
+# Airflow CLI calls whose output carries a connection's password or URL: never logged.
+SECRET_OUTPUT = (("connections", "get"), ("connections", "list"), ("connections", "export"))
+# Options whose value is a secret: logged as "***".
+SECRET_OPTIONS = ("--conn-password", "--conn-uri", "--conn-extra", "--password")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,10 +108,10 @@ def stdout_closed() -> bool:
         return True
 
 
-def seed_handoff() -> Handoff:
-    handoff = load_handoff(SEED)
+def seed_handoff(contract: Path = SEED) -> Handoff:
+    handoff = load_handoff(contract)
     if handoff.acceptance is None or handoff.environment is None:
-        sys.exit(f"make run: the seed handoff does not load; run `make lint` ({SEED})")
+        sys.exit(f"make run: the seed handoff does not load; run `make lint` ({contract})")
     return handoff
 
 
@@ -137,6 +143,45 @@ def reset_demo_service() -> None:
     engine.teardown(remove_data=True, force=True)
     start_demo_service(engine)
     say(f"demo service reset: blue runs {BLUE_RELEASE} live on :{engine.config.live_port}")
+
+
+def prepare_home(home: Path) -> None:
+    """Create AIRFLOW_HOME for this user only: it holds the admin password and the JWT secret.
+
+    An existing folder is tightened too (runs before this one left it 0755, its files 0644).
+    """
+    home.mkdir(mode=0o700, exist_ok=True)
+    home.chmod(0o700)
+    for name in (PASSWORD_FILE, "jwt_secret", "make-run.log", "standalone.log"):
+        with contextlib.suppress(FileNotFoundError):
+            (home / name).chmod(0o600)
+
+
+def private_append(path: Path) -> int:
+    """Open ``path`` for appending, created 0600: logs may quote what the tools print."""
+    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+
+
+def masked(args: tuple[str, ...] | list[str]) -> str:
+    """Return a CLI call as text with the values of secret options replaced by ***."""
+    shown, hide_next = [], False
+    for arg in args:
+        option = arg.split("=", 1)[0]
+        if hide_next:
+            shown.append("***")
+        elif option in SECRET_OPTIONS and "=" in arg:
+            shown.append(f"{option}=***")
+        else:
+            shown.append(arg)
+        hide_next = not hide_next and arg in SECRET_OPTIONS
+    return "airflow " + " ".join(shown)
+
+
+def loggable(args: tuple[str, ...] | list[str], stdout: str, stderr: str) -> str:
+    """Return what the log keeps of one CLI call: secret options masked, secret output withheld."""
+    if tuple(args[:2]) in SECRET_OUTPUT:
+        stdout = f"(output withheld: {len(stdout)} characters, may hold connection secrets)\n"
+    return f"$ {masked(args)}\n{stdout}{stderr}\n"
 
 
 def jwt_secret() -> str:
@@ -176,10 +221,10 @@ def airflow_cli(env: dict[str, str], *args: str, check: bool = True) -> str:
     done = subprocess.run(
         [str(VENV_BIN / "airflow"), *args], env=env, capture_output=True, text=True, check=False
     )
-    with (HOME / "make-run.log").open("a") as log:
-        log.write(f"$ airflow {' '.join(args)}\n{done.stdout}{done.stderr}\n")
+    with open(private_append(HOME / "make-run.log"), "a") as log:
+        log.write(loggable(args, done.stdout, done.stderr))
     if check and done.returncode != 0:
-        sys.exit(f"make run: `airflow {' '.join(args)}` failed, see {HOME / 'make-run.log'}")
+        sys.exit(f"make run: `{masked(args)}` failed, see {HOME / 'make-run.log'}")
     return done.stdout
 
 
@@ -222,7 +267,7 @@ def port_free(host: str, port: int) -> bool:
 
 def start(args: list[str], log: Path | None, env: dict[str, str]) -> subprocess.Popen[bytes]:
     """Start a process in its own session, so Ctrl-C reaches it only through us."""
-    out = log.open("ab") if log else None
+    out = open(private_append(log), "ab") if log else None  # noqa: SIM115 (closed below)
     try:
         return subprocess.Popen(
             args,
@@ -287,10 +332,11 @@ def wait_for_api(url: str, process: subprocess.Popen[bytes], seen: set[int]) -> 
 
 def admin_password() -> str:
     """The password standalone generated for admin (kept in AIRFLOW_HOME across runs)."""
-    path = HOME / "simple_auth_manager_passwords.json.generated"
+    path = HOME / PASSWORD_FILE
     end = time.monotonic() + 30
     while not path.exists() and time.monotonic() < end:
         time.sleep(0.2)
+    path.chmod(0o600)  # standalone writes it 0644
     return str(json.loads(path.read_text())["admin"])
 
 
@@ -313,7 +359,7 @@ def wait_for_seed_dag(url: str, password: str) -> None:
     say(f"the seed DAG {SEED_DAG} is not parsed yet: see Dag import errors in the UI")
 
 
-def banner(settings: Settings, handoff: Handoff, password: str, receiver: bool) -> None:
+def banner(settings: Settings, handoff: Handoff, receiver: bool) -> None:
     assert handoff.environment is not None
     router = handoff.environment.router
     slack = (
@@ -324,7 +370,8 @@ def banner(settings: Settings, handoff: Handoff, password: str, receiver: bool) 
     )
     lines = [
         "",
-        f"  Airflow UI     {settings.url}    login: admin / {password}",
+        # The password stays in its 0600 file: a terminal's output ends up in CI logs.
+        f"  Airflow UI     {settings.url}    login: admin, password in {HOME / PASSWORD_FILE}",
         f"  Seed handoff   {settings.url}/dags/{SEED_DAG}  (Trigger: rehearsal time scale)",
         f"  Demo service   live http://{router.host}:{router.live_port}   "
         f"preview http://{router.host}:{router.preview_port}",
@@ -343,16 +390,22 @@ def on_sigterm(signum: int, frame: FrameType | None) -> None:
 
 def serve(settings: Settings) -> None:
     """Start everything, wait until Ctrl-C or until Airflow exits, stop what we started."""
-    HOME.mkdir(exist_ok=True)
+    prepare_home(HOME)
     for port in (settings.port, settings.slack_port):
         if not port_free("127.0.0.1", port):
             sys.exit(
                 f"make run: port {port} is in use (another `make run`?); "
                 "set HANDOFF_UI_PORT / HANDOFF_SLACK_PORT to use others"
             )
-    handoff = seed_handoff()
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from demo_project import DemoProject
+
+    project = DemoProject(ROOT / "include" / "handoffs", HOME, datetime.now(UTC), say)
+    handoffs = project.prepare()
+    handoff = seed_handoff(handoffs / SEED.name)
     assert handoff.environment is not None and handoff.acceptance is not None
     env = airflow_env(settings)
+    env["HANDOFF_DIR"] = str(handoffs)
     conn_id = handoff.acceptance.slack_conn_id or handoff.environment.slack_conn_id
     stack = contextlib.ExitStack()
     try:
@@ -384,11 +437,12 @@ def serve(settings: Settings) -> None:
         password = admin_password()
         wait_for_seed_dag(f"http://127.0.0.1:{settings.port}", password)
         try:
-            banner(settings, handoff, password, receiver)
+            banner(settings, handoff, receiver)
         except (BrokenPipeError, OSError):
             stdout_gone()
         while airflow.poll() is None:
             seen.update(descendants_of(airflow.pid))
+            project.sync()
             if stdout_closed():
                 # Nobody reads us any more (the terminal or the tee went): stop, as on Ctrl-C.
                 stdout_gone()

@@ -1,10 +1,12 @@
-"""Cross-checks between a contract and its acceptance sidecar."""
+"""Cross-checks between a contract, its acceptance sidecar and the sidecar's environment."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 
+from handoff.acceptance.environment import Environment
 from handoff.acceptance.sidecar import Acceptance
 from handoff.acceptance.yaml_files import Loaded
 from handoff.contract.model import CommunicationKind, Contract, WindowKind
@@ -105,3 +107,28 @@ def cross_check(contract: Contract, sidecar: Loaded[Acceptance]) -> list[Diagnos
     checker.deploy_window()
     checker.notice_lead()
     return checker.found
+
+
+def release_problems(
+    sidecar: Loaded[Acceptance], environment: Environment, environment_path: Path
+) -> list[Diagnostic]:
+    """Return an error when the sidecar's image is not a release its environment allows.
+
+    An environment without `releases` allows the sidecar's own image only, so there is
+    nothing to check; one that names repositories or digests must allow the sidecar's too.
+    """
+    policy = environment.releases
+    image = sidecar.value.service.image
+    if not policy.restricted or policy.allows(image):
+        return []
+    return [
+        Diagnostic(
+            Severity.ERROR,
+            sidecar.path,
+            sidecar.line("service", "image"),
+            f"service.image {image!r} is not a release {environment_path.name} allows "
+            f"(field releases: {policy.describe()})",
+            f"use an image under an allowed repository or pinned by an allowed digest, or add "
+            f"it to releases in {environment_path}",
+        )
+    ]

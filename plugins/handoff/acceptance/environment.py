@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import enum
+import re
 from datetime import timedelta
+from enum import StrEnum
+from typing import Annotated
 
 from pydantic import BaseModel, Field
 
 from handoff.acceptance.types import STRICT, Duration, Name, Port
-from handoff.watch.outage import DEFAULT_POLICY, DEFAULT_WAIT, EngineOutagePolicy
+
+
+class EngineOutagePolicy(enum.Enum):
+    """How a watch window treats a Docker engine that does not answer (see watch.outage)."""
+
+    BREACH = "breach"
+    WAIT = "wait"
+
+
+DEFAULT_POLICY = EngineOutagePolicy.WAIT
+DEFAULT_WAIT = timedelta(minutes=5)
 
 
 class RouterSettings(BaseModel):
@@ -72,6 +86,103 @@ class LeaseSettings(BaseModel):
     poll: Duration = Field(default=timedelta(minutes=1), ge=timedelta(seconds=10))
 
 
+class RehearsalPolicy(StrEnum):
+    """Whether runs of this environment may compress time (`time_scale` other than 1)."""
+
+    ALLOWED = "allowed"
+    REFUSED = "refused"
+
+
+# A digest as Docker prints it; only sha256 is in use.
+Digest = Annotated[str, Field(pattern=r"^sha256:[0-9a-f]{64}$")]
+# A repository prefix: `handoff-demo` (that repository) or `registry.example/team/` (all under it).
+RepositoryPrefix = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._/:-]{0,254}$")]
+# An image reference as a run may name it: repository, optional tag, optional digest.
+_REFERENCE = re.compile(
+    r"^[a-z0-9][a-z0-9._/:-]{0,254}(:[A-Za-z0-9_.-]{1,128})?(@sha256:[0-9a-f]{64})?$"
+)
+# What may follow a repository prefix in a reference: its tag or digest (or a deeper path when
+# the prefix ends with "/", anything when it ends inside a tag). So `handoff-demo` allows
+# `handoff-demo:1.1.0`, never `handoff-demo-evil:1`.
+_AFTER_PREFIX = frozenset(":@")
+
+
+class ReleasePolicy(BaseModel):
+    """Which image references a run may deploy (the sidecar's, or the trigger form's release).
+
+    Unset (both lists empty): only the sidecar's own image, which was reviewed with the
+    acceptance; the trigger form cannot name another one.
+    """
+
+    model_config = STRICT
+
+    allowed_prefixes: list[RepositoryPrefix] = Field(
+        default_factory=list,
+        description="repositories a release may come from: `handoff-demo` (its tags and "
+        "digests), `registry.example/team/` (everything under it), `handoff-demo:1.` (tags "
+        "that continue it)",
+    )
+    digests: list[Digest] = Field(
+        default_factory=list,
+        description="images a release may be pinned to (`sha256:<64 hex>`), under any repository",
+    )
+
+    @property
+    def restricted(self) -> bool:
+        """Tell whether the environment names what it allows (else: the sidecar's image only)."""
+        return bool(self.allowed_prefixes or self.digests)
+
+    def allows(self, reference: str) -> bool:
+        """Tell whether a reference is under an allowed prefix or pins an allowed digest."""
+        # ".." and "//" are no part of Docker's reference grammar; refusing them keeps a
+        # `registry.example/team/` prefix from being walked out of.
+        if not _REFERENCE.match(reference) or ".." in reference or "//" in reference:
+            return False
+        digest = reference.rpartition("@")[2] if "@" in reference else ""
+        if digest in self.digests or reference in self.digests:
+            return True
+        return any(_under(reference, prefix) for prefix in self.allowed_prefixes)
+
+    def describe(self) -> str:
+        """Return what is allowed, for error messages and the trigger form."""
+        parts = (
+            [f"repositories {', '.join(self.allowed_prefixes)}"] if self.allowed_prefixes else []
+        )
+        parts += (
+            [f"digests {', '.join(d[:19] + '...' for d in self.digests)}"] if self.digests else []
+        )
+        return "; ".join(parts) or "the sidecar's own image only"
+
+
+def _under(reference: str, prefix: str) -> bool:
+    if not reference.startswith(prefix):
+        return False
+    rest = reference[len(prefix) :]
+    # A prefix already inside the tag (`handoff-demo:1.`) allows any tag that continues it.
+    in_tag = ":" in prefix.rpartition("/")[2]
+    return in_tag or prefix.endswith("/") or rest == "" or rest[0] in _AFTER_PREFIX
+
+
+class VolumeSettings(BaseModel):
+    """Which named volumes a sidecar may mount beyond its own `<service>-*` ones."""
+
+    model_config = STRICT
+
+    # Exact volume names, chosen by the platform team (handoff.acceptance.volumes).
+    allowed: tuple[str, ...] = ()
+
+
+class ContainerSettings(BaseModel):
+    """Limits of every container the engine creates (colours, router, integrity command)."""
+
+    model_config = STRICT
+
+    memory_mb: int = Field(default=512, ge=16)
+    # A thread counts as a pid: a thread-per-connection service under 256 keep-alive
+    # connections (the switch benchmark) needs more than 256.
+    pids: int = Field(default=4096, ge=16)
+
+
 class Environment(BaseModel):
     """An environment's settings."""
 
@@ -88,3 +199,16 @@ class Environment(BaseModel):
     security: SecurityTools = Field(default_factory=lambda: SecurityTools())
     watch: WatchSettings = Field(default_factory=WatchSettings)
     lease: LeaseSettings = Field(default_factory=LeaseSettings)
+    # A rehearsal compresses every wait against the same engines, answered from the run's
+    # parameters: only environments that say so allow it (unset: refused).
+    rehearsals: RehearsalPolicy = Field(
+        default=RehearsalPolicy.REFUSED,
+        description="`allowed`: runs may use a time_scale other than 1; `refused`: only 1",
+    )
+    releases: ReleasePolicy = Field(
+        default_factory=ReleasePolicy,
+        description="what a run may deploy, the sidecar's image and the form's release alike; "
+        "unset: the sidecar's image only",
+    )
+    volumes: VolumeSettings = Field(default_factory=VolumeSettings)
+    containers: ContainerSettings = Field(default_factory=ContainerSettings)

@@ -6,7 +6,10 @@ a deployment read or write outside the project: a report folder like ``../../etc
 host. The fields that name paths:
 
 - ``report_dir`` (sidecar): relative to the project (the folder above the handoffs folder),
-  and it must resolve inside it; absolute paths are refused.
+  and it must resolve inside it; absolute paths are refused. Each of its folders must be a
+  plain name (letters, digits, ``_ . -``, no leading dot: no ``..``, no ``.airflow`` or
+  ``.git``) and none may be a symlink, so a committed link cannot point the reports, which
+  the Handoffs page serves, at another folder of the project.
 - ``report_dir`` (environment): owned by the platform team, so an absolute path is allowed;
   a relative one must resolve inside the project.
 - ``service.volumes`` keys: Docker named volumes only; anything that looks like a host path
@@ -16,6 +19,7 @@ host. The fields that name paths:
 from __future__ import annotations
 
 import re
+import stat
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -23,6 +27,7 @@ from handoff.acceptance.environment import Environment
 from handoff.acceptance.sidecar import Acceptance
 from handoff.acceptance.yaml_files import Loaded
 from handoff.errors import Diagnostic, Severity
+from handoff.safe_paths import COMPONENT
 
 # Docker's own rule for volume names; a name that fails it is taken as a host path to bind.
 VOLUME_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -37,6 +42,27 @@ def escapes(root: Path, relative: str) -> bool:
     """Tell whether ``relative`` (joined to ``root``, symlinks followed) leaves ``root``."""
     target = (root / relative).resolve()
     return not target.is_relative_to(root.resolve())
+
+
+def bad_folder_name(relative: str) -> str | None:
+    """Return the first folder of ``relative`` that is not a plain name (``..``, ``.git``)."""
+    for part in PurePosixPath(relative.replace("\\", "/")).parts:
+        if not COMPONENT.fullmatch(part):
+            return part
+    return None
+
+
+def symlink_in(root: Path, relative: str) -> Path | None:
+    """Return the first existing folder of ``relative`` under ``root`` that is a symlink."""
+    current = root.resolve()
+    for part in PurePosixPath(relative).parts:
+        current = current / part
+        try:
+            if stat.S_ISLNK(current.lstat().st_mode):
+                return current
+        except OSError:
+            return None
+    return None
 
 
 def sidecar_path_problems(sidecar: Loaded[Acceptance]) -> list[Diagnostic]:
@@ -63,6 +89,20 @@ def sidecar_path_problems(sidecar: Loaded[Acceptance]) -> list[Diagnostic]:
                 ("report_dir",),
                 f"report_dir {report_dir!r} leaves the project {root}",
                 "use a folder inside the project, e.g. reports",
+            )
+        elif (bad := bad_folder_name(report_dir)) is not None:
+            error(
+                ("report_dir",),
+                f"report_dir {report_dir!r} holds the folder name {bad!r}; expected plain "
+                "names of letters, digits and _ . -, not starting with '.'",
+                "use a folder inside the project, e.g. reports",
+            )
+        elif (link := symlink_in(root, report_dir)) is not None:
+            error(
+                ("report_dir",),
+                f"report_dir {report_dir!r} passes through the symlink {link}; the reports "
+                "the Handoffs page serves must be in a real folder",
+                "use a real folder inside the project, e.g. reports",
             )
     for volume, mount in sidecar.value.service.volumes.items():
         location = ("service", "volumes", volume)

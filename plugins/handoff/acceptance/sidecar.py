@@ -7,11 +7,53 @@ deploy where, and how to check it. The contract file stays untouched.
 from __future__ import annotations
 
 import enum
+import math
+import re
+from collections import Counter
 from datetime import timedelta
 
 from pydantic import AwareDatetime, BaseModel, Field, field_validator
 
 from handoff.acceptance.types import SECRET_NAME, STRICT, Duration, Name, Port, UrlPath
+
+# Values that are secrets whatever their key is called; each says what it looks like, and the
+# value itself is never repeated in a message (lint output lands in CI logs).
+_SECRET_VALUES = (
+    ("a URL with a password", re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@]*:[^/\s@]+@", re.I)),
+    (
+        "a Slack webhook URL",
+        re.compile(r"hooks\.slack(?:-gov)?\.com/(?:services|workflows)/", re.I),
+    ),
+    ("a Slack token", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}")),
+    (
+        "a GitHub token",
+        re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{20,})"),
+    ),
+    ("an AWS access key id", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
+    ("a private key", re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY")),
+)
+# Random-looking runs: base64 and URL-safe alphabets, long enough to be a key.
+_TOKEN_RUN = re.compile(r"[A-Za-z0-9+/=_-]{32,}")
+_MIN_ENTROPY_BITS = 4.0  # per character; English words and hex digests stay below
+
+
+def _entropy(text: str) -> float:
+    counts = Counter(text)
+    return -sum(n / len(text) * math.log2(n / len(text)) for n in counts.values())
+
+
+def secret_kind(value: str) -> str | None:
+    """Say what secret a setting's value looks like, or None when it looks like a setting."""
+    for kind, pattern in _SECRET_VALUES:
+        if pattern.search(value):
+            return kind
+    for run in _TOKEN_RUN.findall(value):
+        classes = sum(
+            any(test(ch) for ch in run) for test in (str.isupper, str.islower, str.isdigit)
+        )
+        if classes == 3 and _entropy(run) >= _MIN_ENTROPY_BITS:
+            return f"a random key of {len(run)} characters"
+    return None
 
 
 class ServiceSpec(BaseModel):
@@ -36,6 +78,12 @@ class ServiceSpec(BaseModel):
         if leaked:
             raise ValueError(
                 f"{', '.join(leaked)} look like secrets; keep secrets in Airflow connections"
+            )
+        valued = [f"{key} holds {kind}" for key in sorted(env) if (kind := secret_kind(env[key]))]
+        if valued:
+            raise ValueError(
+                f"{'; '.join(valued)}: the value looks like a secret (not shown); "
+                "keep secrets in Airflow connections"
             )
         return env
 

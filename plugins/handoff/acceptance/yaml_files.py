@@ -27,7 +27,35 @@ MAX_DEPTH = 64
 
 
 # libyaml's parser when PyYAML has it (its wheels do): settings are read on every DAG parse.
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Unreadable(Exception):
+    """A scalar YAML cannot turn into a value, e.g. `2026-02-30` or a 5,000-digit integer."""
+
+    def __init__(self, node: yaml.Node, reason: str) -> None:
+        super().__init__(reason)
+        self.node, self.reason = node, reason
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc]
+    """The safe loader, but a value it cannot construct says which node it was."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, OverflowError) as e:  # raised by int(), date() and the like
+            raise _Unreadable(node, _reason(node, e)) from e
+
+
+def _reason(node: yaml.Node, error: Exception) -> str:
+    found = str(node.value) if isinstance(node, yaml.ScalarNode) else ""
+    shown = found if len(found) <= 40 else f"{found[:20]}...{found[-10:]} ({len(found)} chars)"
+    if node.tag.endswith(":int"):
+        return f"integer {shown} is too large to read"
+    if node.tag.endswith(":timestamp"):
+        return f"{shown!r} is not a real date or time: {error}"
+    return f"{shown!r} cannot be read: {error}"
 
 
 def _compose_and_construct(text: str) -> tuple[yaml.Node | None, Any]:
@@ -166,6 +194,12 @@ def _read_yaml(data: bytes) -> tuple[yaml.Node | None, Any]:
         node, raw = _compose_and_construct(text)
     except RecursionError as e:
         raise _Refused(1, "the YAML nests too deeply to read; settings are a few levels") from e
+    except _Unreadable as e:
+        raise _Refused(
+            e.node.start_mark.line + 1,
+            f"invalid value: {e.reason}",
+            "dates are written like 2026-01-02T09:00:00Z; numbers have a few digits",
+        ) from e
     except yaml.reader.ReaderError as e:  # a character YAML forbids; it knows only the offset
         line = text[: e.position].count("\n") + 1
         raise _Refused(line, f"invalid YAML: character {e.character!r} is not allowed") from e

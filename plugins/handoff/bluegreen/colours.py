@@ -120,6 +120,7 @@ class Colours:
                 labels=labels,
                 volumes=volumes,
                 restart_policy={"Name": "unless-stopped"},
+                **dockerapi.hardening(cfg.limits),
             )
         except docker.errors.APIError as exc:
             raise BlueGreenError(f"could not start {name} with release {release}: {exc}") from exc

@@ -62,6 +62,18 @@ class VolumeMount:
 
 
 @dataclass(frozen=True)
+class ContainerLimits:
+    """Resource limits of every container the engine creates (``dockerapi.hardening``).
+
+    The defaults fit the demo service and the router with room to spare; an environment sets
+    its own under ``containers`` (``memory_mb``, ``pids``).
+    """
+
+    memory_mb: int = 512
+    pids: int = 4096
+
+
+@dataclass(frozen=True)
 class BlueGreenConfig:
     """Settings of one service's blue-green deployment.
 
@@ -73,7 +85,8 @@ class BlueGreenConfig:
     answers through the preview listener within ``ready_deadline_s``; a switch is verified by
     ``verify_threshold`` consecutive answers from the new colour through the live listener
     within ``verify_deadline_s``; ``lock_ttl_s`` bounds how long a crashed holder blocks the
-    service; ``volumes`` and ``environment`` are given to every colour.
+    service; ``volumes`` and ``environment`` are given to every colour; ``limits`` bound the
+    memory and processes of every container the engine creates.
     """
 
     service: str
@@ -97,6 +110,7 @@ class BlueGreenConfig:
     log_lines: int = 20
     volumes: tuple[VolumeMount, ...] = ()
     environment: tuple[tuple[str, str], ...] = field(default=())
+    limits: ContainerLimits = field(default=ContainerLimits())
 
     def __post_init__(self) -> None:
         problems = []

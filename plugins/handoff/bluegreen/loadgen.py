@@ -109,6 +109,24 @@ class LoadReport:
             return None
         return last_other - since
 
+    def slowest_between(self, start: float, end: float) -> float:
+        """Return the longest duration (s) of the requests that started within [start, end)."""
+        return max((s.finished - s.started for s in self.between(start, end)), default=0.0)
+
+    def steady_quantile(self, start: float, end: float, q: float = 0.999) -> float:
+        """Return the q-quantile duration (s, nearest rank) of requests outside [start, end).
+
+        The steady reference a switch's slowest request is judged against, measured in the
+        same run: every request that did not start while the switch ran.
+        """
+        durations = sorted(
+            s.finished - s.started for s in self.samples if not start <= s.started < end
+        )
+        if not durations:
+            return 0.0
+        rank = min(len(durations) - 1, max(0, int(q * len(durations) + 0.5) - 1))
+        return durations[rank]
+
     def describe_failures(self, most: int = 5) -> str:
         """Return a short description of the first failures, for assertion messages."""
         counts = Counter(f"{s.status} {s.error or ''}".strip() for s in self.failures)

@@ -143,6 +143,7 @@ def create_marker(
             labels=labels,
             entrypoint=["true"],
             network_mode="none",
+            **dockerapi.hardening(config.limits),
         )
     except docker.errors.APIError as exc:
         if exc.status_code == 409:  # the name exists: someone holds it

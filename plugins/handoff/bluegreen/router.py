@@ -83,6 +83,7 @@ class Router:
                     **origin_labels(),
                 },
                 restart_policy={"Name": "unless-stopped"},
+                **dockerapi.hardening(cfg.limits),
             )
         container.reload()
         if container.status != "running":

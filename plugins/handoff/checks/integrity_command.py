@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import docker
 import docker.errors
@@ -20,7 +21,13 @@ import requests.exceptions
 from docker.models.containers import Container
 
 from handoff.bluegreen import dockerapi
-from handoff.bluegreen.config import LABEL_COLOUR, LABEL_RELEASE, LABEL_ROLE, LABEL_SERVICE
+from handoff.bluegreen.config import (
+    LABEL_COLOUR,
+    LABEL_RELEASE,
+    LABEL_ROLE,
+    LABEL_SERVICE,
+    ContainerLimits,
+)
 from handoff.checks.integrity import COMMAND_FIELD, CommandRun
 from handoff.errors import HandoffError
 
@@ -70,6 +77,7 @@ def run_beside(
             network=networks[0] if networks else None,
             labels={LABEL_SERVICE: service, LABEL_ROLE: ROLE, LABEL_COLOUR: colour_name},
             detach=True,
+            **dockerapi.hardening(_limits_of(attrs)),
         )
     except (docker.errors.APIError, requests.exceptions.RequestException) as exc:
         raise IntegrityCommandUnusable(
@@ -79,6 +87,16 @@ def run_beside(
         return _run(container, tuple(argv), release, colour_name, timeout_s)
     finally:
         _remove(container)
+
+
+def _limits_of(attrs: Mapping[str, Any]) -> ContainerLimits:
+    """Return the colour's own limits, so the command runs under what the release runs under."""
+    host = attrs.get("HostConfig") or {}
+    default = ContainerLimits()
+    memory = int(host.get("Memory") or 0) // 2**20
+    return ContainerLimits(
+        memory or default.memory_mb, int(host.get("PidsLimit") or 0) or default.pids
+    )
 
 
 def _run(

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from markdown_it_pyrs import MarkdownIt, Node
 
+from handoff.contract.limits import MAX_MARKDOWN_TREE_DEPTH, TooDeep, markdown_too_deep
 from handoff.contract.source import LineIndex
 
 _PARSER = MarkdownIt("commonmark")
@@ -37,7 +38,15 @@ class MdNode:
 Child = MdNode | str
 
 
-def _convert(node: Node, line_of: Callable[[int], int]) -> Child:
+class MarkdownTooDeep(ValueError):
+    """Markdown nested beyond what the parser and the readers can safely follow."""
+
+    def __init__(self, problem: TooDeep) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+def _convert(node: Node, line_of: Callable[[int], int], depth: int, parent_line: int) -> Child:
     # Hot path (every node of every contract on every DAG-processor pass): read each Rust
     # attribute once and build nodes positionally.
     name = node.name
@@ -45,13 +54,22 @@ def _convert(node: Node, line_of: Callable[[int], int]) -> Child:
         return str(node.meta["content"])
     if name in _BREAKS:
         return LINE_BREAK
-    children = [_convert(child, line_of) for child in node.children]
+    srcmap = None if name in _INLINE else node.srcmap
+    line = line_of(srcmap[0]) if srcmap else 0
+    if depth > MAX_MARKDOWN_TREE_DEPTH:  # the recursion here and in every reader stays shallow
+        raise MarkdownTooDeep(
+            TooDeep(
+                line or parent_line,
+                f"markdown nests more than {MAX_MARKDOWN_TREE_DEPTH} levels deep "
+                "(lists, quotes, emphasis, links)",
+                "a contract needs a few levels; flatten the nesting",
+            )
+        )
+    children = [_convert(child, line_of, depth + 1, line or parent_line) for child in node.children]
     if name in _INLINE:
         return MdNode(name, 0, "", 0, children)
     if name == "code_inline":
         return flatten(children)
-    srcmap = node.srcmap
-    line = line_of(srcmap[0]) if srcmap else 0
     if name == "heading":
         level = node.meta.get("level", 1)
         return MdNode(name, line, "", level if isinstance(level, int) else 1, children)
@@ -61,8 +79,15 @@ def _convert(node: Node, line_of: Callable[[int], int]) -> Child:
 
 
 def parse_markdown(text: str, index: LineIndex) -> MdNode:
-    """Parse markdown text into a slim tree with 1-based block lines."""
-    root = _convert(_PARSER.tree(text), index.line_of)
+    """Parse markdown text into a slim tree with 1-based block lines.
+
+    Raises `MarkdownTooDeep` (before the parser runs, where the text shows it) for nesting
+    beyond `handoff.contract.limits`.
+    """
+    too_deep = markdown_too_deep(text)
+    if too_deep is not None:
+        raise MarkdownTooDeep(too_deep)
+    root = _convert(_PARSER.tree(text), index.line_of, 0, 1)
     assert isinstance(root, MdNode)
     return root
 

@@ -8,6 +8,7 @@ collected, never raised one at a time, so `lint` can show all of them at once.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -15,13 +16,22 @@ from typing import Any
 
 from handoff.contract import header
 from handoff.contract.json_reader import is_json_contract, read_json
+from handoff.contract.limits import (
+    JsonIntTooLong,
+    TooDeep,
+    bounded_int,
+    int_too_long,
+    json_too_deep,
+)
 from handoff.contract.markdown_reader import MARKER, read_markdown
-from handoff.contract.markdown_tree import MdNode, parse_markdown, walk
+from handoff.contract.markdown_tree import MarkdownTooDeep, MdNode, parse_markdown, walk
 from handoff.contract.model import Contract, Party, Source
 from handoff.contract.outline import Entry, FieldKey, Outline, SectionKey
 from handoff.contract.sections import SectionReader
 from handoff.contract.source import LineIndex, SourceText, read_source
-from handoff.errors import Diagnostic, InputError, Severity, errors_in
+from handoff.errors import Diagnostic, InputError, Severity, errors_in, unexpected
+
+log = logging.getLogger(__name__)
 
 CONTRACT_SUFFIXES = (".md", ".markdown", ".json")
 
@@ -40,9 +50,35 @@ class ContractResult:
         return self.contract is not None
 
 
+class _Refused(ValueError):
+    """Text beyond a limit of `handoff.contract.limits`, located."""
+
+    def __init__(self, problem: TooDeep) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+def _load_json(text: str, first_line: int) -> Any:
+    """Decode JSON within the nesting and number limits, or raise `_Refused`."""
+    too_deep = json_too_deep(text, first_line)
+    if too_deep is not None:
+        raise _Refused(too_deep)
+    try:
+        return json.loads(text, parse_int=bounded_int)
+    except JsonIntTooLong as e:
+        raise _Refused(int_too_long(e, text, first_line)) from None
+
+
+def _refusal(path: Path, problem: TooDeep) -> Diagnostic:
+    return Diagnostic(Severity.ERROR, path, problem.line, problem.message, problem.hint)
+
+
 def _json_outline(source: SourceText, problems: list[Diagnostic]) -> Outline | None:
     try:
-        value: Any = json.loads(source.text)
+        value: Any = _load_json(source.text, 1)
+    except _Refused as e:
+        problems.append(_refusal(source.path, e.problem))
+        return None
     except json.JSONDecodeError as e:
         problems.append(
             Diagnostic(
@@ -65,12 +101,15 @@ def _json_outline(source: SourceText, problems: list[Diagnostic]) -> Outline | N
 
 
 def _embedded_json(tree: MdNode) -> Outline | None:
-    """Return the outline of the first fenced JSON block marked HANDOFF/V1, if any."""
+    """Return the outline of the first fenced JSON block marked HANDOFF/V1, if any.
+
+    Raises `_Refused` for a marked block beyond the JSON limits.
+    """
     for node in walk(tree):
         if node.name != "fence" or MARKER not in node.content:
             continue
         try:
-            value = json.loads(node.content)
+            value = _load_json(node.content, node.line + 1)
         except json.JSONDecodeError:
             continue
         if is_json_contract(value):
@@ -81,12 +120,17 @@ def _embedded_json(tree: MdNode) -> Outline | None:
 def _outline(source: SourceText, problems: list[Diagnostic]) -> Outline | None:
     if source.path.suffix.lower() == ".json" or source.text.lstrip().startswith("{"):
         return _json_outline(source, problems)
-    tree = parse_markdown(source.text, LineIndex(source.text))
-    outline = read_markdown(tree)
-    if FieldKey.HANDOFF_ID not in outline.fields and MARKER in source.text:
-        embedded = _embedded_json(tree)
-        if embedded is not None:
-            return embedded
+    try:
+        tree = parse_markdown(source.text, LineIndex(source.text))
+        outline = read_markdown(tree)
+        embedded = None
+        if FieldKey.HANDOFF_ID not in outline.fields and MARKER in source.text:
+            embedded = _embedded_json(tree)
+    except (MarkdownTooDeep, _Refused) as e:
+        problems.append(_refusal(source.path, e.problem))
+        return None
+    if embedded is not None:
+        return embedded
     outline.has_marker = outline.has_marker or MARKER in source.text
     return outline
 
@@ -203,7 +247,19 @@ class _Interpreter:
 
 
 def parse_contract(path: Path) -> ContractResult:
-    """Parse one contract file; never raises for bad content."""
+    """Parse one contract file; never raises for bad content.
+
+    Every limit has its own located error; the last resort turns an exception nobody foresaw
+    into this file's error, so one file never stops the others (lint, the loader, the page).
+    """
+    try:
+        return _parse(path)
+    except Exception as e:  # the last resort, reported as the file's error
+        log.debug("unexpected error while parsing %s", path, exc_info=True)
+        return ContractResult(path, None, (unexpected(path, e, "parsing the contract"),))
+
+
+def _parse(path: Path) -> ContractResult:
     source, problems = read_source(path)
     if source is None:
         return ContractResult(path, None, tuple(problems))

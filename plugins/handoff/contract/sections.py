@@ -29,7 +29,14 @@ from handoff.contract.model import (
     WindowKind,
 )
 from handoff.contract.outline import Entry, Outline, SectionKey, normalize_name
-from handoff.contract.quantities import Unit, find_named_targets, find_threshold
+from handoff.contract.quantities import (
+    NamedTarget,
+    QuantityError,
+    Threshold,
+    Unit,
+    find_named_targets,
+    find_threshold,
+)
 from handoff.errors import Diagnostic, Severity
 
 K = TypeVar("K")
@@ -107,7 +114,35 @@ class SectionReader:
         return list(self.outline.all_entries())
 
     def warn(self, line: int | None, message: str, hint: str | None = None) -> None:
+        if any(d.is_error and d.line == line for d in self.diagnostics):
+            return  # the line's error says it already
         self.diagnostics.append(Diagnostic(Severity.WARNING, self.path, line, message, hint))
+
+    def refuse(self, line: int | None, problem: QuantityError) -> None:
+        found = Diagnostic(
+            Severity.ERROR,
+            self.path,
+            line,
+            str(problem),
+            "state it as a deployment does, e.g. '48 hours' or '<30 minutes'",
+        )
+        if found not in self.diagnostics:  # a rollback line is searched more than once
+            self.diagnostics.append(found)
+
+    def threshold(self, text: str, unit: Unit | None, line: int) -> Threshold | None:
+        """Return the first quantity of a line's text; an unusable one is an error there."""
+        try:
+            return find_threshold(text, unit)
+        except QuantityError as e:
+            self.refuse(line, e)
+            return None
+
+    def named_targets(self, text: str, line: int) -> list[NamedTarget]:
+        try:
+            return find_named_targets(text)
+        except QuantityError as e:
+            self.refuse(line, e)
+            return []
 
     def entries(self, key: SectionKey) -> Iterable[tuple[str | None, Entry]]:
         section = self.outline.sections.get(key)
@@ -148,7 +183,7 @@ class SectionReader:
             name = entry.label or entry.text
             kind = classify(name, _METRIC_RULES, MetricKind.OTHER)
             unit = _METRIC_UNITS.get(kind)
-            threshold = find_threshold(entry.text, unit)
+            threshold = self.threshold(entry.text, unit, entry.line)
             if threshold is None and kind is not MetricKind.OTHER:
                 self.warn(
                     entry.line,
@@ -161,11 +196,11 @@ class SectionReader:
     def performance_targets(self) -> tuple[PerformanceTarget, ...]:
         found: dict[str, PerformanceTarget] = {}
         for _, entry in self.entries(SectionKey.PERFORMANCE_TARGETS):
-            for target in find_named_targets(f"{entry.text} {entry.label or ''}"):
+            for target in self.named_targets(f"{entry.text} {entry.label or ''}", entry.line):
                 found.setdefault(target.name, PerformanceTarget.from_named(target, entry.line))
         for entry in self.everything:
             if "performance target" in entry.text.lower():
-                for target in find_named_targets(entry.text):
+                for target in self.named_targets(entry.text, entry.line):
                     found.setdefault(target.name, PerformanceTarget.from_named(target, entry.line))
         return tuple(found.values())
 
@@ -199,7 +234,7 @@ class SectionReader:
             name = entry.label or entry.text
             kind = classify(f"{name} {entry.text}", _MESSAGE_RULES, CommunicationKind.OTHER)
             anchor = _MESSAGE_ANCHORS.get(kind, Anchor.ON_EVENT)
-            threshold = find_threshold(entry.text, Unit.SECONDS)
+            threshold = self.threshold(entry.text, Unit.SECONDS, entry.line)
             offset = threshold.duration if threshold else None
             if offset is None and anchor in (Anchor.BEFORE_DEPLOY, Anchor.AFTER_DEPLOY):
                 self.warn(
@@ -216,7 +251,7 @@ class SectionReader:
             name = entry.label or entry.text
             kind = classify(name, _WINDOW_RULES, WindowKind.OTHER)
             anchor = _WINDOW_ANCHORS.get(kind, Anchor.ON_EVENT)
-            threshold = find_threshold(entry.text, Unit.SECONDS)
+            threshold = self.threshold(entry.text, Unit.SECONDS, entry.line)
             if threshold is None and kind in _WINDOW_ANCHORS:
                 self.warn(
                     entry.line,
@@ -238,7 +273,7 @@ class SectionReader:
             if "rollback" in f"{e.label or ''} {e.text}".lower()
         ]
         for text, line in candidates:
-            threshold = find_threshold(text, Unit.SECONDS)
+            threshold = self.threshold(text, Unit.SECONDS, line)
             if threshold is not None:
                 return RollbackTarget(threshold, line)
         return None

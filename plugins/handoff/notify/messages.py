@@ -4,12 +4,19 @@ Pure Python, no Airflow import: the Airflow-facing layer (`handoff.notify.delive
 the run's identity and the UI's base URL and passes them in as a `RunRef`. Every message
 carries the handoff id, the run id and a link to the run; `Message.step` together with the
 event is the message's identity within a run, used to never send it twice.
+
+Only the project writes markup. Every builder is a pattern written here, filled with values
+(contract fields, the trigger form's release and emergency reason, exception text that may
+carry container log lines) through `mrkdwn`, which escapes `&`, `<` and `>` as Slack asks: a
+value can never become a mention (`<!channel>`), a link (`<https://...|text>`) or a user
+reference. The only links are the project's own run and log URLs, and text objects are
+`verbatim` so Slack does not turn a bare URL or a channel name in a value into a link.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,6 +25,10 @@ from urllib.parse import quote
 # Slack renders at most 10 fields in a section and 3000 characters in a text object.
 _MAX_FIELDS = 10
 _MAX_TEXT = 2900
+# Log lines in a reason (container output, scanner findings): enough to see what went wrong,
+# never a wall of text; the whole log is one click away.
+MAX_LOG_LINE = 300
+MAX_LOG_LINES = 20
 
 
 class Event(enum.Enum):
@@ -87,6 +98,33 @@ class Message:
         return {"text": self.text, "blocks": list(self.blocks)}
 
 
+def mrkdwn(value: object) -> str:
+    """Return a value as literal mrkdwn text: `&`, `<` and `>` escaped, as Slack asks."""
+    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def clip_log(text: str) -> str:
+    """Return log text bounded in lines and line length, saying how much was left out."""
+    lines = text.splitlines() or [""]
+    kept = [
+        line if len(line) <= MAX_LOG_LINE else line[: MAX_LOG_LINE - 1] + "…"
+        for line in lines[:MAX_LOG_LINES]
+    ]
+    if len(lines) > MAX_LOG_LINES:
+        kept.append(f"… {len(lines) - MAX_LOG_LINES} more lines in the task log")
+    return "\n".join(kept)
+
+
+class _Markup(str):
+    """Markup the project made (a link to its own URL): inserted into a pattern as it is."""
+
+
+def _link(url: str, label: str) -> _Markup:
+    """Return a link to one of the project's own URLs (run and log pages in Airflow)."""
+    # `|` and `>` would end the URL part early; the project's URLs are quoted, this is a guard.
+    return _Markup(f"<{url.replace('|', '%7C').replace('>', '%3E')}|{mrkdwn(label)}>")
+
+
 def _at(moment: datetime) -> str:
     return f"{moment:%Y-%m-%d %H:%M} UTC"
 
@@ -95,24 +133,41 @@ def _clip(text: str) -> str:
     return text if len(text) <= _MAX_TEXT else text[: _MAX_TEXT - 1] + "…"
 
 
+def _fill(pattern: str, values: Mapping[str, object]) -> str:
+    """Fill a project pattern with values, escaped unless they are the project's own markup."""
+    # Numbers keep their type so a pattern can format them ({seconds:.2f}); they hold no markup.
+    return pattern.format_map(
+        {k: v if isinstance(v, _Markup | int | float) else mrkdwn(v) for k, v in values.items()}
+    )
+
+
+def _text_object(text: str) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": _clip(text), "verbatim": True}
+
+
 def _message(
     event: Event,
     ref: RunRef,
     step: str,
     title: str,
     body: str,
-    facts: Sequence[tuple[str, str]] = (),
+    values: Mapping[str, object] | None = None,
+    facts: Sequence[tuple[str, object]] = (),
 ) -> Message:
+    """Build a message from project patterns (`title`, `body`) and the values they name."""
+    filled = {**(values or {}), "run_link": _link(ref.run_url, "its page in Airflow")}
+    title_text, body_text = _fill(title, filled), _fill(body, filled)
+    handoff, run_id = mrkdwn(ref.handoff_id), mrkdwn(ref.run_id)
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": f"{ref.handoff_id}: {title}"}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": _clip(body)}},
+        {"type": "header", "text": {"type": "plain_text", "text": f"{handoff}: {title_text}"}},
+        {"type": "section", "text": _text_object(body_text)},
     ]
     if facts:
         blocks.append(
             {
                 "type": "section",
                 "fields": [
-                    {"type": "mrkdwn", "text": _clip(f"*{name}*\n{value}")}
+                    _text_object(f"*{name}*\n{mrkdwn(value)}")
                     for name, value in facts[:_MAX_FIELDS]
                 ],
             }
@@ -121,15 +176,14 @@ def _message(
         {
             "type": "context",
             "elements": [
-                {
-                    "type": "mrkdwn",
-                    "text": f"{_ICONS[event]} {event.value} · handoff *{ref.handoff_id}* · "
-                    f"run `{ref.run_id}` · <{ref.run_url}|open the run in Airflow>",
-                }
+                _text_object(
+                    f"{_ICONS[event]} {event.value} · handoff *{handoff}* · "
+                    f"run `{run_id}` · {_link(ref.run_url, 'open the run in Airflow')}"
+                )
             ],
         }
     )
-    text = f"[{ref.handoff_id}] {title}: {body} (run {ref.run_id}: {ref.run_url})"
+    text = f"[{handoff}] {title_text}: {body_text} (run {run_id}: {mrkdwn(ref.run_url)})"
     return Message(event, step, _clip(text), tuple(blocks))
 
 
@@ -146,21 +200,23 @@ def notice(
 ) -> Message:
     """Announce what deploys when, who runs it, and how to object."""
     contacts = ", ".join(owners) or sender
+    when = _at(deploy_at)
     return _message(
         Event.NOTICE,
         ref,
         "pre_deploy_notice",
-        f"{release} deploys at {_at(deploy_at)}",
-        f"*What*: {service} release `{release}` goes live through a blue-green switch. "
-        f"{objective}\n*How to object*: reply in this channel or contact {contacts} before "
-        f"{_at(deploy_at)}; the run can be stopped from <{ref.run_url}|its page in Airflow> "
-        "(mark it failed) until the switch.",
-        [
-            ("When", _at(deploy_at)),
-            ("Notice", lead),
-            ("Who", contacts),
-            ("Handed over by", sender),
-        ],
+        "{release} deploys at {when}",
+        "*What*: {service} release `{release}` goes live through a blue-green switch. "
+        "{objective}\n*How to object*: reply in this channel or contact {contacts} before "
+        "{when}; the run can be stopped from {run_link} (mark it failed) until the switch.",
+        {
+            "release": release,
+            "when": when,
+            "service": service,
+            "objective": objective,
+            "contacts": contacts,
+        },
+        [("When", when), ("Notice", lead), ("Who", contacts), ("Handed over by", sender)],
     )
 
 
@@ -172,8 +228,9 @@ def emergency_override(
         Event.EMERGENCY_OVERRIDE,
         ref,
         "pre_deploy_notice",
-        f"EMERGENCY deploy of {release}",
-        f"The contract asks for {lead} of notice; this deploy gives {given}.\n*Reason*: {reason}",
+        "EMERGENCY deploy of {release}",
+        "The contract asks for {lead} of notice; this deploy gives {given}.\n*Reason*: {reason}",
+        {"release": release, "lead": lead, "given": given, "reason": reason},
         [("When", _at(deploy_at)), ("Notice given", given), ("Notice asked", lead)],
     )
 
@@ -184,15 +241,18 @@ def deploy_started(ref: RunRef, *, service: str, release: str) -> Message:
         Event.DEPLOY_STARTED,
         ref,
         "deploy",
-        f"deployment of {release} started",
-        f"Starting {service} `{release}` in the idle colour; live traffic is untouched "
+        "deployment of {release} started",
+        "Starting {service} `{release}` in the idle colour; live traffic is untouched "
         "until every pre-switch gate passes.",
+        {"release": release, "service": service},
     )
 
 
 def phase(ref: RunRef, *, step: str, title: str, detail: str) -> Message:
-    """Announce a phase transition (real-time status)."""
-    return _message(Event.PHASE, ref, step, title, detail)
+    """Announce a phase transition (real-time status); title and detail are plain text."""
+    return _message(
+        Event.PHASE, ref, step, "{title}", "{detail}", {"title": title, "detail": detail}
+    )
 
 
 def switch_done(
@@ -210,9 +270,15 @@ def switch_done(
         Event.SWITCH_DONE,
         ref,
         "switch",
-        f"live traffic switched to {release}",
-        f"Live moved {from_colour} -> {to_colour} in {seconds:.2f} s. The old colour stays warm "
+        "live traffic switched to {release}",
+        "Live moved {from_colour} -> {to_colour} in {seconds:.2f} s. The old colour stays warm "
         "for a rollback in seconds until the handover.",
+        {
+            "release": release,
+            "from_colour": from_colour,
+            "to_colour": to_colour,
+            "seconds": seconds,
+        },
         [("Zero-downtime probe", f"{requests} requests, {failed} failed")],
     )
 
@@ -223,9 +289,10 @@ def all_clear(ref: RunRef, *, release: str, watched: str) -> Message:
         Event.ALL_CLEAR,
         ref,
         "all_clear",
-        f"all clear for {release}",
-        f"Health, error rate and latency stayed within the contract's thresholds for {watched} "
+        "all clear for {release}",
+        "Health, error rate and latency stayed within the contract's thresholds for {watched} "
         "after the switch. The validation period continues.",
+        {"release": release, "watched": watched},
     )
 
 
@@ -235,9 +302,10 @@ def validation_passed(ref: RunRef, *, release: str) -> Message:
         Event.VALIDATION_PASSED,
         ref,
         "validation_period",
-        f"validation period passed for {release}",
+        "validation period passed for {release}",
         "No threshold was breached and no user-reported issue was confirmed. "
         "The monitoring period continues.",
+        {"release": release},
     )
 
 
@@ -247,23 +315,30 @@ def handover_complete(ref: RunRef, *, release: str, retired: str) -> Message:
         Event.HANDOVER_COMPLETE,
         ref,
         "handover",
-        f"handover of {release} complete",
-        f"The monitoring period passed and the operations team accepted the handover. "
-        f"Retired: {retired}.",
+        "handover of {release} complete",
+        "The monitoring period passed and the operations team accepted the handover. "
+        "Retired: {retired}.",
+        {"release": release, "retired": retired},
     )
 
 
 def escalation(
     ref: RunRef, *, task_id: str, try_number: int, reason: str, consequence: str
 ) -> Message:
-    """Escalate a failed step: which step, why, what happens next, and its log."""
+    """Escalate a failed step: which step, why (log lines clipped), what happens next, its log."""
     log_url = ref.task_url(task_id, try_number)
     return _message(
         Event.ESCALATION,
         ref,
         f"{task_id}#{try_number}",
-        f"step {task_id} failed",
-        f"*Why*: {reason}\n*Next*: {consequence}\n*Log*: <{log_url}|{task_id}, try {try_number}>",
+        "step {task_id} failed",
+        "*Why*: {reason}\n*Next*: {consequence}\n*Log*: {log_link}",
+        {
+            "task_id": task_id,
+            "reason": clip_log(reason),
+            "consequence": consequence,
+            "log_link": _link(log_url, f"{task_id}, try {try_number}"),
+        },
         [("Step", task_id), ("Try", str(try_number))],
     )
 
@@ -274,9 +349,10 @@ def rollback_started(ref: RunRef, *, release: str, to_release: str) -> Message:
         Event.ROLLBACK_STARTED,
         ref,
         "rollback",
-        f"rolling back {release}",
-        f"A step after the switch failed: live traffic goes back to `{to_release}` "
+        "rolling back {release}",
+        "A step after the switch failed: live traffic goes back to `{to_release}` "
         "(the old colour is still warm).",
+        {"release": release, "to_release": to_release},
     )
 
 
@@ -288,9 +364,14 @@ def rollback_finished(
         Event.ROLLBACK_FINISHED,
         ref,
         "rollback",
-        f"service restored on {restored}",
-        f"Rollback finished: service restored in {seconds:.2f} s "
-        f"(target {target}: {'met' if met else 'MISSED'}).",
+        "service restored on {restored}",
+        "Rollback finished: service restored in {seconds:.2f} s (target {target}: {verdict}).",
+        {
+            "restored": restored,
+            "seconds": seconds,
+            "target": target,
+            "verdict": "met" if met else "MISSED",
+        },
         [("Time to restore service", f"{seconds:.2f} s"), ("Target", target)],
     )
 
@@ -301,7 +382,8 @@ def aborted(ref: RunRef, *, release: str, live: str) -> Message:
         Event.ABORTED,
         ref,
         "abort",
-        f"deployment of {release} aborted",
-        f"A step before the switch failed; the new colour was removed and no user saw the "
-        f"release. Live: {live}, untouched.",
+        "deployment of {release} aborted",
+        "A step before the switch failed; the new colour was removed and no user saw the "
+        "release. Live: {live}, untouched.",
+        {"release": release, "live": live},
     )

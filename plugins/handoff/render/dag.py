@@ -12,7 +12,6 @@ from datetime import timedelta
 from functools import partial
 from typing import Any
 
-from airflow.providers.standard.operators.python import PythonOperator
 from airflow.sdk import DAG, BaseOperator, TaskGroup, TriggerRule
 from airflow.sdk.definitions.param import ParamsDict
 
@@ -24,13 +23,14 @@ from handoff.contract.model import MetricKind
 from handoff.evidence.store import report_dir_of
 from handoff.plan import CheckKind, CheckPhase, StepKind
 from handoff.plan.bindings import missing_settings as _missing_settings
+from handoff.plan.naming import dag_id_for
 from handoff.render.docs import dag_doc
-from handoff.render.naming import dag_id_for
 from handoff.render.params import trigger_params
 from handoff.runtime.engine_factory import engine_config
 from handoff.tasks import gate_checks, gate_readiness, notify, report_step, steps
 from handoff.tasks.context import PREFLIGHT_TASK
 from handoff.tasks.gates import HandoffGate
+from handoff.tasks.step_operator import StepOperator
 from handoff.tasks.wait import WaitUntilOperator
 from handoff.timetable import NoticeTimetable
 from handoff.watch.evaluate import LatencyBudget, WatchThresholds
@@ -58,9 +58,9 @@ class _Builder:
         self.environment = handoff.environment
         self.kwargs = {"contract_path": str(handoff.contract_path)}
 
-    def python(self, task_id: str, callable_: Any, **extra: Any) -> PythonOperator:
+    def python(self, task_id: str, callable_: Any, **extra: Any) -> StepOperator:
         op_kwargs = {**self.kwargs, **extra.pop("op_kwargs", {})}
-        return PythonOperator(
+        return StepOperator(
             task_id=task_id, python_callable=callable_, op_kwargs=op_kwargs, **extra
         )
 
@@ -218,7 +218,7 @@ class _Builder:
             roll_back = self.python(
                 "roll_back", steps.rollback_release, trigger_rule=TriggerRule.ONE_FAILED
             )
-        finalize = PythonOperator(
+        finalize = StepOperator(
             task_id="finalize",
             python_callable=steps.finalize,
             op_kwargs={"reason_task_ids": ["abort", "rollback.roll_back"]},
@@ -289,9 +289,10 @@ class _Builder:
         return HandoffGate(
             task_id="go_no_go",
             answer_key="go_no_go",
-            subject=f"{self.plan.handoff_id}: switch live traffic to {{{{ params.release }}}}?",
+            subject="{handoff_id}: switch live traffic to {release}?",
             body="All pre-switch gates passed on the preview listener. "
             "Approve to switch live traffic.",
+            values={"handoff_id": self.plan.handoff_id},
             defaults=HandoffGate.APPROVE if proceed else HandoffGate.REJECT,
             response_timeout=promotion.response_timeout,
         )
@@ -302,8 +303,9 @@ class _Builder:
         return HandoffGate(
             task_id="no_user_reported_issues",
             answer_key="user_issues",
-            subject=f"{self.plan.handoff_id}: {question}?",
+            subject="{handoff_id}: {question}?",
             body="Approve if no user has reported an issue since the switch; reject to roll back.",
+            values={"handoff_id": self.plan.handoff_id, "question": question},
         )
 
     def handover_gate(self) -> HandoffGate:
@@ -311,8 +313,9 @@ class _Builder:
         return HandoffGate(
             task_id="sign_off",
             answer_key="handover",
-            subject=f"{self.plan.handoff_id}: operations team accepts the handover?",
-            body=f"Next steps from the contract:\n\n{steps_text}",
+            subject="{handoff_id}: operations team accepts the handover?",
+            body="Next steps from the contract:\n\n{next_steps}",
+            values={"handoff_id": self.plan.handoff_id, "next_steps": steps_text},
         )
 
 

@@ -19,11 +19,12 @@ from pathlib import Path
 from airflow.sdk import DAG, get_parsing_context
 
 from handoff import handoff_cache
-from handoff.catalog import Catalog, load_catalog
+from handoff.catalog import Catalog, Handoff, load_catalog
 from handoff.contract_ids import ContractId
-from handoff.errors import Diagnostic, HandoffError, Severity
+from handoff.errors import Diagnostic, HandoffError, Severity, unexpected
+from handoff.plan.naming import dag_id_for
 from handoff.render.dag import build_dag
-from handoff.render.naming import dag_id_for
+from handoff.render.docs import safe_doc_md
 from handoff.render.pinned import pin_in_flight
 from handoff.render.shards import Shard
 
@@ -41,7 +42,7 @@ class BrokenContracts(DAG):
 
     def validate(self) -> None:
         """Refuse to be bagged, so Airflow records the problems as an import error."""
-        raise HandoffImportError(self.doc_md or "broken contracts")
+        raise HandoffImportError((self.doc_md or "broken contracts").rstrip("\n"))
 
 
 def load_dags(
@@ -82,21 +83,11 @@ def load_dags(
             continue
         if not handoff.deployable or handoff.contract is None:
             continue  # not accepted yet: no DAG until its sidecar exists
-        dag_id = dag_id_for(handoff.contract.handoff_id)
-        first = owner.get(dag_id, handoff.contract_path)
-        if first != handoff.contract_path:
-            broken.append(
-                Diagnostic(
-                    Severity.ERROR,
-                    handoff.contract_path,
-                    handoff.contract.source.id_line,
-                    f"DAG id {dag_id!r} is already taken by {first}",
-                    "handoff ids that differ only in case or punctuation name the same DAG",
-                )
-            )
-            continue
-        if build:
-            dags[dag_id] = build_dag(handoff)
+        built = _build(handoff, owner, build)
+        if isinstance(built, Diagnostic):
+            broken.append(built)
+        elif built is not None:
+            dags[built.dag_id] = built
     # A handoff with a run in flight keeps the DAG that run started with (render.pinned).
     broken += pin_in_flight(
         handoffs_dir, dags, shard.holds, only_dag_id, build_dag if build else None
@@ -122,7 +113,33 @@ def _error_carrier(broken: list[Diagnostic], shard: Shard) -> dict[str, DAG]:
     message = "\n".join(d.render() for d in broken)
     log.error("broken handoff contracts:\n%s", message)
     errors_dag_id = "_".join(filter(None, [ERRORS_DAG_ID, shard.label]))
-    return {errors_dag_id: BrokenContracts(dag_id=errors_dag_id, schedule=None, doc_md=message)}
+    carrier = BrokenContracts(dag_id=errors_dag_id, schedule=None, doc_md=safe_doc_md(message))
+    return {errors_dag_id: carrier}
+
+
+def _build(handoff: Handoff, owner: dict[str, Path], build: bool = True) -> DAG | Diagnostic | None:
+    """Build one DAG, or say why it cannot be: its id is taken, or building it failed.
+
+    With ``build=False`` only the id is checked (None: it would be built).
+    """
+    assert handoff.contract is not None
+    dag_id = dag_id_for(handoff.contract.handoff_id)
+    first = owner.get(dag_id, handoff.contract_path)
+    if first != handoff.contract_path:
+        return Diagnostic(
+            Severity.ERROR,
+            handoff.contract_path,
+            handoff.contract.source.id_line,
+            f"DAG id {dag_id!r} is already taken by {first}",
+            "handoff ids that differ only in case or punctuation name the same DAG",
+        )
+    if not build:
+        return None
+    try:
+        return build_dag(handoff)
+    except Exception as e:  # the last resort: this contract's import error, not the shard's
+        log.debug("unexpected error while building %s", dag_id, exc_info=True)
+        return unexpected(handoff.contract_path, e, "building its DAG")
 
 
 def publish(namespace: dict[str, object], loader_file: str) -> None:

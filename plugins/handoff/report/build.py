@@ -322,14 +322,20 @@ def _downtime(records: RunRecords) -> MetricRow:
             f"zero-downtime probe of {SWITCH_TASK}",
         )
     failed, requests = int(probe["failed"]), int(probe["requests"])
+    measured = f"{failed} failed of {requests} probe requests during the switch"
+    details: dict[str, object] = {"failed": failed, "requests": requests}
+    if "slowest_during_switch_ms" in probe:  # runs recorded before it carry no latency
+        slowest, steady = probe["slowest_during_switch_ms"], probe.get("steady_p999_ms")
+        measured += f"; slowest {slowest:.0f} ms (steady p99.9 {steady or 0:.0f} ms)"
+        details.update(slowest_during_switch_ms=slowest, steady_p999_ms=steady)
     return MetricRow(
         name="downtime",
         target=f"{target} (0 failed probes during the switch)",
-        measured=f"{failed} failed of {requests} probe requests during the switch",
+        measured=measured,
         value=float(failed),
         status=MetricStatus.MET if failed == 0 else MetricStatus.MISSED,
         source=f"zero-downtime probe of {SWITCH_TASK}",
-        details={"failed": failed, "requests": requests},
+        details=details,
     )
 
 

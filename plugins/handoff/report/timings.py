@@ -7,20 +7,24 @@ its success, failure or skip callback) to `<run_dir>/timings/<task_id>.json`, be
 run's evidence. Only the task writes its own file, so there is no concurrent writer; a retry
 adds its try. This works the same under `dag.test()`, LocalExecutor and Celery (with the
 shared report folder the evidence and the ledger already require). No Airflow import here.
+Files are written and read through `handoff.safe_paths`: never through a symlink.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import re
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+from handoff.safe_paths import (
+    list_beneath,
+    read_text_or_none,
+    task_file_name,
+    write_beneath,
+)
+
 FOLDER = "timings"
 
 
@@ -42,44 +46,42 @@ class TryTiming:
         return (self.end - self.start).total_seconds()
 
 
-def _path(run_directory: Path, task_id: str) -> Path:
-    return run_directory / FOLDER / f"{_UNSAFE.sub('_', task_id)}.json"
+def _parts(task_id: str) -> tuple[str, str]:
+    return (FOLDER, task_file_name(task_id))
 
 
-def _read(path: Path) -> dict[str, Any]:
+def _read(run_directory: Path, parts: tuple[str, str]) -> dict[str, Any]:
+    text = read_text_or_none(run_directory, parts)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = json.loads(text) if text is not None else {}
+    except ValueError:
         return {}
     return data if isinstance(data, dict) else {}
 
 
-def _write(path: Path, data: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        json.dump(data, out, indent=2, sort_keys=True)
-    Path(tmp).replace(path)
+def _write(run_directory: Path, parts: tuple[str, str], data: dict[str, Any]) -> None:
+    text = json.dumps(data, indent=2, sort_keys=True)
+    write_beneath(run_directory, parts, text.encode("utf-8"))
 
 
 def record_start(run_directory: Path, task_id: str, try_number: int, at: datetime) -> None:
     """Record a try's start; the first start wins (a deferred task resumes, it does not restart)."""
-    path = _path(run_directory, task_id)
-    data = _read(path) or {"task_id": task_id, "tries": {}}
+    parts = _parts(task_id)
+    data = _read(run_directory, parts) or {"task_id": task_id, "tries": {}}
     entry = data["tries"].setdefault(str(try_number), {})
     entry.setdefault("start", at.isoformat())
-    _write(path, data)
+    _write(run_directory, parts, data)
 
 
 def record_end(
     run_directory: Path, task_id: str, try_number: int, at: datetime, state: str
 ) -> None:
     """Record how and when a try ended."""
-    path = _path(run_directory, task_id)
-    data = _read(path) or {"task_id": task_id, "tries": {}}
+    parts = _parts(task_id)
+    data = _read(run_directory, parts) or {"task_id": task_id, "tries": {}}
     entry = data["tries"].setdefault(str(try_number), {})
     entry.update({"end": at.isoformat(), "state": state})
-    _write(path, data)
+    _write(run_directory, parts, data)
 
 
 def _time(value: Any) -> datetime | None:
@@ -89,11 +91,8 @@ def _time(value: Any) -> datetime | None:
 def read_timings(run_directory: Path) -> dict[str, TryTiming]:
     """Return the latest try of every task that recorded one, by task id."""
     latest: dict[str, TryTiming] = {}
-    folder = run_directory / FOLDER
-    if not folder.is_dir():
-        return latest
-    for path in sorted(folder.glob("*.json")):
-        data = _read(path)
+    for name in list_beneath(run_directory, (FOLDER,), ".json"):
+        data = _read(run_directory, (FOLDER, name))
         tries = data.get("tries") or {}
         if not tries or "task_id" not in data:
             continue

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from handoff.acceptance import Acceptance, Environment
 from handoff.bluegreen import BlueGreenConfig, BlueGreenEngine, VolumeMount
+from handoff.bluegreen.config import ContainerLimits
 
 
 def engine_config(acceptance: Acceptance, environment: Environment) -> BlueGreenConfig:
@@ -24,6 +25,7 @@ def engine_config(acceptance: Acceptance, environment: Environment) -> BlueGreen
         ready_deadline_s=probes.ready_timeout.total_seconds(),
         volumes=tuple(VolumeMount(name, path) for name, path in service.volumes.items()),
         environment=tuple(sorted(service.env.items())),
+        limits=ContainerLimits(environment.containers.memory_mb, environment.containers.pids),
     )
 
 

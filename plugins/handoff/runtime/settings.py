@@ -4,6 +4,14 @@ They come from the trigger form (the run's conf), fall back to the sidecar, and 
 against the contract: the deploy time must fall inside the window after acceptance, and a
 deploy with less notice than the contract asks needs an emergency reason, which is recorded
 and announced. Pure Python: the preflight task resolves them once and passes them on.
+
+A rehearsal (time_scale other than 1) is a mode the environment must allow
+(`rehearsals: allowed`): it runs against the same engines, and its human gates may be
+answered from the run's parameters. It compresses time; it waives no rule. The window and
+the notice are checked in the contract's time at every scale: a rehearsal's deploy_at must
+fall inside the window, and at least the contract's notice after now (which the compressed
+run then gives in notice / time_scale of real time), else it needs an emergency reason like
+any run. The release, rehearsal or not, must be one the environment allows (`releases`).
 """
 
 from __future__ import annotations
@@ -11,8 +19,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+from handoff.acceptance.environment import Environment, RehearsalPolicy
 from handoff.contract.quantities import format_seconds
 from handoff.errors import HandoffError
 from handoff.plan import DeploymentPlan, StepKind
@@ -27,13 +37,25 @@ class RunSettingsError(HandoffError):
     """The run's parameters contradict the contract or the sidecar."""
 
 
+# The answer that approves each gate in a rehearsal (`handoff.tasks.gates` also takes yes/go);
+# any other text rejects. The trigger form shows them; it never fills them in.
+APPROVING_ANSWERS = {
+    "go_no_go": "approve",
+    "user_issues": "none reported",
+    "handover": "accept handover",
+}
+
+
 @dataclass(frozen=True)
 class Answers:
-    """Answers to the human gates, used in rehearsals instead of waiting for a person."""
+    """Answers to the human gates in a rehearsal; empty (the default): a person is asked.
 
-    go_no_go: str = "approve"
-    user_issues: str = "none reported"
-    handover: str = "accept handover"
+    Nothing is answered on anyone's behalf unless the run's trigger wrote the answer.
+    """
+
+    go_no_go: str = ""
+    user_issues: str = ""
+    handover: str = ""
 
 
 @dataclass(frozen=True)
@@ -51,7 +73,7 @@ class RunSettings:
     @property
     def rehearsal(self) -> bool:
         """Tell whether this run compresses time (a drill against the same engines)."""
-        return self.time_scale > 1
+        return self.time_scale != 1
 
     def scaled(self, duration: timedelta) -> timedelta:
         """Return how long a contract duration lasts in this run."""
@@ -110,28 +132,79 @@ def _deploy_at(
     return value
 
 
+def _environment_file(plan: DeploymentPlan, environment_file: Path | None) -> str:
+    if environment_file is not None:
+        return str(environment_file)
+    name = plan.acceptance.environment if plan.acceptance else "?"
+    return f"environments/{name}.yaml"
+
+
+def _check_rehearsal(plan: DeploymentPlan, scale: float, where: str) -> None:
+    """Refuse a compressed run unless the environment file allows rehearsals."""
+    environment = plan.environment
+    policy = environment.rehearsals if environment is not None else RehearsalPolicy.REFUSED
+    if scale != 1 and policy is not RehearsalPolicy.ALLOWED:
+        raise RunSettingsError(
+            f"time_scale {scale:g} asks for a rehearsal, but {where} does not allow rehearsals "
+            f"(field rehearsals: {policy.value}; expected rehearsals: allowed). A rehearsal runs "
+            "against this environment's engines; run with time_scale 1, or rehearse in an "
+            "environment whose file says rehearsals: allowed"
+        )
+
+
+def _check_release(
+    plan: DeploymentPlan, release: str, environment: Environment, where: str
+) -> None:
+    """Refuse a release the environment does not allow (by repository prefix or digest)."""
+    assert plan.acceptance is not None
+    policy = environment.releases
+    if policy.allows(release):
+        return
+    own = plan.acceptance.service.image
+    if not policy.restricted and release == own:
+        return
+    allowed = policy.describe() if policy.restricted else f"the sidecar's image {own!r} only"
+    raise RunSettingsError(
+        f"release {release[:200]!r} is not allowed by {where} (field releases: allowed_prefixes, "
+        f"digests): allowed are {allowed}"
+    )
+
+
 def resolve_run_settings(
-    plan: DeploymentPlan, conf: Mapping[str, Any], now: datetime
+    plan: DeploymentPlan,
+    conf: Mapping[str, Any],
+    now: datetime,
+    environment_file: Path | None = None,
 ) -> RunSettings:
-    """Resolve and check a run's settings; raise `RunSettingsError` naming what is wrong."""
+    """Resolve and check a run's settings; raise `RunSettingsError` naming what is wrong.
+
+    `environment_file` is named in errors about the environment's rules (rehearsals,
+    releases); unset, they say `environments/<name>.yaml`.
+    """
     acceptance = plan.acceptance
     if acceptance is None or plan.window_closes_at is None:
         raise RunSettingsError(f"{plan.handoff_id} is not accepted: no sidecar")
+    if plan.environment is None:
+        raise RunSettingsError(f"{plan.handoff_id} has no environment")
+    where = _environment_file(plan, environment_file)
     scale = _time_scale(conf)
+    _check_rehearsal(plan, scale, where)
     lead = -(plan.step(StepKind.NOTICE).offset or timedelta(0))
     deploy_at = _deploy_at(conf, plan, now, lead)
     reason = str(conf.get("emergency_reason") or "").strip()
     release = str(conf.get("release") or "").strip() or acceptance.service.image
+    _check_release(plan, release, plan.environment, where)
     closes = plan.window_closes_at
-    rehearsal = scale > 1
     if deploy_at < now - _NOTICE_SLACK:
         raise RunSettingsError(f"deploy_at {deploy_at.isoformat()} is in the past")
-    if not rehearsal and deploy_at > closes:
+    # The window and the notice hold at every time_scale: a rehearsal compresses the
+    # timeline from now on, it does not move the window nor shorten the notice it owes.
+    if deploy_at > closes:
         raise RunSettingsError(
             f"deploy_at {deploy_at.isoformat()} is outside the deployment window, which closes "
             f"{closes.isoformat()} ({plan.step(StepKind.WAIT_FOR_WINDOW).basis.render()})"
         )
-    if not rehearsal and deploy_at - now < lead - _NOTICE_SLACK and not reason:
+    if deploy_at - now < lead - _NOTICE_SLACK and not reason:
         raise RunSettingsError(
             f"deploy_at {deploy_at.isoformat()} leaves "
             f"{format_seconds((deploy_at - now).total_seconds())} of notice; the contract asks "
@@ -139,10 +212,10 @@ def resolve_run_settings(
             f"({plan.step(StepKind.NOTICE).basis.render()}). Give an emergency_reason to deploy "
             "with less notice; it is recorded and announced."
         )
-    # An answer given as "" means: wait for a person, even in a rehearsal.
+    # Only answers the trigger wrote are used; none given (or "") means: ask a person.
     answers = Answers(
-        go_no_go=str(conf.get("answer_go_no_go", Answers.go_no_go) or ""),
-        user_issues=str(conf.get("answer_user_issues", Answers.user_issues) or ""),
-        handover=str(conf.get("answer_handover", Answers.handover) or ""),
+        go_no_go=str(conf.get("answer_go_no_go") or "").strip(),
+        user_issues=str(conf.get("answer_user_issues") or "").strip(),
+        handover=str(conf.get("answer_handover") or "").strip(),
     )
     return RunSettings(deploy_at, release, scale, reason, answers, closes, lead)

@@ -10,6 +10,7 @@ to rehearse the human side of a gate.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,20 +26,50 @@ REJECT = ApprovalOperator.REJECT
 _APPROVING = frozenset({"approve", "yes", "go", "none reported", "accept handover"})
 
 
+# What the subject says of the release before a run has one (the DAG as parsed, the UI).
+_RELEASE_UNTIL_RUN = "the run's release"
+
+
 class HandoffGate(ApprovalOperator):
     """An approval that fails on reject (so the run aborts or rolls back), answered in drills.
 
+    Contract text is data, never template source: ``subject`` and ``body`` are not templated
+    (ApprovalOperator templates both, so a contract line ``{{ conn.x.password }}`` would be
+    rendered with the secret, and an unclosed ``{{`` would fail the gate). They are
+    ``str.format`` patterns written by the project; the contract's text comes in ``values``
+    and the run's release is filled in at run time, neither of them ever parsed.
+
     Parameters: ``answer_key`` names the rehearsal answer in the run's settings
-    (``go_no_go``, ``user_issues`` or ``handover``); the rest is ApprovalOperator's.
+    (``go_no_go``, ``user_issues`` or ``handover``); ``subject`` and ``body`` are patterns
+    over ``values`` and ``{release}``; the rest is ApprovalOperator's.
     """
 
-    def __init__(self, *, answer_key: str, **kwargs: Any) -> None:
-        super().__init__(fail_on_reject=True, **kwargs)
+    template_fields: Sequence[str] = ()
+
+    def __init__(
+        self,
+        *,
+        answer_key: str,
+        subject: str,
+        body: str,
+        values: Mapping[str, str] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.subject_pattern, self.body_pattern = subject, body
+        self.values = dict(values or {})
+        shown = self.fill(_RELEASE_UNTIL_RUN)
+        super().__init__(fail_on_reject=True, subject=shown[0], body=shown[1], **kwargs)
         self.answer_key = answer_key
+
+    def fill(self, release: str) -> tuple[str, str]:
+        """Return the subject and body for a release; values are inserted, never parsed."""
+        values = {**self.values, "release": release}
+        return self.subject_pattern.format_map(values), self.body_pattern.format_map(values)
 
     def execute(self, context: Any) -> Any:
         """Ask a person, or answer from the run's parameters in a rehearsal."""
         settings = run_settings()
+        self.subject, self.body = self.fill(settings.release)
         answer = str(getattr(settings.answers, self.answer_key)).strip()
         if not settings.rehearsal or not answer:
             log.info("waiting for a person to answer in the UI or the REST API: %s", self.subject)

@@ -33,11 +33,11 @@ from handoff.report.files import write_report
 from handoff.report.model import DriftRow
 from handoff.report.timings import read_timings, record_end, record_start
 from handoff.runtime import drift as drifts
+from handoff.runtime.airflow_urls import airflow_base_url
 from handoff.runtime.settings import RunSettings
 from handoff.runtime.snapshot import mark_done
 from handoff.tasks.context import PREFLIGHT_TASK, handoff_from, snapshot_of_run
 from handoff.tasks.notify import ledger_of
-from handoff.ui.links import airflow_base_url
 from handoff.watch.operator import VERDICT_KEY
 
 log = logging.getLogger(__name__)

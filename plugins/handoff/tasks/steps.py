@@ -29,6 +29,7 @@ from handoff.jsonable import to_jsonable
 from handoff.notify import messages
 from handoff.plan import CheckKind, StepKind
 from handoff.runtime.settings import RunSettingsError, resolve_run_settings
+from handoff.runtime.snapshot import environment_file_of
 from handoff.runtime.snapshot import take as take_snapshot
 from handoff.tasks import integrity, service_lease
 from handoff.tasks.context import (
@@ -59,7 +60,9 @@ def preflight(contract_path: str) -> dict[str, Any]:
     assert handoff.plan is not None and handoff.acceptance is not None
     now = _now()
     try:
-        settings = resolve_run_settings(handoff.plan, dict(context["params"]), now)
+        settings = resolve_run_settings(
+            handoff.plan, dict(context["params"]), now, environment_file_of(handoff)
+        )
     except RunSettingsError as e:
         raise AirflowFailException(f"run settings rejected: {e}") from e
     check_slack_connection(handoff)
@@ -309,38 +312,49 @@ def switch_traffic(contract_path: str) -> dict[str, Any]:
     )
     stored_before = integrity.stored_count(handoff, router.host, router.live_port)
     with LoadGenerator(spec) as load:
+        switch_started = time.monotonic()
         try:
             switched_at = _now()  # the windows count from here (watch.operator)
             result = engine.switch(settings.release)
         except BlueGreenError as e:
             raise AirflowFailException(f"switch failed: {e}") from e
+        switch_done = time.monotonic()
         time.sleep(0.5)  # let the probe see answers from the new colour after the switch
     report = load.report
     assert report is not None
     failures = len(report.failures)
+    # A stall is downtime too, even when the request answers in the end: the slowest request
+    # that started while the switch ran, against the steady p99.9 of the same probe.
+    slowest_ms = round(report.slowest_between(switch_started, switch_done) * 1000, 1)
+    steady_ms = round(report.steady_quantile(switch_started, switch_done) * 1000, 1)
     downtime = Finding(
         EvidenceStatus.FAILED if failures else EvidenceStatus.PASSED,
         f"{failures} of {report.requests} requests failed through live during the switch "
         f"{result.from_colour.value if result.from_colour else 'none'} -> "
-        f"{result.to_colour.value} ({result.seconds:.2f} s); threshold 0",
+        f"{result.to_colour.value} ({result.seconds:.2f} s); threshold 0; slowest request "
+        f"during the switch {slowest_ms:.0f} ms (steady p99.9 {steady_ms:.0f} ms)",
         {
             "requests": report.requests,
             "failed": failures,
             "switch_s": round(result.seconds, 3),
             "acknowledged_writes": len(report.acknowledged_writes),
+            "slowest_during_switch_ms": slowest_ms,
+            "steady_p999_ms": steady_ms,
         },
         {"failed_requests": 0},
     )
     record(handoff, [(CheckKind.ZERO_DOWNTIME, [downtime])], target="live")
     log.info(
         "switch %s -> %s in %.2f s; zero-downtime probe: %s requests, %s failed (threshold 0), "
-        "%s writes acknowledged",
+        "%s writes acknowledged; slowest request during the switch %.0f ms, steady p99.9 %.0f ms",
         result.from_colour.value if result.from_colour else "none",
         result.to_colour.value,
         result.seconds,
         report.requests,
         failures,
         len(report.acknowledged_writes),
+        slowest_ms,
+        steady_ms,
     )
     if failures:
         raise AirflowFailException(f"downtime during the switch: {report.describe_failures()}")
@@ -358,7 +372,12 @@ def switch_traffic(contract_path: str) -> dict[str, Any]:
     )
     return {
         **to_jsonable(asdict(result)),
-        "probe": {"requests": report.requests, "failed": failures},
+        "probe": {
+            "requests": report.requests,
+            "failed": failures,
+            "slowest_during_switch_ms": slowest_ms,
+            "steady_p999_ms": steady_ms,
+        },
         "acknowledged_writes": list(report.acknowledged_writes),
         "stored_before": stored_before,
         "switched_at": switched_at.isoformat(),

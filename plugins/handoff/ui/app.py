@@ -2,27 +2,32 @@
 
 Plugin apps are not protected by Airflow: every route here resolves the user from the
 Airflow JWT (the UI's `_token` cookie, or a Bearer token) with the API server's own
-`get_user`, and shows only the handoffs whose DAGs the auth manager lets that user read.
+`get_user`, and shows only the handoffs whose DAGs the auth manager lets that user read;
+contracts without a DAG (lint errors, not accepted) only to users who may read DAGs in general.
+Reports are read with `handoff.safe_paths`: checked ids, no symlink followed below
+the report folder; anything else is a 404 that names nothing on disk.
 Airflow's server modules are imported inside the handlers: the plugin module that
 registers this app is imported by every Airflow component, workers included.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from handoff.catalog import Catalog, Handoff
-from handoff.evidence.store import report_dir_of, run_dir
-from handoff.render.naming import dag_id_for
-from handoff.report.files import FORMATS, report_path
+from handoff.evidence.store import report_dir_of, run_parts
+from handoff.plan.naming import dag_id_for
+from handoff.report.files import FORMATS, report_name
+from handoff.runtime.airflow_urls import airflow_base_url
+from handoff.safe_paths import UnsafePath, read_beneath
 from handoff.ui.catalog_cache import cached_catalog
-from handoff.ui.links import airflow_base_url
 from handoff.ui.overview import LatestRun, handoff_rows
 from handoff.ui.page import render_page
 
@@ -30,6 +35,7 @@ PROJECT_HANDOFFS = Path(__file__).resolve().parents[3] / "include" / "handoffs"
 # The report's own CSS is inline and it loads nothing: forbid everything else.
 REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'"
 
+log = logging.getLogger(__name__)
 app = FastAPI(title="Handoffs", docs_url=None, redoc_url=None, openapi_url=None)
 
 
@@ -43,28 +49,20 @@ async def current_user(request: Request) -> Any:
 UserDep = Annotated[Any, Depends(current_user)]
 
 
-def _handoff_dags() -> dict[str, str]:
-    """Return the contract path of every handoff DAG Airflow knows, by DAG id."""
+def _handoff_dags() -> set[str]:
+    """Return the id of every handoff DAG Airflow knows (tagged `handoff`, not stale)."""
     from airflow.models.dag import DagModel, DagTag
-    from airflow.models.serialized_dag import SerializedDagModel
     from airflow.utils.session import create_session
     from sqlalchemy import select
 
-    found: dict[str, str] = {}
     with create_session() as session:
-        dag_ids = session.scalars(
-            select(DagTag.dag_id)
-            .join(DagModel, DagModel.dag_id == DagTag.dag_id)
-            .where(DagTag.name == "handoff", DagModel.is_stale.is_(False))
-        ).all()
-        for dag_id in dag_ids:
-            dag = SerializedDagModel.get_dag(dag_id, session=session)
-            if dag is None or not dag.has_task("preflight"):
-                continue
-            kwargs = getattr(dag.get_task("preflight"), "op_kwargs", None) or {}
-            if isinstance(kwargs, dict) and kwargs.get("contract_path"):
-                found[dag_id] = str(kwargs["contract_path"])
-    return found
+        return set(
+            session.scalars(
+                select(DagTag.dag_id)
+                .join(DagModel, DagModel.dag_id == DagTag.dag_id)
+                .where(DagTag.name == "handoff", DagModel.is_stale.is_(False))
+            ).all()
+        )
 
 
 def _latest_runs(dag_ids: set[str]) -> dict[str, LatestRun]:
@@ -83,13 +81,14 @@ def _latest_runs(dag_ids: set[str]) -> dict[str, LatestRun]:
     return latest
 
 
-def _catalog(contract_paths: dict[str, str]) -> Catalog:
-    """Load every contract beside the DAGs' contracts and in the handoffs folder."""
-    folders = {Path(p).parent for p in contract_paths.values()}
+def _catalog() -> Catalog:
+    """Load the contracts the DAG loader reads: $HANDOFF_DIR, else the project's handoffs.
+
+    The DAGs' own tasks take their arguments as data, never templates, so the serialized DAG
+    holds no contract path to read back; the page reads the folder the loader reads.
+    """
     configured = Path(os.environ.get("HANDOFF_DIR") or PROJECT_HANDOFFS)
-    if configured.is_dir():
-        folders.add(configured)
-    return cached_catalog(folders)
+    return cached_catalog({configured} if configured.is_dir() else set())
 
 
 def _visible(user: Any, dag_ids: set[str]) -> set[str]:
@@ -98,12 +97,29 @@ def _visible(user: Any, dag_ids: set[str]) -> set[str]:
     return set(get_auth_manager().filter_authorized_dag_ids(dag_ids=dag_ids, user=user))
 
 
+def _may_read_all_dags(user: Any) -> bool:
+    """Tell whether the user may read DAGs in general (no DAG named), as the auth manager says.
+
+    Contracts without a DAG belong to no DAG the auth manager could filter by; their lint
+    errors and acceptance are shown only to users whose role reads every DAG (under
+    SimpleAuthManager: viewer and above; a user without a role gets no).
+    """
+    from airflow.api_fastapi.app import get_auth_manager
+
+    return bool(get_auth_manager().is_authorized_dag(method="GET", user=user))
+
+
 @app.get("/", response_class=HTMLResponse)
 def handoffs_page(user: UserDep) -> HTMLResponse:
     """Show every contract with its lint status, acceptance, schedule and latest run."""
-    dags = _handoff_dags()
-    visible = _visible(user, set(dags))
-    rows = handoff_rows(_catalog(dags), visible, _latest_runs(visible), datetime.now(UTC))
+    visible = _visible(user, _handoff_dags())
+    rows = handoff_rows(
+        _catalog(),
+        visible,
+        _latest_runs(visible),
+        datetime.now(UTC),
+        show_undeployed=_may_read_all_dags(user),
+    )
     name = getattr(user, "get_name", lambda: "")() or "a signed-in user"
     return HTMLResponse(render_page(rows, airflow_base_url(), str(name)))
 
@@ -115,8 +131,7 @@ def without_slash() -> RedirectResponse:
 
 
 def _handoff_of(dag_id: str) -> Handoff:
-    dags = _handoff_dags()
-    for handoff in _catalog(dags).handoffs:
+    for handoff in _catalog().handoffs:
         matches = handoff.contract and dag_id_for(handoff.contract.handoff_id) == dag_id
         if matches and handoff.deployable:
             return handoff
@@ -128,12 +143,21 @@ def run_report(dag_id: str, run_id: str, fmt: str, user: UserDep) -> Response:
     """Serve a run's report (html, md or json) to a user who may read the DAG."""
     if fmt not in FORMATS:
         raise HTTPException(404, f"reports come as {', '.join(FORMATS)}")
+    try:
+        parts = (*run_parts(dag_id, run_id), report_name(fmt))
+    except UnsafePath as exc:
+        raise HTTPException(404, str(exc)) from exc
     if dag_id not in _visible(user, {dag_id}):
         raise HTTPException(403, "you may not read this DAG")
-    # run_dir() keeps only safe characters, so no path leaves the report folder.
-    path = report_path(run_dir(report_dir_of(_handoff_of(dag_id)), dag_id, run_id), fmt)
-    if not path.is_file():
-        raise HTTPException(404, f"no report for run {run_id!r} of {dag_id!r} (yet)")
+    not_found = HTTPException(404, f"no report for run {run_id!r} of {dag_id!r} (yet)")
+    try:
+        # One folder at a time from the report folder, O_NOFOLLOW: no symlink, no '..'.
+        content = read_beneath(report_dir_of(_handoff_of(dag_id)), parts)
+    except UnsafePath as exc:
+        log.warning("refused to serve %s: %s", "/".join(parts), exc)
+        raise not_found from exc
+    except OSError as exc:
+        raise not_found from exc
     headers = {"Content-Security-Policy": REPORT_CSP, "X-Content-Type-Options": "nosniff"}
     media = FORMATS[fmt] + ("; charset=utf-8" if fmt != "json" else "")
-    return FileResponse(path, media_type=media, headers=headers)
+    return Response(content, media_type=media, headers=headers)

@@ -2,7 +2,8 @@
 
 Every request of the page needs every contract's lint status; parsing them all costs a few
 milliseconds per contract, so the catalog is kept while no contract, sidecar or environment
-file changed (by path, size and modification time).
+file changed (by path, size and modification time). A bad file never fails the page: the
+catalog gives it a row with its error (see docs/security.md, "Bad input").
 """
 
 from __future__ import annotations
@@ -24,9 +25,12 @@ def _fingerprint(folders: Iterable[Path]) -> Fingerprint:
             if not directory.is_dir():
                 continue
             for path in sorted(directory.iterdir()):
-                if path.is_file():
-                    stat = path.stat()
-                    entries.append((str(path), stat.st_size, stat.st_mtime_ns))
+                try:
+                    if path.is_file():
+                        stat = path.stat()
+                        entries.append((str(path), stat.st_size, stat.st_mtime_ns))
+                except OSError:
+                    continue  # removed while listed: the catalog's own read reports what is left
     return tuple(entries)
 
 

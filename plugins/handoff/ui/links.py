@@ -12,16 +12,9 @@ from urllib.parse import quote
 
 from airflow.sdk import BaseOperatorLink
 
+from handoff.runtime.airflow_urls import airflow_base_url
+
 APP_PREFIX = "/handoffs"
-# Where Airflow's UI is when `[api] base_url` is unset (as the Slack messages assume too).
-DEFAULT_BASE_URL = "http://localhost:8080"
-
-
-def airflow_base_url() -> str:
-    """Return the Airflow UI's base URL from `[api] base_url`, without a trailing slash."""
-    from airflow.configuration import conf
-
-    return str(conf.get("api", "base_url", fallback="") or DEFAULT_BASE_URL).rstrip("/")
 
 
 def report_link(base_url: str, dag_id: str, run_id: str) -> str:

@@ -5,6 +5,7 @@ open watch windows and reports. Pure: the app passes in what it read from Airflo
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,8 +16,12 @@ from handoff.catalog import Catalog, Handoff
 from handoff.errors import Severity
 from handoff.evidence.store import report_dir_of, run_dir
 from handoff.plan import StepKind
-from handoff.render.naming import dag_id_for
-from handoff.report.files import report_path
+from handoff.plan.naming import dag_id_for
+from handoff.report.files import report_name
+from handoff.safe_paths import UnsafePath, is_file_beneath, list_beneath, read_text_or_none
+
+log = logging.getLogger(__name__)
+PAGE_FORMATS = ("html", "md", "json")  # the order of the page's report links
 
 
 @dataclass(frozen=True)
@@ -78,21 +83,20 @@ def _acceptance(handoff: Handoff) -> str:
 
 def read_watch_figures(run_directory: Path, now: datetime) -> tuple[WatchFigures, ...]:
     """Return the windows of a run whose watch is open, from the files their triggers write."""
-    folder = run_directory / "watch"
     figures: list[WatchFigures] = []
-    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+    for name in list_beneath(run_directory, ("watch",), ".json"):
         try:
-            status = json.loads(path.read_text(encoding="utf-8"))
+            status = json.loads(read_text_or_none(run_directory, ("watch", name)) or "{}")
             if status.get("state") != "open":
                 continue
             summary, thresholds = status["summary"], status.get("thresholds", {})
             budgets = {b["path"]: b.get("p95_ms") for b in thresholds.get("latency", [])}
             end = datetime.fromisoformat(status["end_at"])
-        except (OSError, ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, AttributeError):
             continue
         figures.append(
             WatchFigures(
-                window=str(status.get("window", path.stem)),
+                window=str(status.get("window", name.removesuffix(".json"))),
                 state="open",
                 seconds_left=max((end - now).total_seconds(), 0.0),
                 samples=int(summary["samples"]),
@@ -108,13 +112,24 @@ def read_watch_figures(run_directory: Path, now: datetime) -> tuple[WatchFigures
     return tuple(figures)
 
 
+def _reports(run_directory: Path) -> tuple[str, ...]:
+    """Return the formats of the run's report that are plain files (a symlink is none)."""
+    return tuple(f for f in PAGE_FORMATS if is_file_beneath(run_directory, (report_name(f),)))
+
+
 def handoff_rows(
     catalog: Catalog,
     visible_dag_ids: set[str],
     latest_runs: Mapping[str, LatestRun],
     now: datetime,
+    *,
+    show_undeployed: bool,
 ) -> list[HandoffRow]:
-    """Return a row per contract; a handoff whose DAG the user may not see is left out."""
+    """Return a row per contract; a handoff whose DAG the user may not see is left out.
+
+    A contract without a DAG (lint errors, not accepted) has no DAG to authorize against:
+    its row is shown only with ``show_undeployed`` (a user who may read DAGs in general).
+    """
     problems: dict[Path, list[Any]] = {}
     for diagnostic in catalog.problems:
         problems.setdefault(diagnostic.path, []).append(diagnostic)
@@ -122,6 +137,8 @@ def handoff_rows(
     for handoff in catalog.handoffs:
         handoff_id = handoff.contract.handoff_id if handoff.contract else handoff.contract_path.stem
         dag_id = dag_id_for(handoff_id) if handoff.deployable else None
+        if dag_id is None and not show_undeployed:
+            continue
         if dag_id is not None and dag_id not in visible_dag_ids:
             continue
         diagnostics: Sequence[Any] = [
@@ -132,10 +149,14 @@ def handoff_rows(
         reports: tuple[str, ...] = ()
         watches: tuple[WatchFigures, ...] = ()
         if latest is not None and dag_id is not None and handoff.environment is not None:
-            folder = run_dir(report_dir_of(handoff), dag_id, latest.run_id)
-            reports = tuple(f for f in ("html", "md", "json") if report_path(folder, f).is_file())
-            if latest.state == "running":
-                watches = read_watch_figures(folder, now)
+            try:
+                folder = run_dir(report_dir_of(handoff), dag_id, latest.run_id)
+            except UnsafePath as exc:  # a run id outside the alphabet has no folder
+                log.warning("no report folder for run %r of %s: %s", latest.run_id, dag_id, exc)
+            else:
+                reports = _reports(folder)
+                if latest.state == "running":
+                    watches = read_watch_figures(folder, now)
         rows.append(
             HandoffRow(
                 handoff_id=handoff_id,

@@ -14,24 +14,15 @@ release: the engine is being restarted or has crashed. The environment chooses t
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
+from handoff.acceptance.environment import DEFAULT_POLICY, DEFAULT_WAIT, EngineOutagePolicy
 
-class EngineOutagePolicy(enum.Enum):
-    """How a watch window treats a Docker engine that does not answer."""
-
-    BREACH = "breach"
-    WAIT = "wait"
-
-
-DEFAULT_POLICY = EngineOutagePolicy.WAIT
-DEFAULT_WAIT = timedelta(minutes=5)
+__all__ = ["DEFAULT_POLICY", "DEFAULT_WAIT", "EngineOutage", "EngineOutagePolicy"]
 
 
 @dataclass(frozen=True)

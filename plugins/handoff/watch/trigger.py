@@ -11,8 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
-import tempfile
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime
@@ -319,12 +317,13 @@ async def probe(client: httpx.AsyncClient, path: str) -> Sample:
 
 
 def write_status(path: Path, status: Mapping[str, Any]) -> None:
-    """Replace a window's status file atomically (a reader never sees half a file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        json.dump(status, out)
-    Path(tmp).replace(path)
+    """Replace a window's status file atomically (a reader never sees half a file).
+
+    Never through a symlink: the file is under the report folder the page serves from.
+    """
+    from handoff.safe_paths import write_beneath
+
+    write_beneath(path.parent, (path.name,), json.dumps(status).encode("utf-8"))
 
 
 def parse_end(end_at: str) -> datetime:

@@ -91,3 +91,57 @@ def test_operations_are_idempotent(live_blue_then_green_idle: BlueGreenEngine) -
     state = engine.status()
     assert [c.colour for c in state.colours] == [Colour.BLUE]
     assert state.router.live is Colour.BLUE
+
+
+def listen_overflows(engine: BlueGreenEngine, colour: Colour) -> int:
+    """Return the kernel's accept-queue overflow count inside a colour's container."""
+    container = engine.client.containers.get(engine.config.container_name(colour))
+    code, out = container.exec_run(["cat", "/proc/net/netstat"])
+    assert code == 0, out
+    lines = out.decode().splitlines()
+    for header, values in zip(lines[::2], lines[1::2], strict=False):
+        if header.startswith("TcpExt:"):
+            row = dict(zip(header.split()[1:], values.split()[1:], strict=True))
+            return int(row["ListenOverflows"])
+    raise AssertionError(f"no TcpExt line in /proc/net/netstat of {container.name}")
+
+
+def test_a_switch_under_64_connections_moves_them_without_a_stall(
+    live_blue_then_green_idle: BlueGreenEngine,
+) -> None:
+    """64 unthrottled keep-alive sessions move at once: no handshake dropped, no stall.
+
+    Each client session needs its own connection to the new colour at the router step. With
+    socketserver's listen backlog of 5 the new colour's accept queue overflowed and the
+    dropped handshakes came back after TCP's retransmission backoff: requests of 1-15 s.
+    """
+    engine = live_blue_then_green_idle
+    before = {c: listen_overflows(engine, c) for c in Colour}
+    spec = LoadSpec(
+        host=engine.config.router_host,
+        port=engine.config.live_port,
+        connections=64,
+        duration_s=30.0,
+        max_requests=200_000,
+        write_every=4,
+    )
+    windows = []
+    with LoadGenerator(spec) as load:
+        time.sleep(1.5)  # the 64 connections are open and warm before the first step
+        for operation in ("switch", "rollback", "switch", "rollback"):
+            started = time.monotonic()
+            result = engine.switch(V2) if operation == "switch" else engine.rollback()
+            assert result.outcome is Outcome.CHANGED
+            windows.append((started, time.monotonic()))
+            time.sleep(0.5)
+    report = load.report
+    assert report is not None
+    assert_no_loss(report, engine)
+    overflows = {c.value: listen_overflows(engine, c) - before[c] for c in Colour}
+    assert overflows == {"blue": 0, "green": 0}, f"accept queues overflowed: {overflows}"
+    slowest = max(report.slowest_between(start, end) for start, end in windows)
+    # The overflow count above is the exact check (a dropped handshake costs TCP's first
+    # retransmission, 1 s, then 3 s, 7 s, 15 s); on the shared 2-core machine a loaded
+    # scheduler alone gives some requests several hundred ms, so this bound catches the
+    # backoff's second step and beyond (the benchmark measures the tail: make bench-switch).
+    assert slowest < 2.0, f"a request took {slowest:.3f} s during a switch or a rollback"

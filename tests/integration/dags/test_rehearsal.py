@@ -22,7 +22,7 @@ from handoff.catalog import load_handoff
 from handoff.evidence import Evidence, EvidenceStatus, EvidenceStore
 from tests.support.airflow_env import loader_dagbag
 from tests.support.demo import V1, V2, V3, ensure_demo_images, free_port, put_v1_live
-from tests.support.handoffs import make_handoffs
+from tests.support.handoffs import make_handoffs, rehearsal_conf
 from tests.support.slack_receiver import Receiver, conn_json, down_url, slack_receiver
 
 pytestmark = pytest.mark.integration
@@ -92,6 +92,7 @@ def rehearsal(
             "preview_port: 18081": f"preview_port: {free_port()}",
             "ready_timeout: 2 minutes": "ready_timeout: 20s",
         },
+        accepted_now=True,
     )
     monkeypatch.setenv("HANDOFF_DIR", str(folder))
     # Blue runs the current release, healthy, before the handoff starts.
@@ -103,12 +104,14 @@ def rehearsal(
 
 
 def run_dag(rehearsal: Rehearsal, **conf: Any) -> tuple[str, dict[str, str], list[str]]:
-    """Run the DAG with dag.test(); return the run state, task states and start order."""
+    """Run the DAG with dag.test(); return the run state, task states and start order.
 
+    The drill gives the contract's notice and answers the gates explicitly (`rehearsal_conf`).
+    """
     bag = loader_dagbag()
     assert bag.import_errors == {}
     dag = bag.dags[rehearsal.dag_id]
-    run = dag.test(run_conf={"deploy_at": datetime.now(UTC).isoformat(), **conf})
+    run = dag.test(run_conf=rehearsal_conf(**conf))
     instances = run.get_task_instances()
     states = {ti.task_id: str(ti.state) for ti in instances}
     started = sorted((ti for ti in instances if ti.start_date), key=lambda ti: ti.start_date)
@@ -505,7 +508,11 @@ def test_slack_failing_twice_then_recovering_loses_and_duplicates_nothing(
 ) -> None:
     rehearsal.slack.inbox.fail_next = 2
     state, states, _ = run_dag(
-        rehearsal, time_scale=7200, release=V2, emergency_reason="CVE-2026-0001 hotfix"
+        rehearsal,
+        time_scale=7200,
+        release=V2,
+        deploy_at=datetime.now(UTC).isoformat(),  # no notice: the emergency is what allows it
+        emergency_reason="CVE-2026-0001 hotfix",
     )
     assert state == "success", states
     expected = [SUCCESS_EVENTS[0], "emergency override of the notice period", *SUCCESS_EVENTS[1:]]

@@ -51,7 +51,7 @@ def test_a_failed_step_is_escalated_with_reason_consequence_and_log(
     contract = make_handoffs(tmp_path, [SEED_ID]) / f"{SEED_ID}.md"
     escalate(str(contract), {"ti": FailedTry(task_id), "exception": ValueError("p95 612 ms > 500")})
     [body] = slack.inbox.bodies
-    for needle in (task_id, "p95 612 ms > 500", consequence, f"/tasks/{task_id}?try_number=2"):
+    for needle in (task_id, "p95 612 ms &gt; 500", consequence, f"/tasks/{task_id}?try_number=2"):
         assert needle in body["blocks"][1]["text"]["text"]
     escalate(str(contract), {"ti": FailedTry(task_id), "exception": ValueError("again")})
     assert len(slack.inbox.bodies) == 1  # the same try is escalated once

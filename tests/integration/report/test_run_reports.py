@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from handoff.notify.ledger import Ledger
 from tests.integration.dags.test_rehearsal import SEED_ID, Rehearsal
 from tests.support.airflow_env import loader_dagbag
 from tests.support.demo import V2
+from tests.support.handoffs import rehearsal_conf
 
 pytestmark = pytest.mark.integration
 
@@ -30,9 +31,7 @@ def run_with_report(rehearsal: Rehearsal, **conf: Any) -> tuple[Any, dict[str, A
     """Run the DAG; return the dag run, its JSON report and the run's folder."""
     bag = loader_dagbag()
     assert bag.import_errors == {}
-    run = bag.dags[rehearsal.dag_id].test(
-        run_conf={"deploy_at": datetime.now(UTC).isoformat(), **conf}
-    )
+    run = bag.dags[rehearsal.dag_id].test(run_conf=rehearsal_conf(**conf))
     handoff = load_handoff(rehearsal.folder / f"{SEED_ID}.md")
     folder = run_dir(report_dir_of(handoff), rehearsal.dag_id, run.run_id)
     for fmt in ("md", "html", "json"):
@@ -187,9 +186,7 @@ def test_a_report_that_cannot_be_written_is_visible_and_changes_no_outcome(
     # dag.test() runs tasks in this process: the fault reaches the real report task.
     monkeypatch.setattr(report_step, "write_report", disk_full)
     bag = loader_dagbag()
-    run = bag.dags[rehearsal.dag_id].test(
-        run_conf={"deploy_at": datetime.now(UTC).isoformat(), "time_scale": 7200, "release": V2}
-    )
+    run = bag.dags[rehearsal.dag_id].test(run_conf=rehearsal_conf(time_scale=7200, release=V2))
     states = {ti.task_id: str(ti.state) for ti in run.get_task_instances()}
     assert str(run.state) == "success", states  # the deployment's outcome is unchanged
     assert states["report"] == "failed"  # red in the grid

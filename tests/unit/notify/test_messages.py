@@ -92,7 +92,7 @@ def test_escalation_names_the_step_the_reason_and_the_log() -> None:
     message = all_messages()[8]
     text = json.dumps(message.payload())
     assert message.step == "validation_period.watch#1"
-    assert "error rate 100 % > 1 %" in text
+    assert "error rate 100 % &gt; 1 %" in text  # escaped, as Slack asks
     assert "/tasks/validation_period.watch?try_number=1" in text
 
 

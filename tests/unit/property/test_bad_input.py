@@ -20,6 +20,9 @@ from handoff.contract.source import MAX_CONTRACT_BYTES
 from handoff.errors import Diagnostic, errors_in
 from tests.support.handoffs import make_handoffs
 from tests.unit.property.strategies import (
+    ROOT,
+    SEED_TEXT,
+    SIDECAR_TEXT,
     contract_bytes,
     sidecar_documents,
     sidecar_text_mutations,
@@ -144,3 +147,113 @@ def test_yaml_tags_that_would_run_code_are_refused_not_run(tmp_path: Path) -> No
     _, problems = load_yaml_model(path, Acceptance)
     assert problems and problems[0].line == 1 and "invalid YAML" in problems[0].message
     assert not marker.exists()
+
+
+# Issue 14: nesting, number sizes and line lengths that broke the readers. Every one must end
+# in a contract or in located errors; RecursionError, ValueError, OverflowError or a crash fail.
+_NESTERS = ["> ", "- ", "1. ", "  ", ">", "* ", "**", "![", "[", "_", "~~", "> - ", "\t"]
+_SEED_JSON = (ROOT / "tests" / "fixtures" / "contracts" / "valid" / "whole_file.json").read_text()
+
+
+@st.composite
+def deeply_nested_markdown(draw: st.DrawFn) -> str:
+    lines = SEED_TEXT.split("\n")
+    at = draw(st.integers(0, len(lines)))
+    opener = draw(st.sampled_from(_NESTERS))
+    depth = draw(st.one_of(st.integers(1, 80), st.integers(80, 60_000)))
+    closer = {"**": "**", "![": "](u)", "[": "](u)", "_": "_", "~~": "~~"}.get(opener, "")
+    lines.insert(at, opener * depth + "x" + closer * draw(st.sampled_from([0, depth])))
+    return "\n".join(lines)
+
+
+@st.composite
+def deeply_nested_json(draw: st.DrawFn) -> str:
+    depth = draw(st.one_of(st.integers(1, 40), st.integers(40, 200_000)))
+    opener, closer = draw(st.sampled_from([("[", "]"), ('{"a": ', "}"), ('[{"b": ', "}]")]))
+    inner = draw(st.sampled_from(["1", '"x"', "null", "[]"]))
+    value = opener * depth + inner + closer * draw(st.sampled_from([depth, depth // 2, 0]))
+    return _SEED_JSON.replace('"Roll out search API v7 behind the blue-green router."', value, 1)
+
+
+@st.composite
+def huge_numbers_and_long_lines(draw: st.DrawFn) -> tuple[str, str]:
+    digits = draw(
+        st.one_of(st.integers(1, 30), st.integers(4_000, 5_000), st.integers(5_000, 80_000))
+    )
+    number = "9" * digits
+    suffix = draw(st.sampled_from([".md", ".json"]))
+    if suffix == ".json":
+        value = draw(st.sampled_from([number, f"-{number}", f"{number}.5", f"1e{number[:6]}"]))
+        return suffix, _SEED_JSON.replace('"<45 minutes"', value, 1)
+    unit = draw(
+        st.sampled_from([" hours", " ms", "%", " x", "", " - minutes", "                d"])
+    )
+    line = draw(st.sampled_from(["- Deploy time < {}", "- **Deployment Window**: within {}", "{}"]))
+    return suffix, SEED_TEXT.replace(
+        "- **Deployment Time**", line.format(number + unit) + "\n- **Deployment Time**", 1
+    )
+
+
+def _parse_text(text: str, suffix: str) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"contract{suffix}"
+        path.write_text(text, encoding="utf-8")
+        result = parse_contract(path)  # any exception fails the property
+    assert (result.contract is None) == bool(errors_in(result.diagnostics))
+    assert_located(result.diagnostics, path)
+    assert not any("unexpected" in d.message for d in result.diagnostics), result.diagnostics
+
+
+FEW = settings(BOUNDED, max_examples=60)
+
+
+@FEW
+@given(text=deeply_nested_markdown())
+def test_deep_markdown_is_a_contract_or_located_errors(text: str) -> None:
+    _parse_text(text, ".md")
+
+
+@FEW
+@given(text=deeply_nested_json(), embedded=st.booleans())
+def test_deep_json_is_a_contract_or_located_errors(text: str, embedded: bool) -> None:
+    if embedded:  # the same JSON as a fenced block in markdown
+        _parse_text(f"# Report\n\n```json\n{text}\n```\n", ".md")
+    else:
+        _parse_text(text, ".json")
+
+
+@FEW
+@given(case=huge_numbers_and_long_lines())
+def test_huge_numbers_and_long_lines_are_a_contract_or_located_errors(
+    case: tuple[str, str],
+) -> None:
+    suffix, text = case
+    _parse_text(text, suffix)
+
+
+@FEW
+@given(
+    key=st.sampled_from(["port", "accepted_at", "notice_lead", "deploy_at"]),
+    value=st.one_of(
+        st.integers(4_000, 6_000).map(lambda n: "9" * n),
+        st.sampled_from(["2026-02-30", "2026-13-01", "2026-02-29T25:00:00Z", "9999-12-31", ".inf"]),
+        st.integers(20, 400).map(lambda n: "9" * n + " hours"),
+    ),
+)
+def test_huge_or_impossible_sidecar_values_give_located_errors(key: str, value: str) -> None:
+    text = SIDECAR_TEXT
+    if f"{key}:" in text:
+        text = "\n".join(
+            (line.split(":", 1)[0] + f": {value}" if line.lstrip().startswith(f"{key}:") else line)
+            for line in text.split("\n")
+        )
+    else:
+        text += f"\n{key}: {value}\n"
+    with tempfile.TemporaryDirectory() as folder:
+        handoffs = make_handoffs(Path(folder), ["PROD-DEPLOYMENT-001"])
+        (handoffs / "PROD-DEPLOYMENT-001.deploy.yaml").write_text(text, encoding="utf-8")
+        handoff = load_handoff(handoffs / "PROD-DEPLOYMENT-001.md")
+    for problem in errors_in(handoff.diagnostics):
+        assert problem.line is not None, problem.render()
+        assert "unexpected" not in problem.message, problem.render()
+    assert handoff.deployable == (not errors_in(handoff.diagnostics))

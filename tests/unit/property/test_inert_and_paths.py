@@ -121,6 +121,8 @@ def sidecar_with(root: Path, old: str, new: str) -> Path:
         ("promotion:", "report_dir: ../../outside\npromotion:", "leaves the project"),
         ("promotion:", "report_dir: /etc\npromotion:", "is absolute"),
         ("promotion:", "report_dir: ~/reports\npromotion:", "is absolute"),
+        ("promotion:", "report_dir: .airflow\npromotion:", "holds the folder name '.airflow'"),
+        ("promotion:", "report_dir: reports/../.git\npromotion:", "holds the folder name '..'"),
         ("    ux-portal-data: /data", "    /: /host", "is not a Docker volume name"),
         ("    ux-portal-data: /data", "    ../secrets: /data", "is not a Docker volume name"),
         ("    ux-portal-data: /data", "    ./here: /data", "is not a Docker volume name"),
@@ -151,6 +153,15 @@ def test_a_symlink_out_of_the_project_is_refused(tmp_path: Path) -> None:
     assert "leaves the project" in problem.message
 
 
+def test_a_symlink_inside_the_project_is_refused_too(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    contract = sidecar_with(project, "promotion:", "report_dir: reports-link/ux\npromotion:")
+    (project / "elsewhere").mkdir()
+    (project / "reports-link").symlink_to(project / "elsewhere")
+    [problem] = errors_in(load_handoff(contract).diagnostics)
+    assert "passes through the symlink" in problem.message and "reports-link" in problem.message
+
+
 def test_paths_inside_the_project_are_fine(tmp_path: Path) -> None:
     contract = sidecar_with(tmp_path, "promotion:", "report_dir: reports/ux\npromotion:")
     assert load_handoff(contract).deployable
@@ -163,3 +174,106 @@ def test_an_environment_report_dir_leaving_the_project_is_refused(tmp_path: Path
     [problem] = errors_in(load_handoff(folder / "ENV-1.md").diagnostics)
     assert problem.path.name == "demo.yaml" and problem.line is not None
     assert "leaves the project" in problem.message
+
+
+# Pieces of path tricks: traversal, encodings of it, separators, NUL, absolute roots, and
+# the characters Airflow's run ids really hold.
+PATH_PIECES = [
+    "..",
+    ".",
+    "/",
+    "\\",
+    "%2e",
+    "%2f",
+    "%5c",
+    "\x00",
+    "~",
+    ":",
+    "+",
+    "-",
+    "_",
+    "manual__2026-12-01T10:00:00.123456+00:00",
+    "report.json",
+    "runs",
+    "etc",
+    "passwd",
+    "link",
+    "\u2024",  # one dot leader, looks like '.'
+    " ",
+]
+path_tricks = st.lists(st.sampled_from(PATH_PIECES), min_size=1, max_size=8).map("".join) | st.text(
+    max_size=40
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(dag_id=path_tricks, run_id=path_tricks)
+def test_any_run_id_is_refused_or_names_a_folder_three_levels_below_runs(
+    dag_id: str, run_id: str
+) -> None:
+    from handoff.evidence import UnsafePath, run_dir
+
+    base = Path("/nonexistent-report-folder")
+    try:
+        folder = run_dir(base, dag_id, run_id)
+    except UnsafePath:
+        return
+    # Accepted: the folder stays exactly two names below runs/, whatever the id held.
+    assert Path(os.path.normpath(folder)) == folder
+    assert folder.parent.parent == base / "runs"
+    assert folder.name not in {".", ".."} and not folder.name.startswith(".")
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(parts=st.lists(path_tricks, min_size=1, max_size=4))
+def test_any_file_name_is_refused_or_read_inside_the_folder(
+    tmp_path_factory: pytest.TempPathFactory, parts: list[str]
+) -> None:
+    from handoff.safe_paths import UnsafePath, read_beneath
+
+    root = tmp_path_factory.mktemp("served")
+    secret = root / "passwords.json"
+    secret.write_text("outside-the-folder")
+    folder = root / "reports" / "runs" / "handoff_x"
+    folder.mkdir(parents=True)
+    # Everything a repository could commit to lure a reader out: links to the file and to
+    # the folder above, at the names the generated parts are most likely to try.
+    (root / "reports" / "runs" / "report.json").symlink_to(secret)
+    (folder / "report.json").symlink_to(secret)
+    (folder / "up").symlink_to(root)
+    (folder / "inside.json").write_text("inside")
+    try:
+        content = read_beneath(folder, parts)
+    except (UnsafePath, OSError):
+        return
+    target = Path(os.path.realpath(folder.joinpath(*parts)))
+    assert target.is_relative_to(folder.resolve())
+    assert content != b"outside-the-folder"
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(report_dir=path_tricks)
+def test_any_sidecar_report_dir_is_refused_or_a_real_folder_inside_the_project(
+    tmp_path_factory: pytest.TempPathFactory, report_dir: str
+) -> None:
+    from handoff.evidence import report_dir_of
+
+    root = tmp_path_factory.mktemp("report-dir")
+    (root / "link").symlink_to(root.parent)
+    quoted = report_dir.replace("'", "''")
+    contract = sidecar_with(root, "promotion:", f"report_dir: '{quoted}'\npromotion:")
+    handoff = load_handoff(contract)
+    if not handoff.deployable:
+        return
+    folder = report_dir_of(handoff)
+    assert folder.resolve().is_relative_to(root.resolve())
+    relative = folder.relative_to(root.resolve())
+    assert all(not p.startswith(".") for p in relative.parts)
+    assert not any(
+        (root.resolve() / Path(*relative.parts[:n])).is_symlink()
+        for n in range(1, len(relative.parts) + 1)
+    )

@@ -42,7 +42,7 @@ def test_every_contract_with_lint_acceptance_schedule_and_latest_run(tmp_path: P
     catalog = load_catalog([folder])
     visible = {"handoff_good_1", "handoff_evil_2"}
     latest = {"handoff_good_1": LatestRun("manual__1", "success", NOW)}
-    rows = handoff_rows(catalog, visible, latest, NOW)
+    rows = handoff_rows(catalog, visible, latest, NOW, show_undeployed=True)
     assert [r.handoff_id for r in rows] == ["BROKEN-3", "EVIL-2", "GOOD-1"]
     broken, evil, good = rows
     assert broken.dag_id is None and broken.errors and "not an ISO 8601" in broken.errors[0]
@@ -55,8 +55,11 @@ def test_every_contract_with_lint_acceptance_schedule_and_latest_run(tmp_path: P
 
 
 def test_a_handoff_the_user_may_not_read_is_left_out(tmp_path: Path) -> None:
-    rows = handoff_rows(load_catalog([folder_with_three(tmp_path)]), set(), {}, NOW)
+    catalog = load_catalog([folder_with_three(tmp_path)])
+    rows = handoff_rows(catalog, set(), {}, NOW, show_undeployed=True)
     assert [r.handoff_id for r in rows] == ["BROKEN-3"]  # lint findings of a file without a DAG
+    # Without a role that reads DAGs in general, a contract without a DAG is not shown either.
+    assert handoff_rows(catalog, set(), {}, NOW, show_undeployed=False) == []
 
 
 def test_an_open_window_shows_time_left_and_figures_against_thresholds(tmp_path: Path) -> None:
@@ -101,6 +104,7 @@ def test_an_open_window_shows_time_left_and_figures_against_thresholds(tmp_path:
         {"handoff_watched_1"},
         {"handoff_watched_1": LatestRun("manual__2", "running", NOW)},
         datetime.fromisoformat(snapshot["updated_at"]),
+        show_undeployed=False,
     )
     page = render_page(rows, "http://af:8080", "admin")
     assert "validation</b> open" in page and "limit 1 %" in page and "limit 3000 ms" in page
@@ -125,3 +129,22 @@ def test_the_catalog_is_parsed_again_only_after_a_file_changed(tmp_path: Path) -
     assert changed is not first
     assert changed.handoffs[0].acceptance is not None
     assert changed.handoffs[0].acceptance.accepted_by == "Someone Else"
+
+
+def test_a_symlinked_report_gets_no_link_and_an_unsafe_run_id_no_folder(tmp_path: Path) -> None:
+    folder = make_handoffs(tmp_path, ["LINKED-1"])
+    catalog = load_catalog([folder])
+    run = run_dir(report_dir_of(catalog.handoffs[0]), "handoff_linked_1", "manual__3")
+    run.mkdir(parents=True)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not for the page")
+    (run / "report.html").symlink_to(secret)
+    (run / "report.md").write_text("# a real report")
+    visible = {"handoff_linked_1"}
+    latest = {"handoff_linked_1": LatestRun("manual__3", "success", NOW)}
+    [row] = handoff_rows(catalog, visible, latest, NOW, show_undeployed=False)
+    assert row.reports == ("md",)
+    # A run id Airflow may hold but no folder may be named after: no reports, no crash.
+    dotted = {"handoff_linked_1": LatestRun("..", "running", NOW)}
+    [row] = handoff_rows(catalog, visible, dotted, NOW, show_undeployed=False)
+    assert row.reports == () and row.watches == ()

@@ -160,6 +160,19 @@ def test_a_rolled_back_run_reports_each_figure_from_its_record(handoff: Handoff)
     assert report.metric("performance").status is MetricStatus.NOT_MEASURED
 
 
+def test_the_downtime_figure_names_the_slowest_request_during_the_switch(
+    handoff: Handoff,
+) -> None:
+    probe = {"requests": 412, "failed": 0, "slowest_during_switch_ms": 38.4, "steady_p999_ms": 21.0}
+    run = records(handoff, results={"switch.move_live_traffic": {"probe": probe}})
+    downtime = build_report(run).metric("downtime")
+    assert downtime.measured == (
+        "0 failed of 412 probe requests during the switch; slowest 38 ms (steady p99.9 21 ms)"
+    )
+    assert downtime.details["slowest_during_switch_ms"] == 38.4
+    assert downtime.status is MetricStatus.MET
+
+
 def test_criteria_follow_their_evidence_and_never_pass_without_it(handoff: Handoff) -> None:
     report = build_report(records(handoff))
     by_name = {c.name: c for c in report.criteria}
