@@ -35,6 +35,7 @@ from tests.drills.conftest import DrillRecorder, load_losses
 from tests.e2e.conftest import Airflow
 from tests.e2e.test_watch_deferred import log_line, run_state, task_state, trigger_run
 from tests.support.demo import V1, V2
+from tests.support.handoffs import rehearsal_conf
 
 pytestmark = pytest.mark.drill(
     name="sidecar broken mid-run, watch re-executed, then a breach", timeout_s=900
@@ -43,11 +44,6 @@ pytestmark = pytest.mark.drill(
 VALIDATION = "validation_period.watch"
 MONITORING = "monitoring_period.watch"
 SCALE = 1200  # validation ends 72 s after the switch, monitoring 216 s after it
-ANSWERS = {
-    "answer_go_no_go": "approve",
-    "answer_user_issues": "none reported",
-    "answer_handover": "accept handover",
-}
 ENDS_AT = re.compile(r"window validation: .* ends at (\S+)")
 
 
@@ -104,8 +100,7 @@ def test_broken_sidecar_and_reexecuted_watch_then_a_breach_rolls_back(
             config.router_host, config.live_port, connections=4, duration_s=900, rate_per_s=40
         )
         with LoadGenerator(spec) as load:
-            conf = {"deploy_at": datetime.now(UTC).isoformat(), "release": V2, "time_scale": SCALE}
-            run = trigger_run(airflow, DAG_ID, {**conf, **ANSWERS})
+            run = trigger_run(airflow, DAG_ID, rehearsal_conf(release=V2, time_scale=SCALE))
             airflow.wait_for(
                 "the validation window to be deferred",
                 lambda: task_state(airflow, DAG_ID, run, VALIDATION) == "deferred",

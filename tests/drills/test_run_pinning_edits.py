@@ -24,15 +24,11 @@ from tests.drills.conftest import DrillRecorder
 from tests.e2e.conftest import Airflow
 from tests.e2e.test_watch_deferred import run_state, task_state, trigger_run
 from tests.support.demo import V2, V3, put_v1_live
+from tests.support.handoffs import rehearsal_conf
 
 pytestmark = pytest.mark.drill(name="valid edit mid-run, then the contract deleted", timeout_s=900)
 
 SCALE = 7200
-ANSWERS = {
-    "answer_go_no_go": "approve",
-    "answer_user_issues": "none reported",
-    "answer_handover": "accept handover",
-}
 
 
 def report_of(dags: Path, run_id: str) -> dict[str, Any]:
@@ -71,7 +67,7 @@ def test_valid_edit_waits_for_the_next_run_and_a_deleted_contract_retires_after_
         sidecar = contract.with_name(f"{HANDOFF_ID}.deploy.yaml")
         renamed_engine = None
         try:
-            run1 = trigger_run(airflow, DAG_ID, {"time_scale": SCALE, **ANSWERS})
+            run1 = trigger_run(airflow, DAG_ID, rehearsal_conf(time_scale=SCALE))
             airflow.wait_for(
                 "run 1's validation window",
                 lambda: (
@@ -104,7 +100,7 @@ def test_valid_edit_waits_for_the_next_run_and_a_deleted_contract_retires_after_
             # and the renamed one starts where a team would start it, 1.0.0 live on blue.
             engine.teardown(remove_data=True, force=True)
             renamed_engine = put_v1_live(load_handoff(contract))
-            run2 = trigger_run(airflow, DAG_ID, {"time_scale": SCALE, **ANSWERS})
+            run2 = trigger_run(airflow, DAG_ID, rehearsal_conf(time_scale=SCALE))
             airflow.wait_for(
                 "run 2's preflight",
                 lambda: task_state(airflow, DAG_ID, run2, "preflight") == "success",

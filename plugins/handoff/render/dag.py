@@ -326,8 +326,12 @@ def _callbacks(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list | tuple) else [value]
 
 
-def build_dag(handoff: Handoff) -> DAG:
-    """Return the DAG of one deployable handoff."""
+def build_dag(handoff: Handoff, register: bool = True) -> DAG:
+    """Return the DAG of one deployable handoff.
+
+    ``register=False`` keeps Airflow from bagging it from the file being parsed (the errors
+    loader builds DAGs only to find those that fail).
+    """
     assert (
         handoff.plan is not None
         and handoff.acceptance is not None
@@ -340,6 +344,7 @@ def build_dag(handoff: Handoff) -> DAG:
         lead = -(plan.step(StepKind.NOTICE).offset or timedelta(0))
         schedule = NoticeTimetable(acceptance.deploy_at - lead, acceptance.deploy_at)
     with DAG(
+        auto_register=register,
         dag_id=dag_id_for(contract.handoff_id),
         description=contract.objective[:200] or contract.title,
         schedule=schedule,

@@ -6,9 +6,9 @@ which never carries an import error (Airflow 3.3 would mark its DAGs stale).
 
 from pathlib import Path
 
-from handoff.render.loader import load_dags
+from handoff.render.loader import error_carrier_of
 
 FOLDER = Path(__file__).parent / "handoffs"
 
 if FOLDER.is_dir():
-    globals().update(load_dags(FOLDER, build=False))
+    globals().update(error_carrier_of(FOLDER))

@@ -63,7 +63,7 @@ def test_a_run_keeps_its_bundle_version_while_a_new_commit_changes_the_handoff(
     assert service_in(tracking.path) == "ux-portal"  # type: ignore[attr-defined]
 
     sidecar = repo / "handoffs" / "GIT-1.deploy.yaml"
-    sidecar.write_text(sidecar.read_text().replace("name: ux-portal", "name: renamed-portal"))
+    sidecar.write_text(sidecar.read_text().replace("ux-portal", "renamed-portal"))
     git(repo, "commit", "-qam", "rename the service")
 
     tracking.refresh()  # type: ignore[attr-defined]

@@ -50,7 +50,7 @@ def test_a_broken_sidecar_keeps_the_dag_and_shows_the_located_error(
 
 def test_a_valid_edit_waits_for_the_next_run(in_flight: Snapshot) -> None:
     sidecar = in_flight.contract_path.with_name("ALPHA-1.deploy.yaml")
-    sidecar.write_text(sidecar.read_text().replace("name: ux-portal", "name: renamed-portal"))
+    sidecar.write_text(sidecar.read_text().replace("ux-portal", "renamed-portal"))
     bag = loader_dagbag()
     assert bag.import_errors == {}
     assert "service:ux-portal" in bag.dags[DAG_ID].tags  # the run's version
