@@ -12,8 +12,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from handoff.catalog import load_catalog, load_handoff
-from handoff.errors import Severity, errors_in
+from handoff.errors import Diagnostic, Severity, errors_in
 from handoff.jsonable import to_jsonable
+from handoff.render.pinned import in_flight_notes
 from handoff.schema import json_schemas, render_reference
 from handoff.show import render_plan
 
@@ -27,7 +28,7 @@ def _lint(paths: list[Path], as_json: bool) -> int:
             print(f"{path}: error: no such file or folder", file=sys.stderr)
         return 2
     catalog = load_catalog(paths)
-    diagnostics = catalog.diagnostics()
+    diagnostics = catalog.diagnostics() + _in_flight(paths)
     errors = len(errors_in(diagnostics))
     warnings = sum(d.severity is Severity.WARNING for d in diagnostics)
     if as_json:
@@ -49,6 +50,11 @@ def _lint(paths: list[Path], as_json: bool) -> int:
             f"{len(catalog.handoffs)} contract(s) checked: {errors} error(s), {warnings} warning(s)"
         )
     return 1 if errors else 0
+
+
+def _in_flight(paths: list[Path]) -> list[Diagnostic]:
+    """Return the warnings of runs in flight whose handoff's files changed (render.pinned)."""
+    return [note for path in paths if path.is_dir() for note in in_flight_notes(path)]
 
 
 def _show(path: Path, as_json: bool) -> int:

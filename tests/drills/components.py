@@ -137,13 +137,18 @@ class LiveHandoff:
     slack: Receiver
 
 
-def write_handoff(dags: Path, service: str) -> Path:
+def write_handoff(dags: Path, service: str, sidecar_edits: dict[str, str] | None = None) -> Path:
     """Write the seed handoff for ``service`` under dags/handoffs with the e2e loader beside."""
     shutil.copy(E2E_DAGS / "handoff_gates_e2e.py", dags / "handoff_loader.py")
+    shutil.copy(E2E_DAGS / "handoff_errors_e2e.py", dags / "handoff_errors.py")
     folder = make_handoffs(
         dags,
         [HANDOFF_ID],
-        sidecar_edits={"name: ux-portal": f"name: {service}", "ux-portal-data": f"{service}-data"},
+        sidecar_edits={
+            "name: ux-portal": f"name: {service}",
+            "ux-portal-data": f"{service}-data",
+            **(sidecar_edits or {}),
+        },
         environment_edits={
             "live_port: 18080": f"live_port: {free_port()}",
             "preview_port: 18081": f"preview_port: {free_port()}",
@@ -155,13 +160,15 @@ def write_handoff(dags: Path, service: str) -> Path:
 
 
 @contextlib.contextmanager
-def handoff_on_components(root: Path, service: str) -> Iterator[LiveHandoff]:
+def handoff_on_components(
+    root: Path, service: str, sidecar_edits: dict[str, str] | None = None
+) -> Iterator[LiveHandoff]:
     """Run components over the seed handoff of a fresh service; remove it all afterwards."""
     ensure_demo_images()
     home = root / "airflow"
     dags = home / "dags"
     dags.mkdir(parents=True)
-    engine = put_v1_live(load_handoff(write_handoff(dags, service)))
+    engine = put_v1_live(load_handoff(write_handoff(dags, service, sidecar_edits)))
     try:
         with (
             slack_receiver() as slack,

@@ -101,6 +101,7 @@ def two_handoffs_for_one_service(
     dags = home / "dags"
     dags.mkdir(parents=True)
     shutil.copy(E2E_DAGS / "handoff_gates_e2e.py", dags / "handoff_loader.py")
+    shutil.copy(E2E_DAGS / "handoff_errors_e2e.py", dags / "handoff_errors.py")
     folder = make_handoffs(
         dags,
         [*HANDOFFS, IMPATIENT],

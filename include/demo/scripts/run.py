@@ -24,6 +24,7 @@ import dataclasses
 import json
 import os
 import secrets
+import select
 import signal
 import socket
 import subprocess
@@ -39,6 +40,7 @@ import psutil
 import requests
 
 from handoff.bluegreen import BlueGreenEngine
+from handoff.bluegreen.origin import ORIGIN_ENV, origin_of, sweep_leftovers
 from handoff.catalog import Handoff, load_handoff
 from handoff.runtime.engine_factory import engine_config
 
@@ -81,7 +83,29 @@ class Settings:
 
 
 def say(message: str) -> None:
-    print(f"make run: {message}", flush=True)
+    """Print a line; a closed stdout (`make run | tee`, the tee gone) never stops the clean-up."""
+    try:
+        print(f"make run: {message}", flush=True)
+    except (BrokenPipeError, ValueError, OSError):
+        stdout_gone()
+
+
+def stdout_gone() -> None:
+    """Send what is still to print to /dev/null: the reader of our stdout has gone."""
+    with contextlib.suppress(OSError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # also quiets the flush at interpreter exit
+        os.close(devnull)
+
+
+def stdout_closed() -> bool:
+    """Tell whether the reader of our stdout has gone (a pipe whose other end closed)."""
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLERR | select.POLLHUP)
+        return any(event & (select.POLLERR | select.POLLHUP) for _, event in poller.poll(0))
+    except (OSError, ValueError):
+        return True
 
 
 def seed_handoff(contract: Path = SEED) -> Handoff:
@@ -412,24 +436,36 @@ def serve(settings: Settings) -> None:
         wait_for_api(f"http://127.0.0.1:{settings.port}", airflow, seen)
         password = admin_password()
         wait_for_seed_dag(f"http://127.0.0.1:{settings.port}", password)
-        banner(settings, handoff, receiver)
+        try:
+            banner(settings, handoff, receiver)
+        except (BrokenPipeError, OSError):
+            stdout_gone()
         while airflow.poll() is None:
             seen.update(descendants_of(airflow.pid))
             project.sync()
-            time.sleep(2)
+            if stdout_closed():
+                # Nobody reads us any more (the terminal or the tee went): stop, as on Ctrl-C.
+                stdout_gone()
+                raise KeyboardInterrupt
+            time.sleep(1)
         say(f"airflow standalone exited with {airflow.returncode}; see .airflow/standalone.log")
     finally:
-        # A second Ctrl-C must not cut the clean-up short.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        # A second Ctrl-C, a SIGHUP after the terminal closed, must not cut the clean-up short.
+        for stop_signal in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(stop_signal, signal.SIG_IGN)
         stack.close()
 
 
 def main() -> int:
     signal.signal(signal.SIGTERM, on_sigterm)
     signal.signal(signal.SIGHUP, on_sigterm)
+    # Containers this run creates carry its pid (handoff.bluegreen.origin): a later sweep
+    # removes them only once this process is gone, never while it runs.
+    os.environ[ORIGIN_ENV] = origin_of("make-run")
     try:
         if sys.argv[1:] == ["reset"]:
+            for name in sweep_leftovers(("make-run", "pytest")):
+                say(f"removed leftover container {name} of a run that was killed")
             reset_demo_service()
         else:
             serve(Settings.from_env())

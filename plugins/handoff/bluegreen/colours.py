@@ -27,6 +27,7 @@ from handoff.bluegreen.config import (
 )
 from handoff.bluegreen.errors import BlueGreenError, ReleaseNeverReady
 from handoff.bluegreen.models import ColourState, ProbeSummary
+from handoff.bluegreen.origin import origin_labels
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +103,7 @@ class Colours:
             LABEL_RELEASE: release,
             LABEL_DEPLOYED_AT: f"{time.time():.6f}",
             LABEL_FINGERPRINT: fingerprint,
+            **origin_labels(),  # lets a sweep find the leftovers of a killed run (origin.py)
         }
         volumes = {
             m.volume: {"bind": m.path, "mode": "ro" if m.read_only else "rw"} for m in cfg.volumes

@@ -26,6 +26,7 @@ from handoff.bluegreen.config import (
 )
 from handoff.bluegreen.errors import PortTaken, RouterConfigRejected, RouterUnreachable
 from handoff.bluegreen.models import RouterState
+from handoff.bluegreen.origin import origin_labels
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +77,11 @@ class Router:
                 },
                 volumes={cfg.router_volume: {"bind": "/var/lib/handoff-router", "mode": "rw"}},
                 environment={"HANDOFF_ROUTER_CONFIG": haproxy_cfg.render(cfg, None, None)},
-                labels={LABEL_SERVICE: cfg.service, LABEL_ROLE: Role.ROUTER.value},
+                labels={
+                    LABEL_SERVICE: cfg.service,
+                    LABEL_ROLE: Role.ROUTER.value,
+                    **origin_labels(),
+                },
                 restart_policy={"Name": "unless-stopped"},
                 **dockerapi.hardening(cfg.limits),
             )

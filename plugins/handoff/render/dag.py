@@ -64,7 +64,9 @@ class _Builder:
             task_id=task_id, python_callable=callable_, op_kwargs=op_kwargs, **extra
         )
 
-    def watch(self, task_id: str, window: str, duration: timedelta) -> WatchWindowOperator:
+    def watch(
+        self, task_id: str, window: str, duration: timedelta, ends_after_switch: timedelta
+    ) -> WatchWindowOperator:
         router = self.environment.router
         error_rate = self.plan.threshold(MetricKind.ERROR_RATE.value).threshold
         checks = self.acceptance.checks
@@ -72,6 +74,8 @@ class _Builder:
             task_id=task_id,
             window=window,
             duration=duration,
+            ends_after_switch=ends_after_switch,
+            switch_task_id=steps.SWITCH_TASK,
             base_url=f"http://{router.host}:{router.live_port}",
             health_path=self.acceptance.service.health_path,
             probe_paths=[e.path for e in checks.endpoints],
@@ -187,20 +191,23 @@ class _Builder:
             )
         with TaskGroup("post_switch_verification") as verify:
             self.post_switch_verification()
-        # Windows count from the switch; each watch lasts until its window's end.
+        # Windows count from the switch: each watch ends at its window's end after the switch
+        # time the run recorded, however often the watch task is retried or re-executed.
         all_clear_at, validation_end, monitoring_end = self.window_ends()
         with TaskGroup("all_clear") as all_clear:
-            watch = self.watch("watch", "all-clear", all_clear_at)
+            watch = self.watch("watch", "all-clear", all_clear_at, all_clear_at)
             watch >> self.python("announce", steps.all_clear)
         with TaskGroup("validation_period") as validation:
-            watch = self.watch("watch", "validation", validation_end - all_clear_at)
+            watch = self.watch("watch", "validation", validation_end - all_clear_at, validation_end)
             gate = self.user_issues_gate()
             gate.on_success_callback = [
                 notify.announce_on_success(self.kwargs["contract_path"], notify.validation_passed)
             ]
             watch >> gate
         with TaskGroup("monitoring_period") as monitoring:
-            watch = self.watch("watch", "monitoring", monitoring_end - validation_end)
+            watch = self.watch(
+                "watch", "monitoring", monitoring_end - validation_end, monitoring_end
+            )
             watch.on_success_callback = [
                 notify.announce_on_success(self.kwargs["contract_path"], notify.monitoring_passed)
             ]
@@ -319,8 +326,12 @@ def _callbacks(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list | tuple) else [value]
 
 
-def build_dag(handoff: Handoff) -> DAG:
-    """Return the DAG of one deployable handoff."""
+def build_dag(handoff: Handoff, register: bool = True) -> DAG:
+    """Return the DAG of one deployable handoff.
+
+    ``register=False`` keeps Airflow from bagging it from the file being parsed (the errors
+    loader builds DAGs only to find those that fail).
+    """
     assert (
         handoff.plan is not None
         and handoff.acceptance is not None
@@ -333,6 +344,7 @@ def build_dag(handoff: Handoff) -> DAG:
         lead = -(plan.step(StepKind.NOTICE).offset or timedelta(0))
         schedule = NoticeTimetable(acceptance.deploy_at - lead, acceptance.deploy_at)
     with DAG(
+        auto_register=register,
         dag_id=dag_id_for(contract.handoff_id),
         description=contract.objective[:200] or contract.title,
         schedule=schedule,

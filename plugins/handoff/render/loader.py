@@ -14,17 +14,19 @@ import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 from airflow.sdk import DAG, get_parsing_context
 
 from handoff import handoff_cache
-from handoff.catalog import Handoff, load_catalog
+from handoff.catalog import Catalog, Handoff, load_catalog
 from handoff.contract_ids import ContractId
 from handoff.errors import Diagnostic, HandoffError, Severity, unexpected
 from handoff.plan.naming import dag_id_for
 from handoff.render.dag import build_dag
 from handoff.render.docs import safe_doc_md
+from handoff.render.pinned import pin_in_flight
 from handoff.render.shards import Shard
 
 log = logging.getLogger(__name__)
@@ -49,12 +51,16 @@ def load_dags(
     environments_dir: Path | None = None,
     only_dag_id: str | None = None,
     shard: Shard | None = None,
+    carrier: bool = True,
+    register: bool = True,
 ) -> dict[str, DAG]:
     """Return the DAGs of the shard's deployable handoffs, plus the error carrier when needed.
 
     With ``only_dag_id`` (Airflow's parsing context on a worker) only that DAG is built, and
     only its contract is loaded. Checks that span files (duplicate handoff or DAG ids) cover
-    every contract of the folder whichever shard builds it.
+    every contract of the folder whichever shard builds it. ``carrier=False`` leaves the error
+    carrier out (the DAG files of `publish`); ``register=False`` builds DAGs that Airflow does
+    not bag from the file being parsed (`error_carrier_of`).
     """
     shard = shard or Shard()
 
@@ -67,12 +73,7 @@ def load_dags(
 
     own = shard.holds if only_dag_id is None else None
     catalog = load_catalog([handoffs_dir], environments_dir, select=select, own=own)
-    cross_file: dict[Path, list[Diagnostic]] = {}
-    for problem in catalog.problems:
-        cross_file.setdefault(problem.path.resolve(), []).append(problem)
-    owner: dict[str, Path] = {}
-    for found in sorted(catalog.ids, key=lambda i: str(i.path)):
-        owner.setdefault(dag_id_for(found.handoff_id), found.path)
+    cross_file, owner = _index(catalog)
     dags: dict[str, DAG] = {}
     broken: list[Diagnostic] = [p for p in catalog.problems if p.path.suffix == ".yaml"]
     for handoff in catalog.handoffs:
@@ -83,22 +84,41 @@ def load_dags(
             continue
         if not handoff.deployable or handoff.contract is None:
             continue  # not accepted yet: no DAG until its sidecar exists
-        built = _build(handoff, owner)
+        built = _build(handoff, owner, register)
         if isinstance(built, Diagnostic):
             broken.append(built)
         else:
             dags[built.dag_id] = built
-    if broken and only_dag_id is None:
-        message = "\n".join(d.render() for d in broken)
-        log.error("broken handoff contracts:\n%s", message)
-        errors_dag_id = "_".join(filter(None, [ERRORS_DAG_ID, shard.label]))
-        dags[errors_dag_id] = BrokenContracts(
-            dag_id=errors_dag_id, schedule=None, doc_md=safe_doc_md(message)
-        )
+    # A handoff with a run in flight keeps the DAG that run started with (render.pinned).
+    broken += pin_in_flight(
+        handoffs_dir, dags, shard.holds, only_dag_id, partial(build_dag, register=register)
+    )
+    if carrier and broken and only_dag_id is None:
+        dags.update(_error_carrier(broken, shard))
     return dags
 
 
-def _build(handoff: Handoff, owner: dict[str, Path]) -> DAG | Diagnostic:
+def _index(catalog: Catalog) -> tuple[dict[Path, list[Diagnostic]], dict[str, Path]]:
+    """Return the cross-file problems by contract, and the first contract of each DAG id."""
+    cross_file: dict[Path, list[Diagnostic]] = {}
+    for problem in catalog.problems:
+        cross_file.setdefault(problem.path.resolve(), []).append(problem)
+    owner: dict[str, Path] = {}
+    for found in sorted(catalog.ids, key=lambda i: str(i.path)):
+        owner.setdefault(dag_id_for(found.handoff_id), found.path)
+    return cross_file, owner
+
+
+def _error_carrier(broken: list[Diagnostic], shard: Shard) -> dict[str, DAG]:
+    """Return the DAG that fails validation with every broken contract's diagnostics."""
+    message = "\n".join(d.render() for d in broken)
+    log.error("broken handoff contracts:\n%s", message)
+    errors_dag_id = "_".join(filter(None, [ERRORS_DAG_ID, shard.label]))
+    carrier = BrokenContracts(dag_id=errors_dag_id, schedule=None, doc_md=safe_doc_md(message))
+    return {errors_dag_id: carrier}
+
+
+def _build(handoff: Handoff, owner: dict[str, Path], register: bool = True) -> DAG | Diagnostic:
     """Build one DAG, or say why it cannot be: its id is taken, or building it failed."""
     assert handoff.contract is not None
     dag_id = dag_id_for(handoff.contract.handoff_id)
@@ -112,7 +132,7 @@ def _build(handoff: Handoff, owner: dict[str, Path]) -> DAG | Diagnostic:
             "handoff ids that differ only in case or punctuation name the same DAG",
         )
     try:
-        return build_dag(handoff)
+        return build_dag(handoff, register=register)
     except Exception as e:  # the last resort: this contract's import error, not the shard's
         log.debug("unexpected error while building %s", dag_id, exc_info=True)
         return unexpected(handoff.contract_path, e, "building its DAG")
@@ -124,15 +144,47 @@ def publish(namespace: dict[str, object], loader_file: str) -> None:
     Contracts come from $HANDOFF_DIR, else `include/handoffs/` of the project the loader
     file lives in (its real path: tests link loader files into their own DAGs folder).
     """
-    handoffs_dir = Path(
+    handoffs_dir = handoffs_dir_of(loader_file)
+    shard = Shard.of_loader(loader_file)
+    # Cache entries are written while the DAGs are built, not before. No error carrier here:
+    # Airflow 3.3 marks every DAG of a file that has an import error stale (the scheduler
+    # then starts none of their tasks, a run in flight included), so the carrier lives in a
+    # file of its own (`publish_errors`).
+    with collector_paused(), handoff_cache.writes_in_background():
+        dags = load_dags(
+            handoffs_dir, only_dag_id=get_parsing_context().dag_id, shard=shard, carrier=False
+        )
+    namespace.update(dags)
+
+
+def publish_errors(namespace: dict[str, object], loader_file: str) -> None:
+    """Put only the error carrier of every broken contract into a loader file's namespace.
+
+    The file's one import error names every broken contract (`file:line: message`) and every
+    in-flight run kept on its snapshot, while the DAG files (`publish`) stay free of import
+    errors, so no good DAG is marked stale because another contract broke.
+    """
+    namespace.update(error_carrier_of(handoffs_dir_of(loader_file)))
+
+
+def error_carrier_of(handoffs_dir: Path) -> dict[str, DAG]:
+    """Return only the error carrier of a handoffs folder (empty when nothing is broken).
+
+    Every DAG is built here too, then dropped: a contract whose DAG fails to build (the last
+    resort in `_build`) is only found by building it. That doubles the DAG processor's
+    building work (about 8 ms per handoff) for errors that no other file may carry.
+    """
+    with collector_paused():
+        dags = load_dags(handoffs_dir, register=False)
+    return {k: v for k, v in dags.items() if isinstance(v, BrokenContracts)}
+
+
+def handoffs_dir_of(loader_file: str) -> Path:
+    """Return $HANDOFF_DIR, else `include/handoffs/` of the project the loader file is in."""
+    return Path(
         os.environ.get("HANDOFF_DIR")
         or Path(loader_file).resolve().parent.parent / "include" / "handoffs"
     )
-    shard = Shard.of_loader(loader_file)
-    # Cache entries are written while the DAGs are built, not before.
-    with collector_paused(), handoff_cache.writes_in_background():
-        dags = load_dags(handoffs_dir, only_dag_id=get_parsing_context().dag_id, shard=shard)
-    namespace.update(dags)
 
 
 @contextmanager

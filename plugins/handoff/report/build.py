@@ -19,6 +19,7 @@ from handoff.notify.messages import RunRef
 from handoff.plan import CheckKind, DeploymentPlan, StepKind
 from handoff.report.model import (
     CriterionRow,
+    DriftRow,
     EvidenceRow,
     Header,
     MetricRow,
@@ -82,6 +83,7 @@ class RunRecords:
     generated_at: datetime
     results: Mapping[str, Any] = field(default_factory=dict)
     verdicts: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    drift: Sequence[DriftRow] = ()
 
 
 def step_of(task_id: str) -> StepKind | None:
@@ -110,6 +112,7 @@ def build_report(records: RunRecords) -> Report:
             for e in records.evidence
             if e.criterion not in {b.criterion.name for b in records.plan.checks}
         ),
+        drift=tuple(records.drift),
     )
 
 

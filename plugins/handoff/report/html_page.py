@@ -62,7 +62,22 @@ def render_html(report: Report) -> str:
     if h.rehearsal_time_scale != 1:
         rows.append(("Rehearsal", f"every wait and window divided by {h.rehearsal_time_scale:g}"))
     out += [f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows]
-    out.append('</table><h2>Success metrics</h2><table id="metrics">')
+    out.append("</table>")
+    if report.drift:
+        out.append(
+            "<h2>Drift during the run</h2><p>The run kept the version it started with; "
+            'nothing of these edits applied.</p><table id="drift"><tr><th>file</th>'
+            "<th>snapshot sha256</th><th>live sha256</th><th>seen</th><th>by task</th></tr>"
+        )
+        for d in report.drift:
+            live = f"<code>{escape(d.live_sha256)}</code>" if d.live_sha256 else "deleted"
+            out.append(
+                f"<tr><td>{escape(d.role)}: {escape(d.path)}</td>"
+                f"<td><code>{escape(d.snapshot_sha256)}</code></td><td>{live}</td>"
+                f"<td>{escape(d.seen_at)}</td><td>{escape(d.seen_by)}</td></tr>"
+            )
+        out.append("</table>")
+    out.append('<h2>Success metrics</h2><table id="metrics">')
     out.append(
         "<tr><th>metric</th><th>target</th><th>measured</th><th>status</th><th>source</th></tr>"
     )

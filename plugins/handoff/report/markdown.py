@@ -38,6 +38,7 @@ def render_markdown(report: Report) -> str:
     ]
     if h.rehearsal_time_scale != 1:
         lines.append(f"| Rehearsal | every wait and window divided by {h.rehearsal_time_scale:g} |")
+    lines += drift_section(report)
     lines += ["", "## Success metrics", "", "| metric | target | measured | status | source |"]
     lines.append("|---|---|---|---|---|")
     for m in report.metrics:
@@ -89,3 +90,20 @@ def render_markdown(report: Report) -> str:
     else:
         lines.append("No notification was recorded for this run.")
     return "\n".join(lines) + "\n"
+
+
+def drift_section(report: Report) -> list[str]:
+    """Return the lines listing the live files that changed during the run (none: no lines)."""
+    if not report.drift:
+        return []
+    lines = ["", "## Drift during the run", ""]
+    lines.append("The run kept the version it started with; nothing of these edits applied.")
+    lines += ["", "| file | snapshot sha256 | live sha256 | seen | by task |"]
+    lines.append("|---|---|---|---|---|")
+    for d in report.drift:
+        live = f"`{d.live_sha256}`" if d.live_sha256 else "deleted"
+        lines.append(
+            f"| {cell(d.role)}: {cell(d.path)} | `{d.snapshot_sha256}` | {live} | "
+            f"{cell(d.seen_at)} | {cell(d.seen_by)} |"
+        )
+    return lines

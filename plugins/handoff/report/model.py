@@ -136,6 +136,18 @@ class NotificationRow:
 
 
 @dataclass(frozen=True)
+class DriftRow:
+    """A live file that changed during the run; the run kept its snapshot's version."""
+
+    role: str
+    path: str
+    snapshot_sha256: str
+    live_sha256: str  # "" when the file was deleted
+    seen_at: str
+    seen_by: str
+
+
+@dataclass(frozen=True)
 class Report:
     """The whole report of one run."""
 
@@ -148,6 +160,7 @@ class Report:
     metrics: tuple[MetricRow, ...]
     notifications: tuple[NotificationRow, ...]
     unplanned_evidence: tuple[EvidenceRow, ...] = ()
+    drift: tuple[DriftRow, ...] = ()
 
     def metric(self, name: str) -> MetricRow:
         """Return a metric by name."""

@@ -126,7 +126,7 @@ def _consequence(task_id: str) -> str:
 def escalate(contract_path: str, context: Mapping[str, Any]) -> None:
     """Task-level on_failure_callback: escalate which step failed, why, and its log."""
     try:
-        handoff = handoff_from(contract_path)
+        handoff = handoff_from(contract_path, context)
         ti = context["ti"]
         reason = str(context.get("exception") or "see the task log") or "see the task log"
         task_id, try_number = ti.task_id, int(ti.try_number or 1)
@@ -155,7 +155,7 @@ def announce_on_success(
 
     def callback(context: Mapping[str, Any]) -> None:
         try:
-            handoff = handoff_from(contract_path)
+            handoff = handoff_from(contract_path, context)
             release = _release(context)
             announce(handoff, lambda ref: build(ref, release), context)
         except Exception:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,10 +30,13 @@ from handoff.report.build import (
     build_report,
 )
 from handoff.report.files import write_report
+from handoff.report.model import DriftRow
 from handoff.report.timings import read_timings, record_end, record_start
+from handoff.runtime import drift as drifts
 from handoff.runtime.airflow_urls import airflow_base_url
 from handoff.runtime.settings import RunSettings
-from handoff.tasks.context import PREFLIGHT_TASK, handoff_from
+from handoff.runtime.snapshot import mark_done
+from handoff.tasks.context import PREFLIGHT_TASK, handoff_from, snapshot_of_run
 from handoff.tasks.notify import ledger_of
 from handoff.watch.operator import VERDICT_KEY
 
@@ -67,7 +71,7 @@ def timing_callbacks(contract_path: str) -> tuple[Callback, Callback, Callback, 
 
     def folder(context: Mapping[str, Any]) -> Path:
         ti = context["ti"]
-        return run_directory_of(handoff_from(contract_path), ti.dag_id, ti.run_id)
+        return run_directory_of(handoff_from(contract_path, context), ti.dag_id, ti.run_id)
 
     def started(context: Mapping[str, Any]) -> None:
         try:
@@ -121,7 +125,9 @@ def gather(handoff: Handoff, context: Mapping[str, Any]) -> RunRecords:
         dag_id=dag_id,
         run_id=run_id,
         base_url=airflow_base_url(),
-        hashes={
+        # The versions the run worked on: its snapshot's (live files may have drifted since).
+        hashes=preflight.get("hashes")
+        or {
             "contract": handoff.plan.contract.source.sha256,
             "sidecar": _sha256(handoff.sidecar_path),
             "environment": _sha256(environment_path(handoff)),
@@ -140,13 +146,24 @@ def gather(handoff: Handoff, context: Mapping[str, Any]) -> RunRecords:
             for t in WATCH_TASKS
             if t in task_ids and (v := ti.xcom_pull(task_ids=t, key=VERDICT_KEY))
         },
+        drift=[DriftRow(**asdict(d)) for d in drifts.recorded(folder)],
     )
 
 
 def write_run_report(contract_path: str) -> dict[str, Any]:
     """Write the run's report as Markdown, HTML and JSON into the run's folder."""
     context = get_current_context()
-    handoff = handoff_from(contract_path)
+    try:
+        handoff = handoff_from(contract_path, context)
+        return _write_report(handoff, context)
+    finally:
+        # The run's last task: from now on its DAG may follow the live files again (or retire).
+        snapshot = snapshot_of_run(context)
+        if snapshot is not None:
+            mark_done(snapshot)
+
+
+def _write_report(handoff: Handoff, context: Mapping[str, Any]) -> dict[str, Any]:
     records = gather(handoff, context)
     report = build_report(records)
     folder = run_directory_of(handoff, records.dag_id, records.run_id)

@@ -8,12 +8,10 @@ their progress in Slack through `handoff.tasks.notify`; a notification never fai
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from airflow.sdk import get_current_context
@@ -26,13 +24,22 @@ from handoff.bluegreen.probe import until_streak
 from handoff.catalog import Handoff
 from handoff.checks import Finding
 from handoff.contract.quantities import format_seconds
-from handoff.evidence import EvidenceStatus
+from handoff.evidence import EvidenceStatus, report_dir_of, run_dir
 from handoff.jsonable import to_jsonable
 from handoff.notify import messages
 from handoff.plan import CheckKind, StepKind
 from handoff.runtime.settings import RunSettingsError, resolve_run_settings
+from handoff.runtime.snapshot import environment_file_of
+from handoff.runtime.snapshot import take as take_snapshot
 from handoff.tasks import integrity, service_lease
-from handoff.tasks.context import engine_of, handoff_from, pulled, run_settings
+from handoff.tasks.context import (
+    SNAPSHOT_KEY,
+    engine_of,
+    handoff_from,
+    live_handoff,
+    pulled,
+    run_settings,
+)
 from handoff.tasks.gate_records import fail_on_failed, record
 from handoff.tasks.notify import announce, check_slack_connection
 
@@ -42,10 +49,6 @@ DEPLOY_TASK = "deploy.start_release"
 SWITCH_TASK = "switch.move_live_traffic"
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
-
-
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -53,12 +56,12 @@ def _now() -> datetime:
 def preflight(contract_path: str) -> dict[str, Any]:
     """Check contract, sidecar, run settings, engine and router; resolve the run's settings."""
     context = get_current_context()
-    handoff = handoff_from(contract_path)
+    handoff = live_handoff(contract_path)  # the only task that reads the live files
     assert handoff.plan is not None and handoff.acceptance is not None
     now = _now()
     try:
         settings = resolve_run_settings(
-            handoff.plan, dict(context["params"]), now, _environment_path(handoff)
+            handoff.plan, dict(context["params"]), now, environment_file_of(handoff)
         )
     except RunSettingsError as e:
         raise AirflowFailException(f"run settings rejected: {e}") from e
@@ -98,11 +101,18 @@ def preflight(contract_path: str) -> dict[str, Any]:
         f", {format_seconds(wait.total_seconds())} scaled" if settings.rehearsal else "",
         (now + wait).isoformat(),
     )
-    hashes = {
-        "contract": handoff.plan.contract.source.sha256,
-        "sidecar": _sha256(handoff.sidecar_path),
-        "environment": _sha256(_environment_path(handoff)),
-    }
+    # The run's snapshot: every later task works on these bytes, never on the live files.
+    ti = context["ti"]
+    monitoring_end = handoff.plan.step(StepKind.MONITORING_PERIOD).offset or timedelta(0)
+    snapshot = take_snapshot(
+        handoff,
+        run_dir(report_dir_of(handoff), ti.dag_id, ti.run_id),
+        ti.dag_id,
+        ti.run_id,
+        settings.to_xcom(),
+        now + wait + settings.scaled(monitoring_end),
+    )
+    hashes = dict(snapshot.hashes)
     live_before = (
         {
             "colour": live.colour.value,
@@ -119,13 +129,8 @@ def preflight(contract_path: str) -> dict[str, Any]:
         "wait_until": (now + wait).isoformat(),
         "hashes": hashes,
         "live_before": live_before,
+        SNAPSHOT_KEY: str(snapshot.folder),
     }
-
-
-def _environment_path(handoff: Handoff) -> Path:
-    assert handoff.acceptance is not None
-    folder = handoff.contract_path.parent.parent / "environments"
-    return folder / f"{handoff.acceptance.environment}.yaml"
 
 
 def _configuration_finding(hashes: dict[str, str], live: dict[str, str] | None) -> Finding:
@@ -309,6 +314,7 @@ def switch_traffic(contract_path: str) -> dict[str, Any]:
     with LoadGenerator(spec) as load:
         switch_started = time.monotonic()
         try:
+            switched_at = _now()  # the windows count from here (watch.operator)
             result = engine.switch(settings.release)
         except BlueGreenError as e:
             raise AirflowFailException(f"switch failed: {e}") from e
@@ -374,6 +380,7 @@ def switch_traffic(contract_path: str) -> dict[str, Any]:
         },
         "acknowledged_writes": list(report.acknowledged_writes),
         "stored_before": stored_before,
+        "switched_at": switched_at.isoformat(),
     }
 
 

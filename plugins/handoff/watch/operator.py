@@ -38,7 +38,11 @@ class WatchWindowOperator(BaseOperator):
     duration plus ``margin`` (plus the outage wait); ``engine_outage`` says which Docker
     engine to ping when a probe fails and what its outage means (None: never ask); with
     ``report_dir`` set, the trigger writes the window's latest figures to
-    ``<run folder>/watch/<task_id>.json`` (read by the Handoffs page).
+    ``<run folder>/watch/<task_id>.json`` (read by the Handoffs page). With
+    ``ends_after_switch`` set, the window ends that long (scaled) after the switch time that
+    ``switch_task_id`` recorded for the run (its XCom ``switched_at``), never counted from
+    the task's own start: a retried, rescheduled or re-executed watch resumes until the
+    window's original end. Without a recorded switch time it lasts ``duration`` from its start.
 
     Returns (and pushes as XCom ``verdict``) the trigger's event payload: status, window,
     summary, thresholds, and on a breach also reason and breach.
@@ -63,6 +67,8 @@ class WatchWindowOperator(BaseOperator):
         margin: timedelta = timedelta(minutes=2),
         report_dir: str | None = None,
         engine_outage: EngineOutage | None = None,
+        ends_after_switch: timedelta | None = None,
+        switch_task_id: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -81,6 +87,8 @@ class WatchWindowOperator(BaseOperator):
         self.margin = margin
         self.report_dir = report_dir
         self.engine_outage = engine_outage
+        self.ends_after_switch = ends_after_switch
+        self.switch_task_id = switch_task_id
         if not isinstance(time_scale, str) or "{{" not in time_scale:
             parse_time_scale(time_scale)  # a literal scale is checked when the DAG is parsed
 
@@ -92,7 +100,7 @@ class WatchWindowOperator(BaseOperator):
             raise AirflowFailException(f"window {self.window}: {exc}") from exc
         scaled = self.duration / scale
         interval = max(self.interval / scale, self.min_interval)
-        end = datetime.now(UTC) + scaled
+        end = self.window_end(context, scale, interval)
         log.info(
             "window %s: %s%s ends at %s",
             self.window,
@@ -100,6 +108,8 @@ class WatchWindowOperator(BaseOperator):
             f" (scaled ÷{scale:g} -> {describe_duration(scaled)})" if scale != 1 else "",
             end.isoformat(timespec="seconds"),
         )
+        # What is left of the window decides where it is watched and the defer timeout.
+        scaled = max(end - datetime.now(UTC), timedelta(0))
         log.info(
             "window %s: probing %s through %s every %s (%s in real time); holding it to %s",
             self.window,
@@ -139,6 +149,48 @@ class WatchWindowOperator(BaseOperator):
             timeout=scaled + self.margin + outage_wait,
         )
         return None
+
+    def window_end(self, context: Context, scale: float, interval: timedelta) -> datetime:
+        """Return when the window ends: from the run's switch time when it recorded one.
+
+        A window whose end has passed when it starts (a rehearsal compresses the window below
+        the checks before it, or a re-executed watch after its end) still gets one probe
+        round, so its verdict rests on at least one measurement.
+        """
+        now = datetime.now(UTC)
+        switched_at = self.switched_at(context)
+        if switched_at is None or self.ends_after_switch is None:
+            return now + self.duration / scale
+        end = switched_at + self.ends_after_switch / scale
+        log.info(
+            "window %s: counted from the switch at %s: ends %s after it%s",
+            self.window,
+            switched_at.isoformat(timespec="seconds"),
+            describe_duration(self.ends_after_switch),
+            f" (scaled ÷{scale:g})" if scale != 1 else "",
+        )
+        if end <= now:
+            log.info(
+                "window %s: its end passed %.1f s ago; one probe round",
+                self.window,
+                (now - end).total_seconds(),
+            )
+            return now + interval
+        return end
+
+    def switched_at(self, context: Context) -> datetime | None:
+        """Return the switch time the run recorded (None: no switch task, or none recorded)."""
+        if not self.switch_task_id:
+            return None
+        switched = context["ti"].xcom_pull(task_ids=self.switch_task_id)
+        value = switched.get("switched_at") if isinstance(switched, dict) else None
+        if not value:
+            log.warning(
+                "window %s: the run recorded no switch time; counting from this start",
+                self.window,
+            )
+            return None
+        return datetime.fromisoformat(str(value))
 
     def status_file(self, context: Context) -> str | None:
         """Return where the trigger writes the window's latest figures (None: nowhere)."""

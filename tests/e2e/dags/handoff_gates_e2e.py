@@ -14,4 +14,5 @@ from handoff.render.loader import load_dags
 FOLDER = Path(__file__).parent / "handoffs"
 
 if FOLDER.is_dir():
-    globals().update(load_dags(FOLDER, only_dag_id=get_parsing_context().dag_id))
+    # The broken handoffs' import error comes from handoff_errors_e2e.py (see its docstring).
+    globals().update(load_dags(FOLDER, only_dag_id=get_parsing_context().dag_id, carrier=False))

@@ -65,10 +65,10 @@ def test_an_unforeseen_exception_while_building_is_the_contracts_import_error(
 
     real = loader.build_dag
 
-    def explode(handoff):  # type: ignore[no-untyped-def]
+    def explode(handoff, **kwargs):  # type: ignore[no-untyped-def]
         if handoff.contract_path.name == "BAD-2.md":
             raise ZeroDivisionError("division by zero")
-        return real(handoff)
+        return real(handoff, **kwargs)
 
     monkeypatch.setattr(loader, "build_dag", explode)
     bag = loader_dagbag()

@@ -126,13 +126,15 @@ def test_notice_timetable_schedules_exactly_one_run_at_the_notice_time() -> None
     assert NoticeTimetable.deserialize(timetable.serialize()) == timetable
 
 
-def test_a_broken_contract_is_reported_by_the_loader_shard_that_owns_it(handoff_dir: Path) -> None:
-    from handoff.render.shards import Shard
-
+def test_a_broken_contract_is_reported_by_the_errors_loader_never_by_a_dag_file(
+    handoff_dir: Path,
+) -> None:
+    # Airflow 3.3 marks every DAG of a file with an import error stale: the DAG files of the
+    # shards must never carry one, or a broken contract would stop its neighbours' runs.
     broken = handoff_dir / "BETA-2.md"
     broken.write_text(broken.read_text().replace("2025-10-06T10:40:00.000Z", "last tuesday"))
     [loader] = loader_dagbag().import_errors
-    assert Shard.of_loader(loader).holds(broken)
+    assert Path(loader).name == "handoffs_errors.py"
 
 
 def test_duplicate_ids_are_caught_across_loader_shards(handoff_dir: Path) -> None:
