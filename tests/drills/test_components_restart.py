@@ -57,7 +57,11 @@ def test_restarts_in_a_watch_window_and_a_second_run_that_waits(
         with LoadGenerator(spec) as load:
             conf = rehearsal_conf(release=V2)
             first = trigger_run(airflow, DAG_ID, {**conf, "time_scale": FIRST_SCALE})
-            second = trigger_run(airflow, DAG_ID, {**conf, "time_scale": SECOND_SCALE})
+            # The second run waits queued for minutes: a deploy_at fixed now would leave it
+            # less than the contract's notice at its preflight (refused, as it must be).
+            # Without one, its preflight gives it the full notice from then.
+            queued = {k: v for k, v in conf.items() if k != "deploy_at"}
+            second = trigger_run(airflow, DAG_ID, {**queued, "time_scale": SECOND_SCALE})
             second_states: set[str] = set()
 
             def probing() -> bool:
