@@ -49,20 +49,27 @@ async def current_user(request: Request) -> Any:
 UserDep = Annotated[Any, Depends(current_user)]
 
 
-def _handoff_dags() -> set[str]:
-    """Return the id of every handoff DAG Airflow knows (tagged `handoff`, not stale)."""
+def _handoff_dags() -> dict[str, str | None]:
+    """Return the contract path of every handoff DAG Airflow knows (None if not recorded)."""
     from airflow.models.dag import DagModel, DagTag
+    from airflow.models.serialized_dag import SerializedDagModel
     from airflow.utils.session import create_session
     from sqlalchemy import select
 
+    found: dict[str, str | None] = {}
     with create_session() as session:
-        return set(
-            session.scalars(
-                select(DagTag.dag_id)
-                .join(DagModel, DagModel.dag_id == DagTag.dag_id)
-                .where(DagTag.name == "handoff", DagModel.is_stale.is_(False))
-            ).all()
-        )
+        dag_ids = session.scalars(
+            select(DagTag.dag_id)
+            .join(DagModel, DagModel.dag_id == DagTag.dag_id)
+            .where(DagTag.name == "handoff", DagModel.is_stale.is_(False))
+        ).all()
+        for dag_id in dag_ids:
+            dag = SerializedDagModel.get_dag(dag_id, session=session)
+            if dag is None or not dag.has_task("preflight"):
+                continue
+            path = getattr(dag.get_task("preflight"), "contract_path", None)
+            found[dag_id] = str(path) if path else None
+    return found
 
 
 def _latest_runs(dag_ids: set[str]) -> dict[str, LatestRun]:
@@ -81,14 +88,13 @@ def _latest_runs(dag_ids: set[str]) -> dict[str, LatestRun]:
     return latest
 
 
-def _catalog() -> Catalog:
-    """Load the contracts the DAG loader reads: $HANDOFF_DIR, else the project's handoffs.
-
-    The DAGs' own tasks take their arguments as data, never templates, so the serialized DAG
-    holds no contract path to read back; the page reads the folder the loader reads.
-    """
+def _catalog(contract_paths: dict[str, str | None]) -> Catalog:
+    """Load every contract beside the DAGs' contracts and in the loader's handoffs folder."""
+    folders = {Path(p).parent for p in contract_paths.values() if p}
     configured = Path(os.environ.get("HANDOFF_DIR") or PROJECT_HANDOFFS)
-    return cached_catalog({configured} if configured.is_dir() else set())
+    if configured.is_dir():
+        folders.add(configured)
+    return cached_catalog(folders)
 
 
 def _visible(user: Any, dag_ids: set[str]) -> set[str]:
@@ -112,9 +118,10 @@ def _may_read_all_dags(user: Any) -> bool:
 @app.get("/", response_class=HTMLResponse)
 def handoffs_page(user: UserDep) -> HTMLResponse:
     """Show every contract with its lint status, acceptance, schedule and latest run."""
-    visible = _visible(user, _handoff_dags())
+    dags = _handoff_dags()
+    visible = _visible(user, set(dags))
     rows = handoff_rows(
-        _catalog(),
+        _catalog(dags),
         visible,
         _latest_runs(visible),
         datetime.now(UTC),
@@ -131,7 +138,7 @@ def without_slash() -> RedirectResponse:
 
 
 def _handoff_of(dag_id: str) -> Handoff:
-    for handoff in _catalog().handoffs:
+    for handoff in _catalog(_handoff_dags()).handoffs:
         matches = handoff.contract and dag_id_for(handoff.contract.handoff_id) == dag_id
         if matches and handoff.deployable:
             return handoff
