@@ -124,7 +124,9 @@ def test_success_report(rehearsal: Rehearsal) -> None:
     check_common(run, report, folder, rehearsal)
     downtime = metric(report, "downtime")
     probe = xcom(run, "switch.move_live_traffic")["probe"]
-    assert downtime["details"] == {"failed": probe["failed"], "requests": probe["requests"]}
+    figures = ("failed", "requests", "slowest_during_switch_ms", "steady_p999_ms")
+    assert downtime["details"] == {key: probe[key] for key in figures}
+    assert downtime["details"]["slowest_during_switch_ms"] > 0
     assert (probe["requests"], probe["failed"]) == switch_figures(rehearsal)
     assert downtime["status"] == "met"
     errors = metric(report, "error rate")
