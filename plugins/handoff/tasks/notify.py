@@ -20,12 +20,12 @@ from handoff.notify import messages
 from handoff.notify.deliver import Outcome, RetryPolicy, deliver
 from handoff.notify.ledger import Ledger
 from handoff.notify.messages import Message, RunRef
+from handoff.runtime.airflow_urls import airflow_base_url
 from handoff.tasks.context import PREFLIGHT_TASK, handoff_from
 
 log = logging.getLogger(__name__)
 
 LEDGER_FILE = "notifications.sqlite"
-_DEFAULT_BASE_URL = "http://localhost:8080"
 
 # What follows a failed step, by the task id's first part (its group or the task itself).
 _CONSEQUENCES = {
@@ -73,17 +73,11 @@ def check_slack_connection(handoff: Handoff) -> str:
     return conn_id
 
 
-def _base_url() -> str:
-    from airflow.configuration import conf
-
-    return conf.get("api", "base_url", fallback="") or _DEFAULT_BASE_URL
-
-
 def run_ref(handoff: Handoff, context: Mapping[str, Any]) -> RunRef:
     """Return the run a message is about."""
     assert handoff.plan is not None
     ti = context["ti"]
-    return RunRef(handoff.plan.handoff_id, ti.dag_id, ti.run_id, _base_url())
+    return RunRef(handoff.plan.handoff_id, ti.dag_id, ti.run_id, airflow_base_url())
 
 
 def _policy(context: Mapping[str, Any]) -> RetryPolicy:
