@@ -1,10 +1,21 @@
-"""Build the blue-green engine of a handoff from its sidecar and environment."""
+"""Build the deployment target of a handoff from its sidecar and environment.
+
+The environment's ``target.kind`` picks the implementation of `handoff.target.DeploymentTarget`;
+each kind is one entry of `_CONNECTORS`.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from handoff.acceptance import Acceptance, Environment
-from handoff.bluegreen import BlueGreenConfig, BlueGreenEngine, VolumeMount
+from handoff.bluegreen import BlueGreenConfig, VolumeMount
 from handoff.bluegreen.config import ContainerLimits
+from handoff.bluegreen.target import DockerHaproxyTarget
+from handoff.target import DeploymentTarget, TargetError, TargetKind
+
+#: Builds a connected target from the sidecar, the environment and the lock wait.
+Connector = Callable[[Acceptance, Environment, float], DeploymentTarget]
 
 
 def engine_config(acceptance: Acceptance, environment: Environment) -> BlueGreenConfig:
@@ -29,8 +40,24 @@ def engine_config(acceptance: Acceptance, environment: Environment) -> BlueGreen
     )
 
 
+def _docker_haproxy(
+    acceptance: Acceptance, environment: Environment, lock_wait_s: float
+) -> DeploymentTarget:
+    return DockerHaproxyTarget.connect(engine_config(acceptance, environment), lock_wait_s)
+
+
+_CONNECTORS: dict[TargetKind, Connector] = {TargetKind.DOCKER_HAPROXY: _docker_haproxy}
+
+
 def engine_for(
     acceptance: Acceptance, environment: Environment, lock_wait_s: float = 30.0
-) -> BlueGreenEngine:
-    """Return a connected engine for the handoff's service."""
-    return BlueGreenEngine(engine_config(acceptance, environment), lock_wait_s=lock_wait_s)
+) -> DeploymentTarget:
+    """Return a connected deployment target for the handoff's service."""
+    kind = environment.target.kind
+    connect = _CONNECTORS.get(kind)
+    if connect is None:  # a kind the environment model accepts but nothing implements
+        raise TargetError(
+            f"environment {environment.name}: target.kind {kind.value!r} has no implementation; "
+            f"known: {', '.join(k.value for k in _CONNECTORS)}"
+        )
+    return connect(acceptance, environment, lock_wait_s)
