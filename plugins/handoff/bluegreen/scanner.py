@@ -2,8 +2,10 @@
 
 What the Airflow DockerOperator did for the scanner gate, on the engine's own client: the
 scanner joins the service's network (so it reaches the router by name), is never pulled (no
-registry may be reachable: a missing image fails naming it), prints its lines to the task
-log as they come, and is always removed. Exit 0 means no finding; its last line is its summary.
+registry may be reachable: a missing image fails naming it), runs hardened like every
+container the engine makes (no capabilities, the environment's limits), prints its lines to
+the task log as they come, and is always removed. Exit 0 means no finding; its last line is
+its summary.
 """
 
 from __future__ import annotations
@@ -56,6 +58,8 @@ def run_scanner(
             network=config.network_name,
             labels={LABEL_SERVICE: config.service, LABEL_ROLE: ROLE},
             detach=True,
+            # Like every container the engine makes (DockerOperator could not drop these).
+            **dockerapi.hardening(config.limits),
         )
     except (docker.errors.APIError, requests.exceptions.RequestException) as e:
         return ScanResult(_NOT_RUN, f"cannot create the scanner container from {image}: {e}")

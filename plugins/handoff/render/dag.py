@@ -83,11 +83,7 @@ class _Builder:
             ),
             time_scale="{{ params.time_scale }}",
             report_dir=str(report_dir_of(self.handoff)),
-            engine_outage=EngineOutage(
-                self.environment.docker_url,
-                self.environment.watch.engine_outage,
-                self.environment.watch.engine_outage_wait.total_seconds(),
-            ),
+            engine_outage=EngineOutage.of(self.environment),
         )
 
     def criteria(self, kind: CheckKind, phase: CheckPhase) -> list[str]:

@@ -26,7 +26,7 @@ from handoff.target.models import (
     ServiceState,
     SwitchResult,
 )
-from handoff.target.port import DeploymentTarget, LineSink
+from handoff.target.port import DeploymentTarget, LineSink, OutagePing
 
 __all__ = [
     "DEFAULT_KIND",
@@ -44,6 +44,7 @@ __all__ = [
     "LeaseHolder",
     "LeaseOutcome",
     "LineSink",
+    "OutagePing",
     "ProbeSummary",
     "RetireResult",
     "RouterState",

@@ -116,3 +116,25 @@ class DeploymentTarget(Protocol):
         ``environment``. A scanner that cannot run or outlives ``timeout_s`` gives exit -1.
         """
         ...
+
+
+class OutagePing(Protocol):
+    """How a watch window asks whether a target kind's engine answers at all.
+
+    Used from the triggerer (asynchronously, from the address alone: a trigger holds only
+    JSON), so a failed probe during an engine outage is not blamed on the release.
+    ``what`` names the engine in logs and breach reasons ("the Docker engine").
+    """
+
+    @property
+    def what(self) -> str:
+        """Return the engine's name for messages."""
+        ...
+
+    def check(self, address: str) -> None:
+        """Refuse an unusable address (ValueError) where it is configured."""
+        ...
+
+    async def answers(self, address: str, timeout_s: float) -> bool:
+        """Tell whether the engine at ``address`` answers within ``timeout_s``; never raise."""
+        ...

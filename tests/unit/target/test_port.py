@@ -24,7 +24,7 @@ def test_the_docker_haproxy_target_and_the_fake_satisfy_the_port() -> None:
 
 
 def test_every_kind_has_an_implementation() -> None:
-    assert set(engine_factory._CONNECTORS) == set(TargetKind)
+    assert set(engine_factory._KINDS) == set(TargetKind)
     assert DEFAULT_KIND is TargetKind.DOCKER_HAPROXY
 
 

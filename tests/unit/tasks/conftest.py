@@ -1,13 +1,14 @@
 """The tasks' unit tests: a real handoff on disk, a `FakeTarget` behind the engine factory.
 
-Only the factory's table of target kinds is replaced: the handoff loads from its files, the
-tasks resolve their target through `handoff.tasks.context.engine_of` as in a run, and
-Airflow's own current-context mechanism carries a `FakeTI`.
+Only the factory's entry for the environment's target kind is replaced: the handoff loads
+from its files, the tasks resolve their target through `handoff.tasks.context.engine_of` as
+in a run, and Airflow's own current-context mechanism carries a `FakeTI`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,9 @@ def contract(tmp_path: Path) -> str:
 def target(monkeypatch: pytest.MonkeyPatch) -> FakeTarget:
     """Return the fake every task of the test gets from the engine factory."""
     fake = FakeTarget()
-    monkeypatch.setitem(engine_factory._CONNECTORS, TargetKind.DOCKER_HAPROXY, lambda *_: fake)
+    kind = TargetKind.DOCKER_HAPROXY
+    wired = replace(engine_factory.wiring(kind), connect=lambda *_: fake)
+    monkeypatch.setitem(engine_factory._KINDS, kind, wired)
     return fake
 
 
