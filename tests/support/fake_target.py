@@ -60,7 +60,7 @@ class FakeTarget:
     postures: dict[Colour, ColourPosture] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
     command: CommandResult | Exception = field(
-        default_factory=lambda: CommandResult("shop:1", "green", 0, 0.1, ("ok",))
+        default_factory=lambda: CommandResult((), "shop:1", "green", 0, 0.1, ("ok",))
     )
     scan: ScanResult = field(default_factory=lambda: ScanResult(0, "no findings"))
     scan_lines: tuple[str, ...] = ("scanning", "no findings")

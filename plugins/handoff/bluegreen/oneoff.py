@@ -130,7 +130,7 @@ def _run(
         "killed at its timeout" if exit_code is None else f"exited {exit_code}",
         seconds,
     )
-    return CommandResult(release, colour, exit_code, seconds, output)
+    return CommandResult(argv, release, colour, exit_code, seconds, output)
 
 
 def _last_lines(container: Container) -> tuple[str, ...]:

@@ -21,18 +21,10 @@ from handoff.bluegreen.haproxy_cfg import CONTAINER_PORTS
 from handoff.bluegreen.lease import ServiceLease
 from handoff.bluegreen.oneoff import run_beside
 from handoff.bluegreen.scanner import run_scanner
+from handoff.target import models
 from handoff.target.kinds import TargetKind
 from handoff.target.lease import Acquisition, EndedCheck
-from handoff.target.models import (
-    Colour,
-    ColourPosture,
-    CommandResult,
-    DeployResult,
-    RetireResult,
-    ScanResult,
-    ServiceState,
-    SwitchResult,
-)
+from handoff.target.models import Colour, ColourPosture
 from handoff.target.port import LineSink
 
 
@@ -80,27 +72,27 @@ class DockerHaproxyTarget:
 
     # -- state and steps ---------------------------------------------------------------
 
-    def status(self) -> ServiceState:
+    def status(self) -> models.ServiceState:
         """Discover the colours from container labels and the routing from the router."""
         return self.engine.status()
 
-    def deploy(self, release: str) -> DeployResult:
+    def deploy(self, release: str) -> models.DeployResult:
         """Start the release in the idle colour and wait until it is ready through preview."""
         return self.engine.deploy(release)
 
-    def switch(self, expected_release: str | None = None) -> SwitchResult:
+    def switch(self, expected_release: str | None = None) -> models.SwitchResult:
         """Send live traffic to the newest colour and verify it answers."""
         return self.engine.switch(expected_release)
 
-    def rollback(self) -> SwitchResult:
+    def rollback(self) -> models.SwitchResult:
         """Send live traffic back to the previous colour and verify it answers."""
         return self.engine.rollback()
 
-    def abort(self) -> RetireResult:
+    def abort(self) -> models.RetireResult:
         """Remove a deployed release that never went live."""
         return self.engine.abort()
 
-    def retire_old(self) -> RetireResult:
+    def retire_old(self) -> models.RetireResult:
         """Remove the colour that is not live."""
         return self.engine.retire_old()
 
@@ -131,7 +123,9 @@ class DockerHaproxyTarget:
         except docker.errors.ImageNotFound:
             return None
 
-    def run_beside(self, colour: Colour, argv: Sequence[str], timeout_s: float) -> CommandResult:
+    def run_beside(
+        self, colour: Colour, argv: Sequence[str], timeout_s: float
+    ) -> models.CommandResult:
         """Run argv in a one-off container made like the colour's (image id, env, volumes)."""
         container = self.engine.colours.container(colour)
         if container is None:
@@ -143,7 +137,7 @@ class DockerHaproxyTarget:
 
     def scan_preview(
         self, image: str, environment: Mapping[str, str], timeout_s: float, on_line: LineSink
-    ) -> ScanResult:
+    ) -> models.ScanResult:
         """Run the scanner on the service network; it reaches preview at the router's name."""
         config = self.engine.config
         url = f"http://{config.router_name}:{CONTAINER_PORTS[Listener.PREVIEW]}"

@@ -185,6 +185,7 @@ class CommandResult:
     ran beside (the colour's release, or its image id when it has no release label).
     """
 
+    argv: tuple[str, ...]
     release: str
     colour: str
     exit_code: int | None

@@ -18,7 +18,6 @@ from handoff.bluegreen.loadgen import LoadSpec, stored_keys
 from handoff.catalog import Handoff
 from handoff.checks import Finding
 from handoff.checks.integrity import (
-    CommandRun,
     command_finding,
     not_verified_finding,
     store_finding,
@@ -119,11 +118,8 @@ def _command_finding(
         if beside is None:
             which = "release" if release else "live"
             return unusable_finding(when, argv, f"no {which} colour to run it beside", timeout_s)
-        result = target.run_beside(beside.colour, argv, timeout_s)
+        run = target.run_beside(beside.colour, argv, timeout_s)
     except TargetError as e:
         log.error("integrity command %s could not be run: %s", argv, e)
         return unusable_finding(when, argv, str(e), timeout_s)
-    run = CommandRun(
-        tuple(argv), result.release, result.colour, result.exit_code, result.seconds, result.output
-    )
     return command_finding(when, run, timeout_s)

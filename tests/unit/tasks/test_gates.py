@@ -65,7 +65,9 @@ def test_the_integrity_command_runs_beside_the_release(
 ) -> None:
     _with_command(contract)
     _deployed(ti, target)
-    target.command = CommandResult(RELEASE, "green", 0, 0.2, ("store ok",))
+    target.command = CommandResult(
+        ("/opt/demo/integrity_check.py",), RELEASE, "green", 0, 0.2, ("store ok",)
+    )
     finding = integrity.finding_on_release(handoff_from(contract), target)
     assert not finding.failed
     _op, (colour, argv, _timeout) = next(c for c in target.calls if c[0] == "run_beside")
