@@ -11,6 +11,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field
 
 from handoff.acceptance.types import STRICT, Duration, Name, Port
+from handoff.target.kinds import DEFAULT_KIND, TargetKind
 
 
 class EngineOutagePolicy(enum.Enum):
@@ -183,12 +184,27 @@ class ContainerSettings(BaseModel):
     pids: int = Field(default=4096, ge=16)
 
 
+class TargetSettings(BaseModel):
+    """Where the colours run: the deployment-target kind (`handoff.target.kinds`)."""
+
+    model_config = STRICT
+
+    kind: TargetKind = Field(
+        default=DEFAULT_KIND,
+        description="the deployment target: `docker-haproxy` (Docker engine + HAProxy router)",
+    )
+
+
 class Environment(BaseModel):
     """An environment's settings."""
 
     model_config = STRICT
 
     name: Name
+    # Unset: Docker + HAProxy, the only kind before targets were named.
+    target: TargetSettings = Field(default_factory=TargetSettings)
+    # Read by the docker-haproxy target (and the watch's engine ping); kept at the top level
+    # so every environment file written before `target` stays valid.
     docker_url: str = "unix:///var/run/docker.sock"
     # Unset: the blue-green engine names it `<service>-net`.
     network: str | None = None

@@ -25,10 +25,10 @@ from handoff.bluegreen.errors import (
     RouterUnreachable,
     VerificationFailed,
 )
-from handoff.bluegreen.models import (
+from handoff.target.models import (
+    ChangeOutcome,
     ColourState,
     DeployResult,
-    Outcome,
     ProbeSummary,
     RetireResult,
     RouterState,
@@ -40,6 +40,7 @@ __all__ = [
     "BlueGreenConfig",
     "BlueGreenEngine",
     "BlueGreenError",
+    "ChangeOutcome",
     "Colour",
     "ColourState",
     "DeployResult",
@@ -48,7 +49,6 @@ __all__ = [
     "ImageMissing",
     "InvalidState",
     "Listener",
-    "Outcome",
     "PortTaken",
     "ProbeSummary",
     "ReleaseNeverReady",

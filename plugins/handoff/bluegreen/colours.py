@@ -26,8 +26,8 @@ from handoff.bluegreen.config import (
     Role,
 )
 from handoff.bluegreen.errors import BlueGreenError, ReleaseNeverReady
-from handoff.bluegreen.models import ColourState, ProbeSummary
 from handoff.bluegreen.origin import origin_labels
+from handoff.target.models import ColourState, ProbeSummary
 
 log = logging.getLogger(__name__)
 

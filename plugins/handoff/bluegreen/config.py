@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 
 from handoff.bluegreen.errors import BlueGreenError
 
+# Re-exported: the engine's modules and its tests name the colours from here.
+from handoff.target.models import Colour as Colour
+
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,40}$")
 
 #: Label keys the engine puts on everything it creates; discovery reads them back.
@@ -22,18 +25,6 @@ LABEL_LOCK_EXPIRES = "handoff.lock.expires"
 LABEL_LEASE_OWNER = "handoff.lease.owner"
 LABEL_LEASE_SINCE = "handoff.lease.since"
 LABEL_LEASE_PURPOSE = "handoff.lease.purpose"
-
-
-class Colour(enum.Enum):
-    """One of the two slots a service runs in."""
-
-    BLUE = "blue"
-    GREEN = "green"
-
-    @property
-    def other(self) -> Colour:
-        """Return the opposite colour."""
-        return Colour.GREEN if self is Colour.BLUE else Colour.BLUE
 
 
 class Role(enum.Enum):

@@ -19,10 +19,11 @@ from handoff.bluegreen.colours import Colours
 from handoff.bluegreen.config import BlueGreenConfig, Colour, Listener, Role
 from handoff.bluegreen.errors import InvalidState, ReleaseNeverReady, VerificationFailed
 from handoff.bluegreen.lock import DeploymentLock
-from handoff.bluegreen.models import (
+from handoff.bluegreen.router import Router
+from handoff.target.models import (
+    ChangeOutcome,
     ColourState,
     DeployResult,
-    Outcome,
     ProbeSummary,
     RetireResult,
     ServiceState,
@@ -30,7 +31,6 @@ from handoff.bluegreen.models import (
     newest,
     previous,
 )
-from handoff.bluegreen.router import Router
 
 log = logging.getLogger(__name__)
 
@@ -122,18 +122,18 @@ class BlueGreenEngine:
         release: str,
         image_id: str,
         environment: Mapping[str, str] | None,
-    ) -> Outcome:
+    ) -> ChangeOutcome:
         """Make the idle colour run this release, reusing a container of the same deployment."""
         env = self.colours.environment(colour, release, environment)
         fingerprint = self.colours.fingerprint(image_id, env)
         if existing is not None:
             if existing.running and existing.fingerprint == fingerprint:
                 log.info("%s already runs %s as asked; reusing it", existing.name, release)
-                return Outcome.ALREADY_DONE
+                return ChangeOutcome.ALREADY_DONE
             why = "stopped" if not existing.running else "different image or settings"
             self._remove_colour(colour, f"idle colour replaced by {release}: {why}")
         self.colours.start(colour, release, env, fingerprint)
-        return Outcome.CHANGED
+        return ChangeOutcome.CHANGED
 
     def _addresses(self, colour: Colour) -> dict[Colour, str]:
         """Return the colour's current address, so the router need not wait for DNS."""
@@ -219,7 +219,7 @@ class BlueGreenEngine:
             from_colour=before.live,
             to_colour=want_live,
             release=target.release,
-            outcome=Outcome.ALREADY_DONE if done else Outcome.CHANGED,
+            outcome=ChangeOutcome.ALREADY_DONE if done else ChangeOutcome.CHANGED,
             router_seconds=round(router_seconds, 3),
             verify=verify,
             seconds=round(time.monotonic() - started, 3),
@@ -291,7 +291,7 @@ class BlueGreenEngine:
             if idle is None or (only_if_newest and state.newest != idle):
                 log.info("%s: nothing to remove; %s stays live", op, live.value)
                 return RetireResult(
-                    self.config.service, None, None, live, Outcome.ALREADY_DONE, 0.0
+                    self.config.service, None, None, live, ChangeOutcome.ALREADY_DONE, 0.0
                 )
             self._remove_colour(idle.colour, f"{op}: not live")
             return RetireResult(
@@ -299,7 +299,7 @@ class BlueGreenEngine:
                 retired_colour=idle.colour,
                 retired_release=idle.release,
                 live_colour=live,
-                outcome=Outcome.CHANGED,
+                outcome=ChangeOutcome.CHANGED,
                 seconds=round(time.monotonic() - started, 3),
             )
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from handoff.errors import HandoffError
+from handoff.target import errors as target_errors
 
 
-class BlueGreenError(HandoffError):
+class BlueGreenError(target_errors.TargetError):
     """Base of every error the blue-green engine raises on purpose."""
 
 
@@ -41,5 +41,9 @@ class DeploymentLocked(BlueGreenError):
     """Another deployment of the same service holds the lock."""
 
 
-class InvalidState(BlueGreenError):
+class InvalidState(BlueGreenError, target_errors.InvalidState):
     """The discovered state does not allow the operation (e.g. nothing to roll back to)."""
+
+
+class IntegrityCommandUnusable(BlueGreenError, target_errors.CommandUnusable):
+    """The integrity command could not be run at all (not in the image, engine refused...)."""

@@ -18,12 +18,9 @@ for again. This module knows nothing of Airflow; owners are opaque strings.
 
 from __future__ import annotations
 
-import enum
 import logging
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import docker
 
@@ -39,60 +36,15 @@ from handoff.bluegreen.config import (
 )
 from handoff.bluegreen.errors import BlueGreenError
 from handoff.bluegreen.lock import create_marker, remove_marker
+from handoff.target.lease import Acquisition, EndedCheck, LeaseHolder, LeaseOutcome
 
 log = logging.getLogger(__name__)
-
-#: Returns why a holder has ended ("run ... ended failed"), or None while it may still run.
-EndedCheck = Callable[[str], str | None]
 
 # While a stale lease is being removed (by us or another breaker) its name is still taken but
 # no holder can be read: look again after a pause, for at most this long (seen in the Airflow
 # drill: a tight loop of ten turns gave up within 75 ms while the removal was in progress).
 _RACE_DEADLINE_S = 30.0
 _RACE_PAUSE_S = 0.1
-
-
-class LeaseOutcome(enum.Enum):
-    """What an attempt to acquire the lease found."""
-
-    TAKEN = "taken"
-    ALREADY_OURS = "already ours"
-    HELD_BY_OTHER = "held by another owner"
-
-
-@dataclass(frozen=True)
-class LeaseHolder:
-    """Who holds a service's lease, since when and for what."""
-
-    owner: str
-    since: datetime
-    purpose: str
-    container_id: str
-
-    def held_for(self, now: datetime | None = None) -> timedelta:
-        """Return how long the lease has been held."""
-        return (now or datetime.now(UTC)) - self.since
-
-    def describe(self) -> str:
-        """Return 'owner (purpose) since <time>, <n> s ago' for logs and errors."""
-        return (
-            f"{self.owner} ({self.purpose}) since {self.since.isoformat(timespec='seconds')}, "
-            f"{self.held_for().total_seconds():.0f} s ago"
-        )
-
-
-@dataclass(frozen=True)
-class Acquisition:
-    """The result of `ServiceLease.acquire`: the holder now, and any stale lease broken."""
-
-    outcome: LeaseOutcome
-    holder: LeaseHolder
-    broken: tuple[tuple[LeaseHolder, str], ...] = ()
-
-    @property
-    def acquired(self) -> bool:
-        """Tell whether the caller holds the lease now."""
-        return self.outcome is not LeaseOutcome.HELD_BY_OTHER
 
 
 class ServiceLease:

@@ -25,8 +25,8 @@ from handoff.bluegreen.config import (
     Role,
 )
 from handoff.bluegreen.errors import PortTaken, RouterConfigRejected, RouterUnreachable
-from handoff.bluegreen.models import RouterState
 from handoff.bluegreen.origin import origin_labels
+from handoff.target.models import RouterState
 
 log = logging.getLogger(__name__)
 

@@ -8,34 +8,14 @@ intact). Each gives one finding; with neither the criterion is "not verified", n
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from handoff.checks.finding import Finding
 from handoff.evidence.model import EvidenceStatus
 
+# What one run of the integrity command did, as the deployment target reports it.
+from handoff.target.models import CommandResult as CommandRun
+
 #: The sidecar field a user edits when the command is wrong; errors name it.
 COMMAND_FIELD = "checks.data_integrity.command"
-
-
-@dataclass(frozen=True)
-class CommandRun:
-    """What one run of the integrity command did.
-
-    ``exit_code`` is None when the command was killed at its timeout; ``output`` holds its
-    last lines (stdout and stderr), already bounded.
-    """
-
-    argv: tuple[str, ...]
-    release: str
-    colour: str
-    exit_code: int | None
-    seconds: float
-    output: tuple[str, ...]
-
-    @property
-    def timed_out(self) -> bool:
-        """Tell whether the command was killed at its timeout."""
-        return self.exit_code is None
 
 
 def store_finding(

@@ -1,4 +1,4 @@
-"""Security posture of a release, judged on its answers and the engine's inspection.
+"""Security posture of a release, judged on its answers and the target's inspection.
 
 Three findings: response headers (required set present, no server version named), the
 container's posture compared with the old colour (no new exposed or published port, no
@@ -9,57 +9,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
 
 from handoff.checks.finding import Finding
 from handoff.checks.http import Exchange
 from handoff.evidence.model import EvidenceStatus
+from handoff.target.models import ColourPosture
 
 #: Headers every answer must carry unless a sidecar says otherwise; None: any value.
 DEFAULT_REQUIRED_HEADERS: dict[str, str | None] = {"X-Content-Type-Options": "nosniff"}
 #: Headers that tell an attacker which software and version to aim at.
 _VERSION_HEADERS = ("Server", "X-Powered-By", "X-AspNet-Version", "X-AspNetMvc-Version")
 _VERSION = re.compile(r"\d+\.\d+")
-
-
-@dataclass(frozen=True)
-class Posture:
-    """What the engine's inspection says about a colour's container."""
-
-    image_id: str
-    exposed_ports: frozenset[str]
-    published_ports: frozenset[str]
-    privileged: bool
-    added_capabilities: frozenset[str]
-
-    @classmethod
-    def from_inspection(cls, attrs: Mapping[str, Any]) -> Posture:
-        """Read a posture from `docker inspect` output of a container."""
-        config = attrs.get("Config") or {}
-        host = attrs.get("HostConfig") or {}
-        published = {port for port, binds in (host.get("PortBindings") or {}).items() if binds} | {
-            port
-            for port, binds in ((attrs.get("NetworkSettings") or {}).get("Ports") or {}).items()
-            if binds
-        }
-        return cls(
-            image_id=str(attrs.get("Image", "")),
-            exposed_ports=frozenset((config.get("ExposedPorts") or {}).keys()),
-            published_ports=frozenset(published),
-            privileged=bool(host.get("Privileged")),
-            added_capabilities=frozenset(host.get("CapAdd") or ()),
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        """Return the posture as plain values for evidence."""
-        return {
-            "image_id": self.image_id,
-            "exposed_ports": sorted(self.exposed_ports),
-            "published_ports": sorted(self.published_ports),
-            "privileged": self.privileged,
-            "added_capabilities": sorted(self.added_capabilities),
-        }
 
 
 def header_problems(answer: Exchange, required: Mapping[str, str | None]) -> list[str]:
@@ -98,9 +58,9 @@ def judge_headers(answers: Mapping[str, Exchange], required: Mapping[str, str | 
     )
 
 
-def judge_posture(new: Posture, old: Posture | None) -> Finding:
+def judge_posture(new: ColourPosture, old: ColourPosture | None) -> Finding:
     """Decide the container finding: nothing exposed, published or privileged beyond the old."""
-    reference = old or Posture("", frozenset(), frozenset(), False, frozenset())
+    reference = old or ColourPosture("", frozenset(), frozenset(), False, frozenset())
     problems = []
     extra_exposed = sorted(new.exposed_ports - reference.exposed_ports)
     extra_published = sorted(new.published_ports - reference.published_ports)

@@ -16,8 +16,6 @@ from airflow.sdk import DAG, BaseOperator, TaskGroup, TriggerRule
 from airflow.sdk.definitions.param import ParamsDict
 
 from handoff.acceptance.sidecar import OnTimeout, PromotionMode
-from handoff.bluegreen.config import Listener
-from handoff.bluegreen.haproxy_cfg import CONTAINER_PORTS
 from handoff.catalog import Handoff
 from handoff.contract.model import MetricKind
 from handoff.evidence.store import report_dir_of
@@ -26,7 +24,6 @@ from handoff.plan.bindings import missing_settings as _missing_settings
 from handoff.plan.naming import dag_id_for
 from handoff.render.docs import dag_doc
 from handoff.render.params import trigger_params
-from handoff.runtime.engine_factory import engine_config
 from handoff.tasks import gate_checks, gate_readiness, notify, report_step, steps
 from handoff.tasks.context import PREFLIGHT_TASK
 from handoff.tasks.gates import HandoffGate
@@ -86,11 +83,7 @@ class _Builder:
             ),
             time_scale="{{ params.time_scale }}",
             report_dir=str(report_dir_of(self.handoff)),
-            engine_outage=EngineOutage(
-                self.environment.docker_url,
-                self.environment.watch.engine_outage,
-                self.environment.watch.engine_outage_wait.total_seconds(),
-            ),
+            engine_outage=EngineOutage.of(self.environment),
         )
 
     def criteria(self, kind: CheckKind, phase: CheckPhase) -> list[str]:
@@ -125,23 +118,14 @@ class _Builder:
 
     def scanner(self, image: str) -> BaseOperator:
         """Run the environment's scanner on the service network against the preview."""
-        # The Docker provider is imported only by DAGs whose environment names a scanner.
+        # Imported only by DAGs whose environment names a scanner.
         from handoff.tasks.gate_scanner import ScannerGate
 
-        config = engine_config(self.acceptance, self.environment)
-        preview = CONTAINER_PORTS[Listener.PREVIEW]
         return ScannerGate(
             task_id="security_scan",
             contract_path=self.kwargs["contract_path"],
             image=image,
-            docker_url=self.environment.docker_url,
-            network_mode=config.network_name,
-            environment={
-                "HANDOFF_SCAN_URL": f"http://{config.router_name}:{preview}",
-                "HANDOFF_SCAN_IMAGE": "{{ ti.xcom_pull(task_ids='preflight')"
-                "['settings']['release'] }}",
-            },
-            timeout=int(self.environment.security.scanner_timeout.total_seconds()),
+            timeout=self.environment.security.scanner_timeout,
         )
 
     def post_switch_verification(self) -> None:

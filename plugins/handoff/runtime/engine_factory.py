@@ -1,10 +1,23 @@
-"""Build the blue-green engine of a handoff from its sidecar and environment."""
+"""Build the deployment target of a handoff from its sidecar and environment.
+
+The environment's ``target.kind`` picks the implementation of `handoff.target.DeploymentTarget`
+and the `OutagePing` the watch windows use; each kind is one entry of `_KINDS`.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from handoff.acceptance import Acceptance, Environment
-from handoff.bluegreen import BlueGreenConfig, BlueGreenEngine, VolumeMount
+from handoff.bluegreen import BlueGreenConfig, VolumeMount
 from handoff.bluegreen.config import ContainerLimits
+from handoff.bluegreen.ping import DockerEnginePing
+from handoff.bluegreen.target import DockerHaproxyTarget
+from handoff.target import DeploymentTarget, OutagePing, TargetError, TargetKind
+
+#: Builds a connected target from the sidecar, the environment and the lock wait.
+Connector = Callable[[Acceptance, Environment, float], DeploymentTarget]
 
 
 def engine_config(acceptance: Acceptance, environment: Environment) -> BlueGreenConfig:
@@ -29,8 +42,41 @@ def engine_config(acceptance: Acceptance, environment: Environment) -> BlueGreen
     )
 
 
+def _docker_haproxy(
+    acceptance: Acceptance, environment: Environment, lock_wait_s: float
+) -> DeploymentTarget:
+    return DockerHaproxyTarget.connect(engine_config(acceptance, environment), lock_wait_s)
+
+
+@dataclass(frozen=True)
+class KindWiring:
+    """What one target kind brings: its connector, its engine address and how to ping it."""
+
+    connect: Connector
+    outage_address: Callable[[Environment], str]
+    ping: OutagePing
+
+
+_KINDS: dict[TargetKind, KindWiring] = {
+    TargetKind.DOCKER_HAPROXY: KindWiring(
+        _docker_haproxy, lambda environment: environment.docker_url, DockerEnginePing()
+    ),
+}
+
+
+def wiring(kind: TargetKind) -> KindWiring:
+    """Return a kind's wiring; TargetError for a kind the model accepts but nothing wires."""
+    found = _KINDS.get(kind)
+    if found is None:
+        raise TargetError(
+            f"target.kind {kind.value!r} has no implementation; "
+            f"known: {', '.join(k.value for k in _KINDS)}"
+        )
+    return found
+
+
 def engine_for(
     acceptance: Acceptance, environment: Environment, lock_wait_s: float = 30.0
-) -> BlueGreenEngine:
-    """Return a connected engine for the handoff's service."""
-    return BlueGreenEngine(engine_config(acceptance, environment), lock_wait_s=lock_wait_s)
+) -> DeploymentTarget:
+    """Return a connected deployment target for the handoff's service."""
+    return wiring(environment.target.kind).connect(acceptance, environment, lock_wait_s)

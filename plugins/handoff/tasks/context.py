@@ -18,7 +18,6 @@ from typing import Any
 from airflow.sdk import get_current_context
 from airflow.sdk.exceptions import AirflowFailException
 
-from handoff.bluegreen import BlueGreenEngine
 from handoff.catalog import Handoff, load_handoff
 from handoff.evidence import Evidence, EvidenceStatus, EvidenceStore
 from handoff.plan import CheckKind
@@ -26,6 +25,7 @@ from handoff.runtime import drift as drifts
 from handoff.runtime.engine_factory import engine_for
 from handoff.runtime.settings import RunSettings
 from handoff.runtime.snapshot import Snapshot, live_files
+from handoff.target import DeploymentTarget
 from handoff.tasks.gate_records import criteria_for, marker
 
 log = logging.getLogger(__name__)
@@ -164,8 +164,8 @@ def _record_drift(
     EvidenceStore(run_folder).write(key, records)
 
 
-def engine_of(handoff: Handoff) -> BlueGreenEngine:
-    """Return the blue-green engine of the handoff's service."""
+def engine_of(handoff: Handoff) -> DeploymentTarget:
+    """Return the deployment target of the handoff's service (the environment's kind)."""
     assert handoff.acceptance is not None and handoff.environment is not None
     return engine_for(handoff.acceptance, handoff.environment)
 

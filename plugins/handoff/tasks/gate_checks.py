@@ -10,16 +10,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import docker.errors
 from airflow.sdk.exceptions import AirflowFailException
 
 from handoff.acceptance.sidecar import JourneyStep
-from handoff.bluegreen import Colour, dockerapi
 from handoff.catalog import Handoff
 from handoff.checks import Finding, accessibility, performance, security, smoke
 from handoff.checks.http import exchange
 from handoff.evidence import EvidenceStatus
 from handoff.plan import CheckKind
+from handoff.target import Colour, ColourPosture
 from handoff.tasks.context import engine_of, handoff_from, pulled, run_settings
 from handoff.tasks.gate_records import fail_on_failed, record
 from handoff.tasks.integrity import finding_on_release
@@ -90,28 +89,22 @@ def performance_gate(contract_path: str) -> dict[str, Any]:
     return {"findings": [f.summary for f in findings]}
 
 
-def _colour_postures(handoff: Handoff) -> tuple[str, dict[str, Any], dict[str, Any] | None]:
-    """Return the release's image tag id and the inspections of the new and old colours."""
-    assert handoff.environment is not None
+def _colour_postures(handoff: Handoff) -> tuple[str, ColourPosture, ColourPosture | None]:
+    """Return the release's image tag id and the postures of the new and old colours."""
     deployed = pulled(DEPLOY_TASK) or {}
     colour = Colour(deployed.get("colour", "blue"))
-    state = engine_of(handoff).status()
-    client = dockerapi.connect(handoff.environment.docker_url)
-    try:
-        new = state.colour(colour)
-        old = state.colour(colour.other)
-        if new is None:
-            raise AirflowFailException(f"the release's colour {colour.value} has no container")
-        new_attrs = client.containers.get(new.container_id).attrs
-        old_attrs = client.containers.get(old.container_id).attrs if old else None
-        release = str(deployed.get("release") or new.release)
-        try:
-            tag_id = str(client.images.get(release).id)
-        except docker.errors.ImageNotFound:  # the running image id is what counts
-            tag_id = ""
-        return tag_id, new_attrs, old_attrs
-    finally:
-        client.close()
+    target = engine_of(handoff)
+    new = target.posture(colour)
+    if new is None:
+        raise AirflowFailException(f"the release's colour {colour.value} has no container")
+    old = target.posture(colour.other)
+    release = str(deployed.get("release") or "")
+    if not release:
+        state = target.status().colour(colour)
+        release = state.release if state else ""
+    # The running image id is what counts; a tag that names nothing now is no finding.
+    tag_id = (target.image_id(release) if release else None) or ""
+    return tag_id, new, old
 
 
 def security_gate(contract_path: str) -> dict[str, Any]:
@@ -128,9 +121,7 @@ def security_gate(contract_path: str) -> dict[str, Any]:
     )
     host, port = handoff.environment.router.host, _listener_port(handoff, "preview")
     answers = {path: exchange(host, port, path) for path in paths}
-    tag_id, new_attrs, old_attrs = _colour_postures(handoff)
-    new = security.Posture.from_inspection(new_attrs)
-    old = security.Posture.from_inspection(old_attrs) if old_attrs else None
+    tag_id, new, old = _colour_postures(handoff)
     release = run_settings().release
     findings = [
         security.judge_headers(answers, checks.security.required_headers),

@@ -1,82 +1,58 @@
-"""The optional security scanner: a container the environment names, run by DockerOperator.
+"""The optional security scanner: an image the environment names, run beside the preview.
 
-The scanner joins the service's network and reaches the release through the router's
-preview listener (``HANDOFF_SCAN_URL``); it is told the release image
-(``HANDOFF_SCAN_IMAGE``). Exit 0 means no finding; the last line it prints is its summary.
-Its verdict becomes a "Security Verification" record like the other security findings.
+The deployment target runs it (`DeploymentTarget.scan_preview`; for Docker + HAProxy on the
+service's network, reaching the release through the router's preview listener,
+``HANDOFF_SCAN_URL``); it is told the release image (``HANDOFF_SCAN_IMAGE``). Exit 0 means
+no finding; the last line it prints is its summary, and every line it prints is streamed to
+the task log. Its verdict becomes a "Security Verification" record like the other security
+findings.
 """
 
 from __future__ import annotations
 
-import re
+import logging
+from datetime import timedelta
 from typing import Any
 
-from airflow.providers.docker.exceptions import DockerContainerFailedException
-from airflow.providers.docker.operators.docker import DockerOperator
+from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowFailException
 
-from handoff.bluegreen import BlueGreenError, dockerapi
-from handoff.catalog import Handoff
 from handoff.checks import security
 from handoff.plan import CheckKind
-from handoff.tasks.context import handoff_from
+from handoff.tasks.context import engine_of, handoff_from, run_settings
 from handoff.tasks.gate_records import record
 
-_EXIT = re.compile(r"StatusCode'?\"?:\s*(\d+)")
+log = logging.getLogger(__name__)
 
 
-def _text(line: str | bytes) -> str:
-    return line.decode("utf-8", "replace") if isinstance(line, bytes) else str(line)
-
-
-class ScannerGate(DockerOperator):
+class ScannerGate(BaseOperator):
     """Run the environment's scanner image against the preview; record and judge its exit.
 
-    Parameters: ``contract_path`` of the handoff (for its evidence); the rest is
-    DockerOperator's (image, docker_url, network_mode, environment...).
+    Parameters (keyword-only): ``contract_path`` of the handoff (for its evidence and its
+    target); ``image`` the scanner image; ``timeout`` how long it may run before it is killed
+    (a failed scan).
     """
 
-    def __init__(self, *, contract_path: str, **kwargs: Any) -> None:
-        super().__init__(auto_remove="force", mount_tmp_dir=False, **kwargs)
+    def __init__(
+        self, *, contract_path: str, image: str, timeout: timedelta, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
         self.contract_path = contract_path
+        self.image = image
+        self.timeout = timeout
 
-    def execute(self, context: Any) -> Any:
+    def execute(self, context: Any) -> str:
         """Run the scanner; write its finding; fail the task on findings."""
         handoff = handoff_from(self.contract_path)
-        missing = self._image_missing()
-        if missing:
-            return self._decide(handoff, -1, missing)
-        try:
-            output = super().execute(context)
-        except DockerContainerFailedException as e:
-            lines = [_text(line).strip() for line in (e.logs or []) if _text(line).strip()]
-            found = _EXIT.search(str(e))
-            code = int(found.group(1)) if found else 1
-            return self._decide(handoff, code, lines[-1] if lines else "")
-        return self._decide(handoff, 0, str(output).strip() if output else "")
-
-    def _decide(self, handoff: Handoff, exit_code: int, last_line: str) -> str:
-        """Record the scanner's finding; fail the task unless it passed."""
-        finding = security.judge_scan(str(self.image), exit_code, last_line)
+        release = run_settings().release
+        scan = engine_of(handoff).scan_preview(
+            self.image,
+            {"HANDOFF_SCAN_IMAGE": release},
+            self.timeout.total_seconds(),
+            lambda line: log.info("scanner | %s", line),
+        )
+        finding = security.judge_scan(self.image, scan.exit_code, scan.last_line)
         record(handoff, [(CheckKind.SECURITY, [finding])], target="preview")
         if finding.failed:
             raise AirflowFailException(f"security scan failed: {finding.summary}")
-        return last_line
-
-    def _image_missing(self) -> str:
-        """Return why the scanner image cannot run here ('' when it is present).
-
-        No registry may be reachable: a missing image must fail with its name, not with a
-        pull error.
-        """
-        try:
-            client = dockerapi.connect(str(self.docker_url))
-        except BlueGreenError as e:
-            return str(e)
-        try:
-            dockerapi.require_image(client, str(self.image), "scanner")
-        except BlueGreenError as e:
-            return str(e)
-        finally:
-            client.close()
-        return ""
+        return scan.last_line

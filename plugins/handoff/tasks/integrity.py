@@ -14,7 +14,6 @@ import http.client
 import logging
 
 from handoff.acceptance.sidecar import DataIntegritySettings, WriteProbe
-from handoff.bluegreen import BlueGreenEngine, BlueGreenError, dockerapi
 from handoff.bluegreen.loadgen import LoadSpec, stored_keys
 from handoff.catalog import Handoff
 from handoff.checks import Finding
@@ -24,7 +23,7 @@ from handoff.checks.integrity import (
     store_finding,
     unusable_finding,
 )
-from handoff.checks.integrity_command import IntegrityCommandUnusable, run_beside
+from handoff.target import DeploymentTarget, TargetError
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +74,7 @@ def stored_count(handoff: Handoff, host: str, port: int) -> int | None:
 
 def findings_after(
     handoff: Handoff,
-    engine: BlueGreenEngine,
+    target: DeploymentTarget,
     when: str,
     acknowledged: set[str],
     stored_before: int | None,
@@ -84,14 +83,16 @@ def findings_after(
     settings = settings_of(handoff)
     findings = []
     if settings.write_probe is WriteProbe.STORE_API:
-        host, port = engine.config.router_host, engine.config.live_port
+        assert handoff.environment is not None
+        router = handoff.environment.router
+        host, port = router.host, router.live_port
         findings.append(store_finding(when, acknowledged, _stored(host, port), stored_before))
     if settings.command is not None:
-        findings.append(_command_finding(engine, when, settings.command, settings))
+        findings.append(_command_finding(target, when, settings.command, settings))
     return findings or [not_verified_finding(when)]
 
 
-def finding_on_release(handoff: Handoff, engine: BlueGreenEngine) -> Finding:
+def finding_on_release(handoff: Handoff, target: DeploymentTarget) -> Finding:
     """Run the integrity command beside the release before the switch (on the preview).
 
     A release whose image lacks the program, or that cannot read the data it is about to
@@ -99,11 +100,11 @@ def finding_on_release(handoff: Handoff, engine: BlueGreenEngine) -> Finding:
     """
     settings = settings_of(handoff)
     assert settings.command is not None
-    return _command_finding(engine, "deploy", settings.command, settings, release=True)
+    return _command_finding(target, "deploy", settings.command, settings, release=True)
 
 
 def _command_finding(
-    engine: BlueGreenEngine,
+    target: DeploymentTarget,
     when: str,
     argv: list[str],
     settings: DataIntegritySettings,
@@ -112,14 +113,13 @@ def _command_finding(
     """Run the integrity command beside the live colour (or the release) and judge its exit."""
     timeout_s = settings.timeout.total_seconds()
     try:
-        state = engine.status()
+        state = target.status()
         beside = state.newest if release else state.live
-        container = engine.colours.container(beside.colour) if beside else None
-        if beside is None or container is None:
+        if beside is None:
             which = "release" if release else "live"
             return unusable_finding(when, argv, f"no {which} colour to run it beside", timeout_s)
-        run = run_beside(engine.client, container, argv, timeout_s)
-    except (IntegrityCommandUnusable, BlueGreenError, *dockerapi.TRANSPORT_ERRORS) as e:
+        run = target.run_beside(beside.colour, argv, timeout_s)
+    except TargetError as e:
         log.error("integrity command %s could not be run: %s", argv, e)
         return unusable_finding(when, argv, str(e), timeout_s)
     return command_finding(when, run, timeout_s)

@@ -28,9 +28,8 @@ from airflow.sdk.exceptions import (
 )
 
 from handoff.acceptance.environment import LeaseSettings
-from handoff.bluegreen import BlueGreenEngine
-from handoff.bluegreen.lease import Acquisition, LeaseHolder, ServiceLease
 from handoff.contract.quantities import format_seconds
+from handoff.target import Acquisition, DeploymentTarget, LeaseHolder
 
 log = logging.getLogger(__name__)
 
@@ -76,23 +75,19 @@ def _status_code(error: AirflowRuntimeError | ServerResponseError) -> int | None
     return int(code) if isinstance(code, int) else None
 
 
-def _service_lease(engine: BlueGreenEngine) -> ServiceLease:
-    return ServiceLease(engine.client, engine.config)
-
-
-def take(engine: BlueGreenEngine, purpose: str) -> Acquisition:
+def take(target: DeploymentTarget, purpose: str) -> Acquisition:
     """Take this run's lease on the service (breaking a stale one); never wait."""
-    return _service_lease(engine).acquire(run_owner(), purpose, ended_run)
+    return target.acquire_lease(run_owner(), purpose, ended_run)
 
 
-def hold_for_deploy(engine: BlueGreenEngine, release: str, limits: LeaseSettings) -> LeaseHolder:
+def hold_for_deploy(target: DeploymentTarget, release: str, limits: LeaseSettings) -> LeaseHolder:
     """Hold the service for this run's deploy, or reschedule the task until it is free.
 
     Raises AirflowRescheduleException while another run holds the lease, and
     AirflowFailException once this run has waited longer than ``limits.wait``.
     """
-    service = engine.config.service
-    got = take(engine, f"handoff of {release}")
+    service = target.service
+    got = take(target, f"handoff of {release}")
     for holder, why in got.broken:
         log.warning("broke the stale lease of %s held by %s: %s", service, holder.describe(), why)
     if got.acquired:
@@ -126,6 +121,6 @@ def hold_for_deploy(engine: BlueGreenEngine, release: str, limits: LeaseSettings
     raise AirflowRescheduleException(now + limits.poll)  # type: ignore[no-untyped-call]
 
 
-def release(engine: BlueGreenEngine, step: str) -> bool:
+def release(target: DeploymentTarget, step: str) -> bool:
     """Give back this run's lease at one of its end points; a no-op when it holds none."""
-    return _service_lease(engine).release(run_owner(), step)
+    return target.release_lease(run_owner(), step)

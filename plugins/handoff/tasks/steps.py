@@ -1,9 +1,10 @@
 """The steps of a handoff's timeline, as task callables: each logs the story of its step.
 
-Every step finds the state in Docker labels and the router (through the engine), never in
-memory, so a retried task converges. Failures before the switch lead to the abort path,
-failures after it to the rollback group (both wired in `handoff.render.dag`). Steps announce
-their progress in Slack through `handoff.tasks.notify`; a notification never fails a step.
+Every step finds the state on the deployment target (`handoff.target`; for Docker + HAProxy
+in container labels and the router), never in memory, so a retried task converges. Failures
+before the switch lead to the abort path, failures after it to the rollback group (both wired
+in `handoff.render.dag`). Steps announce their progress in Slack through
+`handoff.tasks.notify`; a notification never fails a step.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from typing import Any
 from airflow.sdk import get_current_context
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
-from handoff.bluegreen import BlueGreenError, Colour, InvalidState, RetireResult
 from handoff.bluegreen.loadgen import LoadGenerator
 from handoff.bluegreen.probe import get as probe_get
 from handoff.bluegreen.probe import until_streak
@@ -31,6 +31,7 @@ from handoff.plan import CheckKind, StepKind
 from handoff.runtime.settings import RunSettingsError, resolve_run_settings
 from handoff.runtime.snapshot import environment_file_of
 from handoff.runtime.snapshot import take as take_snapshot
+from handoff.target import Colour, InvalidState, RetireResult, TargetError
 from handoff.tasks import integrity, service_lease
 from handoff.tasks.context import (
     SNAPSHOT_KEY,
@@ -84,7 +85,7 @@ def preflight(contract_path: str) -> dict[str, Any]:
         )
     try:
         state = engine_of(handoff).status()
-    except BlueGreenError as e:
+    except TargetError as e:
         raise AirflowFailException(f"engine or router not usable: {e}") from e
     live = state.live
     if live is None:
@@ -221,16 +222,14 @@ def deploy_release(contract_path: str) -> dict[str, Any]:
     settings = run_settings()
     engine = engine_of(handoff)
     service_lease.hold_for_deploy(engine, settings.release, handoff.environment.lease)
-    log.info("deploying %s into the idle colour of %s", settings.release, engine.config.service)
+    log.info("deploying %s into the idle colour of %s", settings.release, engine.service)
     announce(
         handoff,
-        lambda ref: messages.deploy_started(
-            ref, service=engine.config.service, release=settings.release
-        ),
+        lambda ref: messages.deploy_started(ref, service=engine.service, release=settings.release),
     )
     try:
         result = engine.deploy(settings.release)
-    except BlueGreenError as e:
+    except TargetError as e:
         raise AirflowFailException(f"deploy failed: {e}") from e
     log.info(
         "ready: %s runs %s (%s), %s/%s healthy answers via preview in %.1f s",
@@ -316,7 +315,7 @@ def switch_traffic(contract_path: str) -> dict[str, Any]:
         try:
             switched_at = _now()  # the windows count from here (watch.operator)
             result = engine.switch(settings.release)
-        except BlueGreenError as e:
+        except TargetError as e:
             raise AirflowFailException(f"switch failed: {e}") from e
         switch_done = time.monotonic()
         time.sleep(0.5)  # let the probe see answers from the new colour after the switch

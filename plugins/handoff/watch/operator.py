@@ -35,9 +35,9 @@ class WatchWindowOperator(BaseOperator):
     the release is held to; ``time_scale`` (>= 1, templated, so "{{ params.time_scale }}"
     works) compresses the duration and the interval for rehearsals, the interval never below
     ``min_interval``; ``request_timeout`` bounds one probe; the defer timeout is the scaled
-    duration plus ``margin`` (plus the outage wait); ``engine_outage`` says which Docker
-    engine to ping when a probe fails and what its outage means (None: never ask); with
-    ``report_dir`` set, the trigger writes the window's latest figures to
+    duration plus ``margin`` (plus the outage wait); ``engine_outage`` says which
+    engine to ping (the target kind's) when a probe fails and what its outage means (None:
+    never ask); with ``report_dir`` set, the trigger writes the window's latest figures to
     ``<run folder>/watch/<task_id>.json`` (read by the Handoffs page). With
     ``ends_after_switch`` set, the window ends that long (scaled) after the switch time that
     ``switch_task_id`` recorded for the run (its XCom ``switched_at``), never counted from

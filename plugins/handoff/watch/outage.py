@@ -1,7 +1,8 @@
-"""What a watch window does when the Docker engine itself stops answering (no Airflow import).
+"""What a watch window does when the target's engine itself stops answering (no Airflow import).
 
-A failed probe during a window usually means the release misbehaves. When the Docker engine
-under the router and the colours does not answer either, the failure says nothing about the
+A failed probe during a window usually means the release misbehaves. When the engine under
+the router and the colours (for docker-haproxy: the Docker engine, asked through the kind's
+`OutagePing`) does not answer either, the failure says nothing about the
 release: the engine is being restarted or has crashed. The environment chooses the policy:
 
 - ``breach``: an engine outage is a breach; the window fails and the rollback is attempted.
@@ -16,74 +17,90 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
-import httpx
-
-from handoff.acceptance.environment import DEFAULT_POLICY, DEFAULT_WAIT, EngineOutagePolicy
+from handoff.acceptance.environment import (
+    DEFAULT_POLICY,
+    DEFAULT_WAIT,
+    EngineOutagePolicy,
+    Environment,
+)
+from handoff.runtime.engine_factory import wiring
+from handoff.target import DEFAULT_KIND, OutagePing, TargetKind
 
 __all__ = ["DEFAULT_POLICY", "DEFAULT_WAIT", "EngineOutage", "EngineOutagePolicy"]
 
 
 @dataclass(frozen=True)
 class EngineOutage:
-    """The engine to check when probes fail, and the policy when it does not answer."""
+    """The engine to check when probes fail, and the policy when it does not answer.
 
-    docker_url: str
+    ``address`` is where the target kind's engine answers (docker-haproxy: the Docker URL).
+    """
+
+    address: str
     policy: EngineOutagePolicy = DEFAULT_POLICY
     wait_s: float = DEFAULT_WAIT.total_seconds()
+    kind: str = DEFAULT_KIND.value
 
     def __post_init__(self) -> None:
         if self.wait_s < 0:
             raise ValueError(f"engine outage wait must be >= 0 s, got {self.wait_s}")
-        # An unusable URL fails where it is configured. Only the address is checked: building
-        # a transport loads TLS certificates (~50 ms), and this runs at every DAG parse.
-        engine_address(self.docker_url)
+        self.ping.check(self.address)  # an unusable address fails where it is configured
+
+    @classmethod
+    def of(cls, environment: Environment) -> EngineOutage:
+        """Return the outage settings of an environment: its target's engine, its policy."""
+        kind = environment.target.kind
+        return cls(
+            wiring(kind).outage_address(environment),
+            environment.watch.engine_outage,
+            environment.watch.engine_outage_wait.total_seconds(),
+            kind.value,
+        )
+
+    @property
+    def ping(self) -> OutagePing:
+        """Return how this target kind's engine is asked whether it answers."""
+        return wiring(TargetKind(self.kind)).ping
+
+    @property
+    def engine(self) -> str:
+        """Return 'the Docker engine at unix:///…' for logs and breach reasons."""
+        return f"{self.ping.what} at {self.address}"
+
+    async def answers(self, timeout_s: float = 2.0) -> bool:
+        """Tell whether the engine answers (never raises)."""
+        return await self.ping.answers(self.address, timeout_s)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON form (trigger kwargs)."""
-        return {"docker_url": self.docker_url, "policy": self.policy.value, "wait_s": self.wait_s}
+        return {
+            "kind": self.kind,
+            "address": self.address,
+            "policy": self.policy.value,
+            "wait_s": self.wait_s,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> EngineOutage:
-        """Build the settings from their JSON form."""
-        return cls(str(data["docker_url"]), EngineOutagePolicy(data["policy"]), data["wait_s"])
+        """Build the settings from their JSON form (``docker_url``: a trigger deferred before
+        target kinds, which is docker-haproxy)."""
+        address = data["address"] if "address" in data else data["docker_url"]
+        kind = str(data.get("kind", DEFAULT_KIND.value))
+        return cls(str(address), EngineOutagePolicy(data["policy"]), data["wait_s"], kind)
 
     def describe(self) -> str:
         """Return the policy in words, for the task log."""
         if self.policy is EngineOutagePolicy.BREACH:
-            return f"an outage of the Docker engine at {self.docker_url} is a breach"
+            return f"an outage of {self.engine} is a breach"
         return (
-            f"during an outage of the Docker engine at {self.docker_url} probes do not count; "
+            f"during an outage of {self.engine} probes do not count; "
             f"wait up to {self.wait_s:g} s for it and the service to recover, then breach"
         )
 
 
-def engine_address(docker_url: str) -> tuple[str | None, str]:
-    """Return the engine API's Unix socket (or None) and the base URL that reaches it."""
-    parts = urlsplit(docker_url)
-    if parts.scheme == "unix":
-        return parts.path, "http://docker"
-    if parts.scheme in ("tcp", "http", "https"):
-        scheme = "https" if parts.scheme == "https" else "http"
-        return None, f"{scheme}://{parts.netloc}"
-    raise ValueError(f"docker_url must be unix://, tcp://, http:// or https://, got {docker_url!r}")
-
-
-def engine_transport(docker_url: str) -> tuple[httpx.AsyncHTTPTransport | None, str]:
-    """Return the transport and the base URL that reach the engine's API."""
-    socket_path, base_url = engine_address(docker_url)
-    return (httpx.AsyncHTTPTransport(uds=socket_path) if socket_path else None), base_url
-
-
-async def engine_answers(docker_url: str, timeout_s: float = 2.0) -> bool:
-    """Tell whether the engine's API answers its ping (never raises)."""
-    transport, base_url = engine_transport(docker_url)
-    try:
-        async with httpx.AsyncClient(
-            base_url=base_url, transport=transport, timeout=timeout_s, trust_env=False
-        ) as client:
-            response = await client.get("/_ping")
-    except Exception:  # any failure to reach it is the answer: it does not answer
-        return False
-    return response.status_code == 200
+async def engine_answers(
+    address: str, timeout_s: float = 2.0, kind: str = DEFAULT_KIND.value
+) -> bool:
+    """Tell whether a target kind's engine answers at ``address`` (never raises)."""
+    return await wiring(TargetKind(kind)).ping.answers(address, timeout_s)

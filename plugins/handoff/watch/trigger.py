@@ -29,7 +29,7 @@ from handoff.watch.evaluate import (
     WindowEvaluator,
     WindowSummary,
 )
-from handoff.watch.outage import EngineOutage, EngineOutagePolicy, engine_answers
+from handoff.watch.outage import EngineOutage, EngineOutagePolicy
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ class WatchTrigger(BaseTrigger):
     ``end_at`` is the window's end as an ISO 8601 UTC time; ``thresholds`` is the JSON form of
     `WatchThresholds`; ``request_timeout_s`` bounds one probe (a timeout counts as an error);
     a progress line is logged every ``log_every`` rounds; ``engine_outage`` (the JSON form of
-    `EngineOutage`, or None to never ask the engine) names the Docker engine to ping every
+    `EngineOutage`, or None to never ask the engine) names the target's engine to ping every
     round, and what an engine that does not answer means for the window; with
     ``status_file`` set, the window's latest figures are written there after every round (for
     the Handoffs page: the triggerer's state is not persisted anywhere else while a window is
@@ -200,7 +200,7 @@ class WatchTrigger(BaseTrigger):
 
     async def _engine_is_down(self) -> bool:
         outage = self._outage
-        return outage is not None and not await engine_answers(outage.docker_url)
+        return outage is not None and not await outage.answers()
 
     async def _ride_out_outage(
         self, client: httpx.AsyncClient, evaluator: WindowEvaluator, round_samples: list[Sample]
@@ -220,9 +220,9 @@ class WatchTrigger(BaseTrigger):
             else f"the service still answers ({len(round_samples)} healthy probes this round)"
         )
         log.warning(
-            "window %s: the Docker engine at %s does not answer its ping and %s; policy %s: %s",
+            "window %s: %s does not answer its ping and %s; policy %s: %s",
             self.window,
-            outage.docker_url,
+            outage.engine,
             service,
             outage.policy.value,
             "treat the outage as a breach"
@@ -233,7 +233,7 @@ class WatchTrigger(BaseTrigger):
             evaluator.declare(
                 Breach(
                     BreachKind.ENGINE_OUTAGE,
-                    f"the Docker engine at {outage.docker_url} did not answer its ping "
+                    f"{outage.engine} did not answer its ping "
                     f"({service}); policy 'breach' treats an engine outage as a breach: "
                     "nothing could be rolled back while it is away",
                     measured=0.0,
@@ -248,14 +248,15 @@ class WatchTrigger(BaseTrigger):
         discarded, engine_back_after = len(round_samples), None
         while loop.time() - started < outage.wait_s:
             await asyncio.sleep(self.interval_s)
-            if not await engine_answers(outage.docker_url):
+            if not await outage.answers():
                 continue
             if engine_back_after is None:
                 engine_back_after = loop.time() - started
                 log.info(
-                    "window %s: the Docker engine answers again after %.1f s; waiting for the "
+                    "window %s: %s answers again after %.1f s; waiting for the "
                     "service to answer healthily",
                     self.window,
+                    outage.ping.what,
                     engine_back_after,
                 )
             samples = await self._probe_round(client)
@@ -280,7 +281,7 @@ class WatchTrigger(BaseTrigger):
         evaluator.declare(
             Breach(
                 BreachKind.ENGINE_OUTAGE,
-                f"Docker engine outage at {outage.docker_url}: {what} within the {outage.wait_s:g}"
+                f"outage of {outage.engine}: {what} within the {outage.wait_s:g}"
                 f" s the policy 'wait' allows ({discarded} probes during it were not counted)",
                 measured=round(loop.time() - started, 1),
                 threshold=outage.wait_s,

@@ -12,7 +12,7 @@ import time
 import docker
 import pytest
 
-from handoff.bluegreen import BlueGreenEngine, Colour, InvalidState, Outcome
+from handoff.bluegreen import BlueGreenEngine, ChangeOutcome, Colour, InvalidState
 from handoff.bluegreen.config import LABEL_SERVICE
 from handoff.bluegreen.haproxy_cfg import render
 from handoff.bluegreen.loadgen import LoadGenerator, LoadSpec, stored_keys
@@ -47,7 +47,7 @@ def test_deploy_crashed_before_ready_then_again_reuses_the_container(
 
     del engine.colours.wait_ready  # the instance attribute goes, the real method is back
     result = engine.deploy(V2)
-    assert result.outcome is Outcome.ALREADY_DONE
+    assert result.outcome is ChangeOutcome.ALREADY_DONE
     assert result.container_id == first.container_id
     service = engine.config.service
     assert colour_containers(docker_client, service) == [f"{service}-blue", f"{service}-green"]
@@ -74,7 +74,7 @@ def test_switch_crashed_after_persisting_then_again_converges_under_load(
         time.sleep(1.0)
     report = load.report
     assert report is not None
-    assert result.to_colour is Colour.GREEN and result.outcome is Outcome.CHANGED
+    assert result.to_colour is Colour.GREEN and result.outcome is ChangeOutcome.CHANGED
     assert not report.failures, report.describe_failures()
     assert set(report.acknowledged_writes) <= stored_keys(cfg.router_host, cfg.live_port)
     state = engine.status()

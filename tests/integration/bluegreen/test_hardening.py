@@ -16,7 +16,7 @@ import docker
 from handoff.bluegreen import BlueGreenEngine, Colour
 from handoff.bluegreen.config import LABEL_SERVICE, ContainerLimits
 from handoff.bluegreen.lock import DeploymentLock
-from handoff.checks.integrity_command import ROLE, run_beside
+from handoff.bluegreen.oneoff import ROLE, run_beside
 from tests.integration.bluegreen.conftest import V1, ConfigFactory
 
 LIMITS = ContainerLimits(memory_mb=96, pids=64)

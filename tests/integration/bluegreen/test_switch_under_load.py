@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from handoff.bluegreen import BlueGreenEngine, Colour, Outcome
+from handoff.bluegreen import BlueGreenEngine, ChangeOutcome, Colour
 from handoff.bluegreen.loadgen import LoadGenerator, LoadReport, LoadSpec, stored_keys
 from tests.integration.bluegreen.conftest import V2
 
@@ -31,7 +31,7 @@ def load_around(engine: BlueGreenEngine, operation: str) -> tuple[LoadReport, fl
         time.sleep(1.0)
         requested = time.monotonic()
         result = engine.switch(V2) if operation == "switch" else engine.rollback()
-        assert result.outcome is Outcome.CHANGED
+        assert result.outcome is ChangeOutcome.CHANGED
         time.sleep(1.5)
     assert load.report is not None
     return load.report, requested, result.to_colour
@@ -78,16 +78,16 @@ def test_switch_then_rollback_under_load_loses_nothing(
 def test_operations_are_idempotent(live_blue_then_green_idle: BlueGreenEngine) -> None:
     engine = live_blue_then_green_idle
     again = engine.deploy(V2)
-    assert again.outcome is Outcome.ALREADY_DONE and again.colour is Colour.GREEN
+    assert again.outcome is ChangeOutcome.ALREADY_DONE and again.colour is Colour.GREEN
 
-    assert engine.switch(V2).outcome is Outcome.CHANGED
-    assert engine.switch(V2).outcome is Outcome.ALREADY_DONE
-    assert engine.rollback().outcome is Outcome.CHANGED
-    assert engine.rollback().outcome is Outcome.ALREADY_DONE
+    assert engine.switch(V2).outcome is ChangeOutcome.CHANGED
+    assert engine.switch(V2).outcome is ChangeOutcome.ALREADY_DONE
+    assert engine.rollback().outcome is ChangeOutcome.CHANGED
+    assert engine.rollback().outcome is ChangeOutcome.ALREADY_DONE
 
     retired = engine.retire_old()
-    assert retired.outcome is Outcome.CHANGED and retired.retired_colour is Colour.GREEN
-    assert engine.retire_old().outcome is Outcome.ALREADY_DONE
+    assert retired.outcome is ChangeOutcome.CHANGED and retired.retired_colour is Colour.GREEN
+    assert engine.retire_old().outcome is ChangeOutcome.ALREADY_DONE
     state = engine.status()
     assert [c.colour for c in state.colours] == [Colour.BLUE]
     assert state.router.live is Colour.BLUE
@@ -131,7 +131,7 @@ def test_a_switch_under_64_connections_moves_them_without_a_stall(
         for operation in ("switch", "rollback", "switch", "rollback"):
             started = time.monotonic()
             result = engine.switch(V2) if operation == "switch" else engine.rollback()
-            assert result.outcome is Outcome.CHANGED
+            assert result.outcome is ChangeOutcome.CHANGED
             windows.append((started, time.monotonic()))
             time.sleep(0.5)
     report = load.report

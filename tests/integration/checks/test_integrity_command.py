@@ -16,7 +16,8 @@ import pytest
 from docker.models.containers import Container
 
 from handoff.bluegreen.config import LABEL_COLOUR, LABEL_RELEASE, LABEL_SERVICE
-from handoff.checks.integrity_command import ROLE, IntegrityCommandUnusable, run_beside
+from handoff.bluegreen.errors import IntegrityCommandUnusable
+from handoff.bluegreen.oneoff import ROLE, run_beside
 from tests.support.demo import V3, ensure_demo_images
 
 pytestmark = pytest.mark.integration

@@ -24,7 +24,7 @@ import docker.errors
 import pytest
 
 from handoff.bluegreen import BlueGreenConfig, BlueGreenEngine, Colour, VolumeMount
-from handoff.checks.integrity_command import run_beside
+from handoff.bluegreen.oneoff import run_beside
 from tests.support.demo import ROOT, V1, ensure_demo_images, free_port
 
 pytestmark = pytest.mark.integration

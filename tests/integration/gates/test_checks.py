@@ -10,9 +10,11 @@ from __future__ import annotations
 import pytest
 
 from handoff.bluegreen import Colour
+from handoff.bluegreen.target import posture_from_inspection
 from handoff.checks import Finding, accessibility, performance, security, smoke
 from handoff.checks.http import exchange
 from handoff.evidence import EvidenceStatus
+from handoff.target import ColourPosture
 from tests.integration.gates.conftest import DEBUG_PORT_RELEASE, SCANNER, Deploy, Service
 from tests.support.demo import V3
 
@@ -66,14 +68,14 @@ def test_performance_fails_for_a_slow_release(service: Service, deploy: Deploy) 
 # -- security ----------------------------------------------------------------------------
 
 
-def postures(service: Service) -> tuple[security.Posture, security.Posture]:
+def postures(service: Service) -> tuple[ColourPosture, ColourPosture]:
     state = service.engine.status()
     new, old = state.colour(Colour.GREEN), state.colour(Colour.BLUE)
     assert new is not None and old is not None
     inspect = service.client.containers.get
     return (
-        security.Posture.from_inspection(inspect(new.container_id).attrs),
-        security.Posture.from_inspection(inspect(old.container_id).attrs),
+        posture_from_inspection(inspect(new.container_id).attrs),
+        posture_from_inspection(inspect(old.container_id).attrs),
     )
 
 
@@ -118,8 +120,7 @@ def test_security_fails_for_privileged_mode_and_added_capabilities(
         for options in ({"privileged": True}, {"cap_add": ["NET_ADMIN"]}):
             made.append(service.client.containers.create(V3, **options))
         privileged, capable = (
-            security.Posture.from_inspection(service.client.containers.get(c.id).attrs)
-            for c in made
+            posture_from_inspection(service.client.containers.get(c.id).attrs) for c in made
         )
     finally:
         for container in made:

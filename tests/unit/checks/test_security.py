@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from handoff.bluegreen.target import posture_from_inspection
 from handoff.checks.http import Exchange
 from handoff.checks.security import (
     DEFAULT_REQUIRED_HEADERS,
-    Posture,
     header_problems,
     judge_headers,
     judge_pinning,
@@ -65,7 +65,7 @@ def test_header_names_are_case_insensitive_and_no_answer_fails() -> None:
 
 
 def test_posture_reads_the_engine_inspection() -> None:
-    posture = Posture.from_inspection(
+    posture = posture_from_inspection(
         inspection(
             ("8000/tcp", "9229/tcp"),
             published={"9229/tcp": [{"HostPort": "9229"}]},
@@ -78,30 +78,30 @@ def test_posture_reads_the_engine_inspection() -> None:
 
 
 def test_same_posture_as_the_old_colour_passes() -> None:
-    old = Posture.from_inspection(inspection())
-    new = Posture.from_inspection(inspection())
+    old = posture_from_inspection(inspection())
+    new = posture_from_inspection(inspection())
     finding = judge_posture(new, old)
     assert finding.status is EvidenceStatus.PASSED
     assert "exposes 8000/tcp" in finding.summary
 
 
 def test_new_port_privilege_or_capability_versus_the_old_colour_fails() -> None:
-    old = Posture.from_inspection(inspection())
-    extra_port = judge_posture(Posture.from_inspection(inspection(("8000/tcp", "9229/tcp"))), old)
+    old = posture_from_inspection(inspection())
+    extra_port = judge_posture(posture_from_inspection(inspection(("8000/tcp", "9229/tcp"))), old)
     assert extra_port.failed and "new exposed ports 9229/tcp" in extra_port.summary
     published = judge_posture(
-        Posture.from_inspection(inspection(published={"8000/tcp": [{"HostPort": "80"}]})), old
+        posture_from_inspection(inspection(published={"8000/tcp": [{"HostPort": "80"}]})), old
     )
     assert published.failed and "new published ports 8000/tcp" in published.summary
-    privileged = judge_posture(Posture.from_inspection(inspection(privileged=True)), old)
+    privileged = judge_posture(posture_from_inspection(inspection(privileged=True)), old)
     assert privileged.failed and "runs privileged" in privileged.summary
-    caps = judge_posture(Posture.from_inspection(inspection(cap_add=["SYS_ADMIN"])), old)
+    caps = judge_posture(posture_from_inspection(inspection(cap_add=["SYS_ADMIN"])), old)
     assert caps.failed and "added capabilities SYS_ADMIN" in caps.summary
 
 
 def test_capability_the_old_colour_had_already_is_not_new() -> None:
-    old = Posture.from_inspection(inspection(cap_add=["NET_BIND_SERVICE"]))
-    new = Posture.from_inspection(inspection(cap_add=["NET_BIND_SERVICE"]))
+    old = posture_from_inspection(inspection(cap_add=["NET_BIND_SERVICE"]))
+    new = posture_from_inspection(inspection(cap_add=["NET_BIND_SERVICE"]))
     assert judge_posture(new, old).status is EvidenceStatus.PASSED
 
 

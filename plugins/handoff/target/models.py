@@ -1,16 +1,31 @@
-"""Frozen values the engine discovers and returns: state snapshots and operation results."""
+"""Frozen values a deployment target reports and returns: state snapshots, operation results.
+
+No target's SDK appears here: the tasks read these values whichever target kind runs the
+service (`handoff.target.port`).
+"""
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import Any
 
-from handoff.bluegreen.config import Colour
+
+class Colour(enum.Enum):
+    """One of the two slots a service runs in."""
+
+    BLUE = "blue"
+    GREEN = "green"
+
+    @property
+    def other(self) -> Colour:
+        """Return the opposite colour."""
+        return Colour.GREEN if self is Colour.BLUE else Colour.BLUE
 
 
 @dataclass(frozen=True)
 class ColourState:
-    """One colour's container as Docker reports it."""
+    """One colour's instance as the target reports it (for Docker: its container)."""
 
     colour: Colour
     container_id: str
@@ -82,7 +97,7 @@ def previous(colours: tuple[ColourState, ...]) -> ColourState | None:
     return min(colours, key=lambda c: c.deployed_at) if len(colours) > 1 else None
 
 
-class Outcome(enum.Enum):
+class ChangeOutcome(enum.Enum):
     """Whether an operation changed anything or found its target state already in place."""
 
     CHANGED = "changed"
@@ -108,7 +123,7 @@ class DeployResult:
     colour: Colour
     release: str
     container_id: str
-    outcome: Outcome
+    outcome: ChangeOutcome
     live_colour: Colour | None
     ready: ProbeSummary
     seconds: float
@@ -122,7 +137,7 @@ class SwitchResult:
     from_colour: Colour | None
     to_colour: Colour
     release: str
-    outcome: Outcome
+    outcome: ChangeOutcome
     router_seconds: float
     verify: ProbeSummary
     seconds: float
@@ -136,13 +151,60 @@ class RetireResult:
     retired_colour: Colour | None
     retired_release: str | None
     live_colour: Colour
-    outcome: Outcome
+    outcome: ChangeOutcome
     seconds: float
 
 
 @dataclass(frozen=True)
-class StatusReport:
-    """A read-only snapshot for preflight checks and reports."""
+class ColourPosture:
+    """What the target's inspection says about a colour's instance, for the security gate."""
 
-    state: ServiceState
-    engine_version: str
+    image_id: str
+    exposed_ports: frozenset[str]
+    published_ports: frozenset[str]
+    privileged: bool
+    added_capabilities: frozenset[str]
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the posture as plain values for evidence."""
+        return {
+            "image_id": self.image_id,
+            "exposed_ports": sorted(self.exposed_ports),
+            "published_ports": sorted(self.published_ports),
+            "privileged": self.privileged,
+            "added_capabilities": sorted(self.added_capabilities),
+        }
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """What one run of a one-off command beside a colour did.
+
+    ``exit_code`` is None when the command was killed at its timeout; ``output`` holds its
+    last lines (stdout and stderr), already bounded; ``release`` and ``colour`` say what it
+    ran beside (the colour's release, or its image id when it has no release label).
+    """
+
+    argv: tuple[str, ...]
+    release: str
+    colour: str
+    exit_code: int | None
+    seconds: float
+    output: tuple[str, ...]
+
+    @property
+    def timed_out(self) -> bool:
+        """Tell whether the command was killed at its timeout."""
+        return self.exit_code is None
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    """What a scanner image run beside the preview did: its exit code and last line.
+
+    ``exit_code`` is -1 when the scanner could not run at all (``last_line`` says why) or
+    was killed at its timeout.
+    """
+
+    exit_code: int
+    last_line: str

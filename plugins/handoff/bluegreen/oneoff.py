@@ -1,4 +1,4 @@
-"""Run the sidecar's integrity command in a one-off container beside a colour.
+"""Run a one-off command (the sidecar's integrity command) in a container beside a colour.
 
 The container is made from the colour's own image (by id, so a retagged release cannot slip
 in), with the colour's environment, volume binds and network, so the command sees the data
@@ -28,8 +28,8 @@ from handoff.bluegreen.config import (
     LABEL_SERVICE,
     ContainerLimits,
 )
-from handoff.checks.integrity import COMMAND_FIELD, CommandRun
-from handoff.errors import HandoffError
+from handoff.bluegreen.errors import IntegrityCommandUnusable
+from handoff.target.models import CommandResult
 
 log = logging.getLogger(__name__)
 
@@ -37,15 +37,13 @@ log = logging.getLogger(__name__)
 ROLE = "integrity-check"
 OUTPUT_LINES = 20
 LINE_CHARS = 300
-
-
-class IntegrityCommandUnusable(HandoffError):
-    """The integrity command could not be run at all (not in the image, engine refused...)."""
+#: The only one-off command today is the sidecar's integrity command: errors name its field.
+COMMAND_FIELD = "checks.data_integrity.command"
 
 
 def run_beside(
     client: docker.DockerClient, colour: Container, argv: Sequence[str], timeout_s: float
-) -> CommandRun:
+) -> CommandResult:
     """Run argv in a one-off container like ``colour``; return its exit code and last lines."""
     attrs = colour.attrs
     labels = dockerapi.labels(colour)
@@ -101,7 +99,7 @@ def _limits_of(attrs: Mapping[str, Any]) -> ContainerLimits:
 
 def _run(
     container: Container, argv: tuple[str, ...], release: str, colour: str, timeout_s: float
-) -> CommandRun:
+) -> CommandResult:
     """Start the container, wait for it within the timeout (else kill it), read its output."""
     started = time.monotonic()
     try:
@@ -132,7 +130,7 @@ def _run(
         "killed at its timeout" if exit_code is None else f"exited {exit_code}",
         seconds,
     )
-    return CommandRun(argv, release, colour, exit_code, seconds, output)
+    return CommandResult(argv, release, colour, exit_code, seconds, output)
 
 
 def _last_lines(container: Container) -> tuple[str, ...]:
