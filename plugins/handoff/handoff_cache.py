@@ -110,16 +110,18 @@ def read(key: str) -> Any | None:
         return None
 
 
-def read_all(prefix: str) -> list[Any]:
-    """Return the readable values of every entry whose key starts with `prefix`."""
+def entries(prefix: str) -> list[tuple[str, float]]:
+    """Return the key and modification time (epoch seconds) of every entry named `prefix*`."""
     folder = cache_dir()
     if folder is None or not folder.is_dir():
         return []
-    return [
-        value
-        for path in sorted(folder.glob(f"{prefix}*.pickle"))
-        if (value := read(path.name.removesuffix(".pickle"))) is not None
-    ]
+    found = []
+    for path in sorted(folder.glob(f"{prefix}*.pickle")):
+        try:
+            found.append((path.name.removesuffix(".pickle"), path.stat().st_mtime))
+        except OSError:
+            continue  # replaced or removed meanwhile
+    return found
 
 
 # Set while `writes_in_background()` is active: file creation is slow on some disks (about

@@ -12,6 +12,7 @@ from __future__ import annotations
 import gc
 import logging
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
@@ -35,6 +36,11 @@ log = logging.getLogger(__name__)
 ERRORS_DAG_ID = "handoff_contract_errors"
 # While building the DAGs no shard has recorded, read the shards' records again this often.
 REREAD_EVERY = 20
+# How long the errors file waits, at most, for shards that are building right now (well under
+# Airflow's 30 s `dagbag_import_timeout`, which also counts the builds left after it), and how
+# often it looks at their records meanwhile.
+WAIT_AT_MOST = 8.0
+WAIT_STEP = 0.1
 
 
 class HandoffImportError(HandoffError):
@@ -93,9 +99,17 @@ def load_dags(
 
 
 def _catalog(
-    handoffs_dir: Path, environments_dir: Path | None, only_dag_id: str | None, shard: Shard
+    handoffs_dir: Path,
+    environments_dir: Path | None,
+    only_dag_id: str | None,
+    shard: Shard,
+    builds: bool = True,
 ) -> Catalog:
-    """Load the shard's handoffs (only the one of `only_dag_id` when given)."""
+    """Load the shard's handoffs (only the one of `only_dag_id` when given).
+
+    ``builds=False`` (the errors file) indexes no contract ahead of the others: it takes the
+    ids the shards index as they write them, and parses only the contracts they have not.
+    """
 
     def select(path: Path, found: ContractId | None) -> bool:
         if not shard.holds(path):
@@ -105,7 +119,14 @@ def _catalog(
         )
 
     own = shard.holds if only_dag_id is None else None
+    if not builds:
+        own = _nobody
     return load_catalog([handoffs_dir], environments_dir, select=select, own=own)
+
+
+def _nobody(path: Path) -> bool:
+    """Own no contract (see `_catalog`)."""
+    return False
 
 
 def _triage(catalog: Catalog) -> list[Diagnostic | Handoff]:
@@ -115,7 +136,8 @@ def _triage(catalog: Catalog) -> list[Diagnostic | Handoff]:
     found: list[Diagnostic | Handoff] = [p for p in catalog.problems if p.path.suffix == ".yaml"]
     for handoff in catalog.handoffs:
         errors = [d for d in handoff.diagnostics if d.is_error]
-        errors += cross_file.get(handoff.contract_path.resolve(), [])
+        if cross_file:  # resolving a path costs ~50 µs; most folders have no such problem
+            errors += cross_file.get(handoff.contract_path.resolve(), [])
         if errors:
             found += errors
             continue
@@ -212,7 +234,7 @@ def error_carrier_of(handoffs_dir: Path) -> dict[str, DAG]:
     """
     shard = Shard()
     with collector_paused():
-        found = _triage(_catalog(handoffs_dir, None, None, shard))
+        found = _triage(_catalog(handoffs_dir, None, None, shard, builds=False))
         failures = _build_failures([f for f in found if isinstance(f, Handoff)], handoffs_dir)
         broken = [
             problem
@@ -229,30 +251,34 @@ def error_carrier_of(handoffs_dir: Path) -> dict[str, DAG]:
 def _build_failures(handoffs: list[Handoff], handoffs_dir: Path) -> dict[Path, Diagnostic]:
     """Return why the DAGs that fail to build fail, from the shards' records where they have one.
 
-    The others are built, from the last backwards while the shards build from the first: on a
-    fresh start the three files parse at once, and the records are read again as the shards
-    write them, so each DAG is built about once in all.
+    A DAG no shard has recorded is built here, unless the shard that owns it is building right
+    now (a fresh start: the three files parse at once): then its record is awaited, up to
+    `WAIT_AT_MOST` seconds, instead of building the same DAGs beside it on the same cores.
+    Those built here go from the last backwards, the shards' records read again between.
     """
-    outcomes = recorded(handoffs_dir)
     failures: dict[Path, Diagnostic] = {}
-    pending: list[Handoff] = []
-    for handoff in reversed(handoffs):
-        key = handoff_cache.key_loaded_under(handoff.contract_path)
-        if key is None or key not in outcomes:
-            pending.append(handoff)
-        elif (outcome := outcomes[key]) is not None:
-            failures[handoff.contract_path] = outcome
-    for number, handoff in enumerate(pending):
-        key = handoff_cache.key_loaded_under(handoff.contract_path)
-        if number and number % REREAD_EVERY == 0:
-            outcomes = recorded(handoffs_dir)
-        if key is not None and key in outcomes:
-            outcome = outcomes[key]
-        else:
+    pending = list(reversed(handoffs))
+    deadline = time.monotonic() + WAIT_AT_MOST
+    while pending:
+        shards = recorded(handoffs_dir)
+        still: list[Handoff] = []
+        for handoff in pending:
+            key = handoff_cache.key_loaded_under(handoff.contract_path)
+            if key is None or key not in shards.outcomes:
+                still.append(handoff)
+            elif (outcome := shards.outcomes[key]) is not None:
+                failures[handoff.contract_path] = outcome
+        pending = still
+        waiting = time.monotonic() < deadline
+        to_build = [h for h in pending if not (waiting and shards.awaited(h.contract_path))]
+        if pending and not to_build:
+            time.sleep(WAIT_STEP)
+            continue
+        for handoff in to_build[:REREAD_EVERY]:
             built = _build(handoff, register=False)
-            outcome = built if isinstance(built, Diagnostic) else None
-        if outcome is not None:
-            failures[handoff.contract_path] = outcome
+            if isinstance(built, Diagnostic):
+                failures[handoff.contract_path] = built
+            pending.remove(handoff)
     return failures
 
 

@@ -5,15 +5,19 @@ and the errors file (`dags/handoffs_errors.py`) must name it. The shards build e
 anyway: each records, per contract, whether its DAG built or the diagnostic it failed with,
 under the contract's handoff cache key (its bytes, its sidecar's, the environments' and the
 package's code). The errors file reads those records and builds only the DAGs no shard has
-recorded yet (a fresh start, a contract just edited), so it is correct without them.
+recorded (a fresh start, a contract just edited), so it is correct without them.
 
 Records live in the handoff cache folder, one per loader shard and handoffs folder; a lost
-or damaged record only costs the errors file those builds.
+or damaged record only costs the errors file those builds. A shard rewrites its record as it
+builds and marks it complete at the end, so the errors file can tell a shard that is
+building right now (its record incomplete and recently written) and wait for it instead of
+building the same DAGs beside it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +33,8 @@ from handoff.render.shards import Shard
 WRITE_EVERY = 50
 # The outcome of a DAG's build: None when it built, else why it did not.
 Outcome = Diagnostic | None
+# A record written this recently, and not complete, is a shard building right now.
+LIVE_FOR_SECONDS = 5.0
 # What a build may also depend on besides the handoff and this package: Airflow itself.
 _VERSIONS = f"airflow {airflow_version}, task-sdk {task_sdk_version}"
 
@@ -47,6 +53,7 @@ class OutcomeLog:
     kept: dict[str, Outcome] = field(default_factory=dict)
     outcomes: dict[str, Outcome] = field(default_factory=dict)
     unwritten: int = 0
+    written: bool = False
 
     @classmethod
     def for_shard(cls, handoffs_dir: Path, shard: Shard) -> OutcomeLog:
@@ -66,24 +73,52 @@ class OutcomeLog:
             return  # not loaded through the catalog here: the errors file builds it itself
         self.outcomes[key] = outcome
         self.unwritten += 1
-        if self.unwritten >= WRITE_EVERY:
-            self._write({**self.kept, **self.outcomes})
+        # Written at the first build too: the errors file sees at once that this shard builds.
+        if self.unwritten >= WRITE_EVERY or not self.written:
+            self._write({**self.kept, **self.outcomes}, complete=False)
 
     def finish(self) -> None:
         """Write this parse's outcomes only: the record keeps no contract gone or edited."""
-        self._write(self.outcomes)
+        self._write(self.outcomes, complete=True)
 
-    def _write(self, outcomes: dict[str, Outcome]) -> None:
-        handoff_cache.write(self.key, {"versions": _VERSIONS, "outcomes": dict(outcomes)})
-        self.unwritten = 0
+    def _write(self, outcomes: dict[str, Outcome], complete: bool) -> None:
+        record = {"versions": _VERSIONS, "outcomes": dict(outcomes), "complete": complete}
+        handoff_cache.write(self.key, record)
+        self.unwritten, self.written = 0, True
 
 
-def recorded(handoffs_dir: Path) -> dict[str, Outcome]:
+@dataclass(frozen=True)
+class Recorded:
+    """What the shards of a handoffs folder have recorded, read at one moment."""
+
+    outcomes: dict[str, Outcome]
+    building: tuple[Shard, ...]  # the shards building right now (see LIVE_FOR_SECONDS)
+
+    def awaited(self, contract_path: Path) -> bool:
+        """Tell whether a shard building right now owns this contract (so will record it)."""
+        return any(shard.holds(contract_path) for shard in self.building)
+
+
+def recorded(handoffs_dir: Path) -> Recorded:
     """Return every outcome the shards of a handoffs folder have recorded, by contract key."""
-    found: dict[str, Outcome] = {}
-    for value in handoff_cache.read_all(_prefix(handoffs_dir)):
-        found.update(_outcomes_of(value))
-    return found
+    prefix = _prefix(handoffs_dir)
+    outcomes: dict[str, Outcome] = {}
+    building = []
+    for key, written_at in handoff_cache.entries(prefix):
+        value = handoff_cache.read(key)
+        outcomes.update(_outcomes_of(value))
+        live = time.time() - written_at < LIVE_FOR_SECONDS
+        if live and isinstance(value, dict) and value.get("complete") is False:
+            building.append(_shard_of(key.removeprefix(prefix)))
+    return Recorded(outcomes, tuple(building))
+
+
+def _shard_of(label: str) -> Shard:
+    """Return the shard a record's label names ("all" for a loader of every contract)."""
+    try:
+        return Shard.of_loader(f"handoffs_{label}.py")
+    except ValueError:
+        return Shard()
 
 
 def _outcomes_of(value: object) -> dict[str, Outcome]:

@@ -114,3 +114,42 @@ def test_the_errors_loader_names_the_same_problems_in_the_same_order_either_way(
     [recorded] = parse(*SHARDS, "handoffs_errors.py").import_errors.values()
     assert fresh == recorded
     assert fresh.index("BAD-2.md") < fresh.index("GOOD-1.md") < fresh.index("GOOD-3.md:10")
+
+
+def test_the_errors_loader_awaits_a_shard_that_is_building_instead_of_building(
+    handoff_dir: Path, builds: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import handoff.render.loader as loader
+    from handoff import handoff_cache
+    from handoff.render.outcomes import Recorded
+    from handoff.render.shards import Shard
+
+    reads: list[int] = []
+
+    def a_shard_records_them_on_its_second_look(folder: Path) -> Recorded:
+        reads.append(1)
+        if len(reads) == 1:  # a shard that owns every contract is building them, none done
+            return Recorded({}, (Shard(),))
+        paths = [handoff_dir / name for name in ("GOOD-1.md", "BAD-2.md", "GOOD-3.md")]
+        return Recorded({handoff_cache.key_loaded_under(p) or "": None for p in paths}, ())
+
+    monkeypatch.setattr(loader, "recorded", a_shard_records_them_on_its_second_look)
+    monkeypatch.setattr(loader, "WAIT_STEP", 0.0)
+    assert parse("handoffs_errors.py").import_errors == {}
+    assert builds["count"] == 0 and len(reads) == 2
+
+
+def test_the_errors_loader_stops_awaiting_at_its_deadline(
+    handoff_dir: Path, builds: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import handoff.render.loader as loader
+    from handoff.render.outcomes import Recorded
+    from handoff.render.shards import Shard
+
+    monkeypatch.setattr(loader, "recorded", lambda folder: Recorded({}, (Shard(),)))
+    monkeypatch.setattr(loader, "WAIT_AT_MOST", 0.2)
+    monkeypatch.setattr(loader, "WAIT_STEP", 0.05)
+    builds["failing"] = {"BAD-2.md"}
+    [message] = parse("handoffs_errors.py").import_errors.values()
+    assert builds["count"] == 3
+    assert f"{handoff_dir / 'BAD-2.md'}: {FAILURE}" in message
