@@ -73,6 +73,12 @@ def _bytes_or_missing(path: Path) -> bytes:
         return b"\0missing"
 
 
+# The key each contract was last loaded under in this process. The loader records a DAG's build
+# outcome under the key of the bytes the handoff was loaded from (render.outcomes); hashing the
+# files again afterwards could name bytes edited in between.
+_loaded_under: dict[Path, str] = {}
+
+
 def handoff_key(contract_path: Path, sidecar_path: Path, environments_digest: str) -> str:
     """The cache key of one handoff: everything its loading reads, and the code that reads it."""
     digest = hashlib.sha256(code_version().encode())
@@ -80,7 +86,14 @@ def handoff_key(contract_path: Path, sidecar_path: Path, environments_digest: st
         digest.update(hashlib.sha256(part).digest())
     digest.update(hashlib.sha256(_bytes_or_missing(sidecar_path)).digest())
     digest.update(environments_digest.encode())
-    return digest.hexdigest()
+    key = digest.hexdigest()
+    _loaded_under[contract_path] = key
+    return key
+
+
+def key_loaded_under(contract_path: Path) -> str | None:
+    """Return the key this process last loaded a contract under (None: not loaded here)."""
+    return _loaded_under.get(contract_path)
 
 
 def read(key: str) -> Any | None:
@@ -95,6 +108,20 @@ def read(key: str) -> Any | None:
     except Exception as e:  # a damaged entry is a miss; the next write replaces it
         log.warning("handoff cache entry %s unreadable (%s); reloading", key[:12], e)
         return None
+
+
+def entries(prefix: str) -> list[tuple[str, float]]:
+    """Return the key and modification time (epoch seconds) of every entry named `prefix*`."""
+    folder = cache_dir()
+    if folder is None or not folder.is_dir():
+        return []
+    found = []
+    for path in sorted(folder.glob(f"{prefix}*.pickle")):
+        try:
+            found.append((path.name.removesuffix(".pickle"), path.stat().st_mtime))
+        except OSError:
+            continue  # replaced or removed meanwhile
+    return found
 
 
 # Set while `writes_in_background()` is active: file creation is slow on some disks (about
