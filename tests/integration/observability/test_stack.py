@@ -23,7 +23,7 @@ import pytest
 
 from handoff.bluegreen import BlueGreenEngine
 from tests.integration.bluegreen.conftest import docker_client, engine, make_config
-from tests.support.demo import ROOT, V1
+from tests.support.demo import ROOT, V1, V2
 
 __all__ = ["docker_client", "engine", "make_config"]
 
@@ -170,3 +170,38 @@ def test_real_traffic_reaches_prometheus(stack: Any, watched: tuple[BlueGreenEng
     original = status["config"]["original"]
     assert "name: slack" in original and "api_url_file:" in original
     assert "group_by:\n  - '...'" in original or "'...'" in original
+
+
+def test_after_a_switch_the_new_colour_is_counted_apart(
+    stack: Any, watched: tuple[BlueGreenEngine, str]
+) -> None:
+    # No new sync: the router reaches whichever colour exists, so a deploy needs none.
+    engine, token = watched
+    service = engine.config.service
+    prom = Prometheus(stack.settings.url(stack.settings.prometheus_port))
+    engine.deploy(V2, environment={"DEMO_API_TOKEN": token})
+    engine.switch(V2)
+    summary = traffic.run(
+        traffic.Population(port=engine.config.live_port, users=4, duration_s=3.0, token=token)
+    )
+    assert summary.requests > 20 and summary.failures == 0
+    green = (
+        f'sum(haproxy_server_http_responses_total{{service="{service}",proxy="live",'
+        'server="green"})'
+    )
+    prom.wait_for(
+        "HAProxy's counter of the new live colour",
+        lambda: prom.value(green) >= summary.requests * 0.9,
+    )
+    prom.wait_for(
+        "the new colour's own histogram, labelled with its colour and release",
+        lambda: (
+            prom.value(
+                f'sum(demo_http_request_duration_seconds_count{{service="{service}",'
+                'colour="green",path="/api/status"})'
+            )
+            > 0
+        ),
+    )
+    info = prom.query(f'demo_info{{service="{service}",colour="green"}}')
+    assert [r["metric"]["release"] for r in info] == [V2]
