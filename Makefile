@@ -10,6 +10,7 @@ export PYTHONPATH := $(CURDIR)/plugins
 .PHONY: help venv run test unit lint typecheck check bench bench-parse
 .PHONY: docker-engine demo-images browser bench-bluegreen bench-switch bench-loader bench-report demo-reset
 .PHONY: compose-tool compose-images compose-env compose-up compose-down compose-test drills
+.PHONY: observability observability-status observability-down
 
 help:
 	@echo "make run        install what is missing, start the demo service, a Slack receiver and"
@@ -19,6 +20,8 @@ help:
 	@echo "make check      ruff + mypy"
 	@echo "make bench      run the benchmarks (they print figures)"
 	@echo "make demo-images  start a Docker engine if none answers, build the demo images"
+	@echo "make observability  start Prometheus, Alertmanager and the exporters when missing"
+	@echo "                (Prometheus on http://127.0.0.1:19090); observability-down removes them"
 	@echo "make compose-up   the Postgres + Redis + Celery stack (docker-compose.yaml); compose-down stops it"
 	@echo "make compose-test build, start, seed rehearsal on a Celery worker, remove all (~5 min, ~10 the first time)"
 	@echo "make drills     run the fault drills (restarts the Docker daemon once) and print their table"
@@ -33,7 +36,7 @@ venv: $(VENV)/.installed
 
 # Demo service (blue live), local Slack receiver and `airflow standalone` until Ctrl-C;
 # the logic lives in include/demo/scripts/run.py.
-run: venv demo-images browser
+run: venv demo-images browser observability
 	$(PY) -m handoff lint include/handoffs
 	$(PY) include/demo/scripts/run.py
 
@@ -44,7 +47,7 @@ unit: venv
 	$(PY) -m pytest tests/unit
 
 # The integration tests need a Docker engine and the demo images; both targets are idempotent.
-test: venv demo-images browser
+test: venv demo-images browser observability
 	$(PY) -m pytest
 
 lint: venv
@@ -76,6 +79,19 @@ docker-engine:
 # Base image (debootstrap, once), demo service releases and router; skipped when up to date.
 demo-images: docker-engine
 	include/demo/scripts/build-images.sh
+
+# Prometheus, Alertmanager, blackbox and node exporters (Debian's packages, images built by
+# demo-images) as containers on loopback-only ports; started when missing, kept otherwise;
+# then every running router is watched. See docs/observability.md.
+observability: venv demo-images
+	$(PY) include/observability/stack.py up
+
+observability-status: venv
+	$(PY) include/observability/stack.py status
+
+# Removes the containers; the data and configuration volumes stay.
+observability-down: venv
+	$(PY) include/observability/stack.py down
 
 # Debian's chromium for accessibility audits and browser tests (Playwright drives it).
 browser:

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Build the demo images: base (debootstrap), demo service (three releases), the debug-port
-# variant of the newest release (fails the security gate), the demo scanner and the router.
+# variant of the newest release (fails the security gate), the demo scanner, the router and
+# the observability stack (Prometheus, Alertmanager, blackbox and node exporters, from
+# Debian's packages: include/observability).
 #
 # Each image carries the hash of its recipe in the label handoff.recipe-hash: an image whose
 # label matches is kept, one whose recipe changed is rebuilt. Run it as often as you like.
@@ -81,4 +83,15 @@ build "$SCANNER_TAG" "$DEMO/scanner" "$hash"
 router_files=("$DEMO/router/Dockerfile" "$DEMO/router/entrypoint.sh" "$DEMO/router/hactl.py")
 hash="$(echo "$base_id $(recipe_hash "${router_files[@]}")" | sha256sum | cut -c1-16)"
 build "$ROUTER_TAG" "$DEMO/router" "$hash"
+
+# The observability stack: one context (include/observability) for the four images, each
+# with its Dockerfile, hashed with the files its folder holds and the shared installer, by
+# their names inside the folder so every checkout of the project agrees.
+OBSERVABILITY="$(cd "$DEMO/../observability" && pwd)"
+for name in prometheus alertmanager blackbox node-exporter; do
+    hash="$( (echo "$base_id" && cd "$OBSERVABILITY" &&
+        { echo ./install-packages.sh; find "./$name" -maxdepth 1 -type f | LC_ALL=C sort; } |
+        while read -r f; do echo "== $f"; cat "$f"; done) | sha256sum | cut -c1-16)"
+    build "handoff-$name:latest" "$OBSERVABILITY" "$hash" -f "$OBSERVABILITY/$name/Dockerfile"
+done
 say "images ready"

@@ -1,7 +1,10 @@
 """Demo service for the blue-green environment: a small HTTP service on the standard library.
 
-Endpoints: /health, /version, / (dashboard page), /api/status (JSON), /metrics (Prometheus
-text format), POST /api/records (acknowledged write) and GET /api/records (what is stored).
+Endpoints: /health, /version, / (dashboard page), /api/status (JSON), /api/optimize (the
+seed's "AI optimization" feature), /api/account (needs a bearer token), /metrics (Prometheus
+text format, from prometheus-client: latency histogram by path and code, feature uses,
+authentication failures, refused requests, the process' CPU and memory), POST /api/records
+(acknowledged write) and GET /api/records (what is stored).
 Records live in SQLite on a volume shared by both colours, so a write acknowledged by blue is
 still there when green serves. Behaviour comes from the environment:
 
@@ -22,12 +25,15 @@ still there when green serves. Behaviour comes from the environment:
                     writes (default 0: from the start); a release that breaks only under
                     live traffic, so the checks on live after the switch must catch it
   DEMO_DEBUG_PORT   also serve on this port (the debug-port image variant exposes it)
+  DEMO_API_TOKEN    the bearer token GET /api/account accepts (unset: none is accepted);
+                    failures are counted in demo_auth_failures_total
   HANDOFF_RELEASE, HANDOFF_COLOUR   set by the blue-green engine, shown by /version
 """
 
 from __future__ import annotations
 
 import contextlib
+import hmac
 import html
 import json
 import os
@@ -40,6 +46,17 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    GCCollector,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    generate_latest,
+)
 
 MODE = os.environ.get("DEMO_MODE", "healthy")
 LATENCY = float(os.environ.get("DEMO_LATENCY_MS", "200")) / 1000.0
@@ -54,6 +71,7 @@ MAX_BODY = 64 * 1024
 FAULTS = frozenset(f.strip() for f in os.environ.get("DEMO_FAULTS", "").split(",") if f.strip())
 FAULTS_AFTER_WRITES = int(os.environ.get("DEMO_FAULTS_AFTER_WRITES", "0") or 0)
 DEBUG_PORT = int(os.environ.get("DEMO_DEBUG_PORT", "0") or 0)
+API_TOKEN = os.environ.get("DEMO_API_TOKEN", "")
 
 
 class _Write:
@@ -169,42 +187,109 @@ class Store:
             return int(db.execute("SELECT COUNT(*) FROM records").fetchone()[0])
 
 
+KNOWN_PATHS = {
+    "/",
+    "/health",
+    "/version",
+    "/metrics",
+    "/api/status",
+    "/api/records",
+    "/api/optimize",
+    "/api/account",
+}
+#: The user-facing features counted in demo_feature_uses_total (the contract's user analytics).
+FEATURES = {
+    "/": "dashboard",
+    "/api/status": "status",
+    "/api/optimize": "optimize",
+    "/api/records": "records",
+    "/api/account": "account",
+}
+
+#: Why a request was refused or failed authentication (the values of those counters' label).
+REFUSALS = ("bad_body", "body_size", "method", "not_found")
+AUTH_FAILURES = ("missing", "invalid")
+#: Latency buckets (seconds): the demo answers in milliseconds; the slow mode adds 200 ms.
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
 class Metrics:
-    """Counters rendered in the Prometheus text format."""
+    """The service's Prometheus metrics (prometheus-client) in a registry of its own.
+
+    Every label has a bounded set of values, so no client can grow the series without end:
+    paths outside KNOWN_PATHS are counted as "other", features, refusal and authentication
+    reasons are fixed names, codes are the few the service answers.
+    """
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.requests: dict[tuple[str, int], int] = {}
-        self.seconds = 0.0
-        self.writes = 0
+        self.writes = 0  # acknowledged new records; the injected faults count on it
+        self.registry = CollectorRegistry(auto_describe=True)
+        # CPU, memory, open files of this process, and the interpreter: each colour's resources.
+        ProcessCollector(registry=self.registry)
+        PlatformCollector(registry=self.registry)
+        GCCollector(registry=self.registry)
+        r = self.registry
 
-    def observe(self, path: str, code: int, seconds: float) -> None:
-        with self.lock:
-            self.requests[(path, code)] = self.requests.get((path, code), 0) + 1
-            self.seconds += seconds
+        def counter(name: str, doc: str, *labels: str) -> Counter:
+            return Counter(name, doc, list(labels), registry=r)
 
-    def render(self) -> str:
-        with self.lock:
-            lines = [
-                "# HELP demo_http_requests_total HTTP requests answered.",
-                "# TYPE demo_http_requests_total counter",
-            ]
-            for (path, code), n in sorted(self.requests.items()):
-                lines.append(f'demo_http_requests_total{{path="{path}",code="{code}"}} {n}')
-            total = sum(self.requests.values())
-            lines += [
-                "# HELP demo_http_request_duration_seconds Time spent answering.",
-                "# TYPE demo_http_request_duration_seconds summary",
-                f"demo_http_request_duration_seconds_sum {self.seconds:.6f}",
-                f"demo_http_request_duration_seconds_count {total}",
-                "# HELP demo_records_written_total Records acknowledged by this process.",
-                "# TYPE demo_records_written_total counter",
-                f"demo_records_written_total {self.writes}",
+        self.requests = counter("demo_http_requests", "HTTP requests answered.", "path", "code")
+        self.latency = Histogram(
+            "demo_http_request_duration_seconds",
+            "Time spent answering, by path and status code.",
+            ["path", "code"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.features = counter("demo_feature_uses", "Uses of user-facing features.", "feature")
+        self.auth_failures = counter(
+            "demo_auth_failures", "Requests whose credentials were missing or wrong.", "reason"
+        )
+        self.refused = counter(
+            "demo_refused_requests", "Requests malformed, not allowed, for no such path.", "reason"
+        )
+        self.records = counter("demo_records_written", "Records acknowledged by this process.")
+        # Every series exists from the start at 0: a query over "no failures yet" finds a
+        # zero, not an empty result that reads as "not measured".
+        for feature in FEATURES.values():
+            self.features.labels(feature)
+        for reason in AUTH_FAILURES:
+            self.auth_failures.labels(reason)
+        for reason in REFUSALS:
+            self.refused.labels(reason)
+        # demo_info is written by hand: prometheus-client sorts label names,
+        # and readers of this service match the line as it always was.
+        self.info = "\n".join(
+            [
                 "# HELP demo_info Release and colour of this process.",
                 "# TYPE demo_info gauge",
-                f'demo_info{{release="{RELEASE}",colour="{COLOUR}",mode="{MODE}"}} 1',
+                f"demo_info{{release={_quoted(RELEASE)},colour={_quoted(COLOUR)},"
+                f"mode={_quoted(MODE)}}} 1",
+                "",
             ]
-        return "\n".join(lines) + "\n"
+        ).encode()
+
+    def observe(self, path: str, code: int, seconds: float) -> None:
+        """Count one answered request and its latency."""
+        self.requests.labels(path, str(code)).inc()
+        self.latency.labels(path, str(code)).observe(seconds)
+
+    def wrote(self) -> None:
+        """Count one newly acknowledged record."""
+        with self.lock:
+            self.writes += 1
+        self.records.inc()
+
+    def render(self) -> bytes:
+        """Return every metric in Prometheus' text format."""
+        return generate_latest(self.registry) + self.info
+
+
+def _quoted(value: str) -> str:
+    """Return a label value quoted as the Prometheus text format wants it."""
+    escaped = value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+    return f'"{escaped}"'
 
 
 STORE: Store
@@ -215,8 +300,6 @@ def fault(name: str) -> bool:
     """Tell whether an injected fault is active now."""
     return name in FAULTS and METRICS.writes >= FAULTS_AFTER_WRITES
 
-
-KNOWN_PATHS = {"/", "/health", "/version", "/metrics", "/api/status", "/api/records"}
 
 DASHBOARD = """<!doctype html>
 <html lang="en">
@@ -289,16 +372,17 @@ class Handler(BaseHTTPRequestHandler):
         if method == "POST" and path == "/api/records":
             return self.write_record()
         if method != "GET":
+            METRICS.refused.labels("method").inc()
             self.send_json(405, {"error": f"{method} not allowed on {path}"})
             return 405
         page = self.pages().get(path)
         if page is None:
+            METRICS.refused.labels("not_found").inc()
             self.send_json(404, {"error": f"no such path: {path}"})
             return 404
-        page(query)
-        return 200
+        return page(query) or 200  # a page that answers otherwise returns its code
 
-    def pages(self) -> dict[str, Callable[[str], None]]:
+    def pages(self) -> dict[str, Callable[[str], int | None]]:
         return {
             "/version": lambda q: self.send_json(200, {"release": RELEASE, "colour": COLOUR}),
             "/api/status": lambda q: self.send_json(
@@ -312,9 +396,8 @@ class Handler(BaseHTTPRequestHandler):
             "/api/records": self.list_records,
             # The seed contract's "AI optimization" feature: a small computed answer.
             "/api/optimize": self.optimize,
-            "/metrics": lambda q: self.send(
-                200, METRICS.render().encode(), "text/plain; version=0.0.4"
-            ),
+            "/api/account": self.account,
+            "/metrics": lambda q: self.send(200, METRICS.render(), CONTENT_TYPE_LATEST),
             "/": self.dashboard,
         }
 
@@ -325,6 +408,23 @@ class Handler(BaseHTTPRequestHandler):
         weights = (0.5, 0.3, 0.2)
         plan = [round(budget * w, 2) for w in weights]
         self.send_json(200, {"release": RELEASE, "budget": budget, "allocation": plan})
+
+    def account(self, query: str) -> int:
+        """Answer the caller's account page, for a bearer token equal to DEMO_API_TOKEN."""
+        given = self.headers.get("Authorization", "")
+        if not given:
+            METRICS.auth_failures.labels("missing").inc()
+            self.send_json(401, {"error": "credentials required"})
+            return 401
+        scheme, _, token = given.partition(" ")
+        # Without a configured token no credentials are valid; compare in constant time.
+        valid = bool(API_TOKEN) and scheme.lower() == "bearer"
+        if not (valid and hmac.compare_digest(token.strip().encode(), API_TOKEN.encode())):
+            METRICS.auth_failures.labels("invalid").inc()
+            self.send_json(401, {"error": "invalid credentials"})
+            return 401
+        self.send_json(200, {"account": "demo", "release": RELEASE})
+        return 200
 
     def list_records(self, query: str) -> None:
         params = dict(p.split("=", 1) for p in query.split("&") if "=" in p)
@@ -349,6 +449,7 @@ class Handler(BaseHTTPRequestHandler):
     def write_record(self) -> int:
         length = int(self.headers.get("Content-Length") or 0)
         if length <= 0 or length > MAX_BODY:
+            METRICS.refused.labels("body_size").inc()
             self.send_json(400, {"error": f"body must be 1..{MAX_BODY} bytes"})
             return 400
         raw = self.rfile.read(length)
@@ -356,11 +457,12 @@ class Handler(BaseHTTPRequestHandler):
             doc = json.loads(raw)
             key = str(doc["key"])
         except (ValueError, KeyError, TypeError):
+            METRICS.refused.labels("bad_body").inc()
             self.send_json(400, {"error": 'body must be JSON with a "key"'})
             return 400
         record_id, created = STORE.add(key, raw.decode("utf-8", "replace"))
-        with METRICS.lock:
-            METRICS.writes += 1 if created else 0
+        if created:
+            METRICS.wrote()
         if fault("corrupt_store"):  # a migration run lazily, once enough writes came in
             STORE.corrupt()
         self.send_json(201 if created else 200, {"id": record_id, "key": key, "colour": COLOUR})
@@ -375,6 +477,8 @@ class Handler(BaseHTTPRequestHandler):
             self.send_json(500, {"error": f"{type(exc).__name__}: {exc}"})
         path = self.path.partition("?")[0]
         METRICS.observe(path if path in KNOWN_PATHS else "other", code, time.monotonic() - started)
+        if code < 300 and path in FEATURES:
+            METRICS.features.labels(FEATURES[path]).inc()
 
     def do_GET(self) -> None:
         self.run("GET")

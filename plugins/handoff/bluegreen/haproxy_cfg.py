@@ -3,6 +3,12 @@
 The file is the router's persisted desired state: a restarted router loads it and routes
 exactly as the last switch left things. Each listener has a backend of the same name holding
 both colours as servers; the server that must not get traffic carries ``disabled``.
+
+A third listener, on a port that is neither live nor preview and never published on the
+host, serves Prometheus: HAProxy's built-in exporter on ``/metrics`` (every request per
+backend and server, that is per listener and colour) and each colour's own ``/metrics`` on
+``/colours/<colour>/metrics``, whichever colour is live, so a scraper that reaches the router
+needs no address of the colours, which come and go with every deploy.
 """
 
 from __future__ import annotations
@@ -10,10 +16,15 @@ from __future__ import annotations
 import re
 
 from handoff.bluegreen.config import BlueGreenConfig, Colour, Listener
+from handoff.bluegreen.errors import BlueGreenError
 
 #: Ports the listeners bind inside the router container (published to the configured ones).
 CONTAINER_PORTS = {Listener.LIVE: 8080, Listener.PREVIEW: 8081}
+#: The metrics listener's port inside the router: reached over Docker networks, never published.
+METRICS_PORT = 8404
 CONFIG_PATH = "/var/lib/handoff-router/haproxy.cfg"
+#: What may be written into the file unquoted: names and ports (no space, '#', quote, newline).
+_TOKEN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 
 _HEADER = """\
 # Rendered by handoff.bluegreen for service {service}; do not edit by hand.
@@ -62,13 +73,46 @@ frontend {name}
 """
 
 _SERVER = "    server {colour} {host}:{port}{disabled}\n"
+
+_METRICS = """
+# Prometheus: HAProxy's exporter, and each colour's /metrics whichever colour is live.
+frontend metrics
+    bind :{port}
+    no log
+    http-request use-service prometheus-exporter if {{ path /metrics }}
+    acl blue_metrics path /colours/blue/metrics
+    acl green_metrics path /colours/green/metrics
+    http-request deny deny_status 404 unless blue_metrics || green_metrics
+    use_backend colour_blue if blue_metrics
+    use_backend colour_green if green_metrics
+"""
+
+_COLOUR_BACKEND = """
+backend colour_{colour}
+    http-request set-path /metrics
+    server {colour} {host}:{port}
+"""
 _SERVER_LINE = re.compile(r"^\s*server\s+(blue|green)\s+\S+(.*)$")
 _BACKEND_LINE = re.compile(r"^\s*backend\s+(\S+)\s*$")
 
 
+def _token(value: object, what: str) -> str:
+    """Return a value safe to write unquoted into the file, or raise BlueGreenError."""
+    text = str(value)
+    if not _TOKEN.match(text):
+        raise BlueGreenError(
+            f"router config: {what} {text!r} cannot be written into haproxy.cfg: expected "
+            "letters, digits, '.', '_' or '-' (at most 63 characters)"
+        )
+    return text
+
+
 def render(config: BlueGreenConfig, live: Colour | None, preview: Colour | None) -> str:
     """Return the configuration that sends live traffic to ``live`` and preview to ``preview``."""
-    parts = [_HEADER.format(service=config.service)]
+    service = _token(config.service, "service")
+    port = _token(config.service_port, "service port")
+    hosts = {c: _token(config.container_name(c), "container name") for c in Colour}
+    parts = [_HEADER.format(service=service)]
     for listener in Listener:
         parts.append(_FRONTEND.format(name=listener.value, port=CONTAINER_PORTS[listener]))
     for listener, target in ((Listener.LIVE, live), (Listener.PREVIEW, preview)):
@@ -77,11 +121,14 @@ def render(config: BlueGreenConfig, live: Colour | None, preview: Colour | None)
             parts.append(
                 _SERVER.format(
                     colour=colour.value,
-                    host=config.container_name(colour),
-                    port=config.service_port,
+                    host=hosts[colour],
+                    port=port,
                     disabled="" if colour is target else " disabled",
                 )
             )
+    parts.append(_METRICS.format(port=METRICS_PORT))
+    for colour in Colour:
+        parts.append(_COLOUR_BACKEND.format(colour=colour.value, host=hosts[colour], port=port))
     return "".join(parts)
 
 
