@@ -76,6 +76,11 @@ class Budget:
     p95_ms: float
     stated: bool
 
+    @property
+    def basis(self) -> str:
+        """Say where the budget comes from, as the skeleton's comment tells it."""
+        return "from the contract" if self.stated else f"{DECIDE} the contract states none"
+
 
 def comment(text: str) -> str:
     """Return text fit for a YAML comment: one line (no break YAML knows), at most ~300 chars."""
@@ -232,8 +237,7 @@ def _checks(out: _Writer, kinds: list[tuple[Criterion, CheckKind]], contract: Co
         for budget in budgets(contract, performance):
             entry = {"name": budget.name, "path": "/", "p95_ms": budget.p95_ms}
             endpoints.append(entry)
-            why = "from the contract" if budget.stated else f"{DECIDE} the contract states none"
-            lines.append(f"    - {emit(entry)}  # {DECIDE} the path; budget {comment(why)}")
+            lines.append(f"    - {emit(entry)}  # {DECIDE} the path; budget {budget.basis}")
         out.lines.append("  endpoints:")
         out.lines += lines
         out.data["checks"]["endpoints"] = endpoints
