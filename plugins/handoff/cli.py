@@ -110,6 +110,12 @@ def _accept(path: Path, environment: str | None, force: bool, to_stdout: bool) -
         for diagnostic in problems:
             print(diagnostic.render(), file=sys.stderr)
         return 1
+    if loaded is None:
+        print(
+            f"{folder}: warning: no environment found; the skeleton names {name!r}, "
+            "which lint reports until it exists (or pass --environment NAME)",
+            file=sys.stderr,
+        )
     text = render_skeleton(
         parsed.contract,
         datetime.now(UTC),

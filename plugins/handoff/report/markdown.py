@@ -20,9 +20,9 @@ from handoff.report.text import evidence_sentence, figures, seconds, when
 _ALWAYS = re.compile(r"([\\`*\[\]|~$])")
 # Escaped where they would start something: raw HTML and autolinks (`<` before a letter,
 # `/`, `!` or `?`), entities (`&name;`), mentions and e-mail autolinks (`@` before a word),
-# emphasis by underscore (`_` not between two letters or digits), bare-URL autolinks.
+# emphasis by underscores (a run of `_` not between two letters or digits), bare-URL autolinks.
 _CONTEXT = re.compile(
-    r"<(?=[A-Za-z/!?])|&(?=#?\w+;)|@(?=\w)|(?<![^\W_])_|_(?![^\W_])|:(?=//)|(?<=www)\.",
+    r"<(?=[A-Za-z/!?])|&(?=#?\w+;)|@(?=\w)|(?<!\w)_+|_+(?!\w)|:(?=//)|(?<=www)\.",
     re.IGNORECASE,
 )
 # A line that starts with one of these would become a heading, a quote, a list or a rule.
@@ -43,7 +43,7 @@ def cell(text: object) -> str:
     """Return text as plain, inert Markdown on one line, safe inside a table cell."""
     line = _one_line(str(text))
     line = _ALWAYS.sub(r"\\\1", line)
-    line = _CONTEXT.sub(lambda m: "\\" + m.group(0), line)
+    line = _CONTEXT.sub(lambda m: "".join("\\" + ch for ch in m.group(0)), line)
     return _BLOCK_START.sub(_escape_block_start, line, count=1)
 
 

@@ -38,6 +38,7 @@ HOSTILE = [
     "---",
     "line one\nline two\r\n\r\n| injected | row |\u2028x\u0085y\x00z",
     "text with p95_ms and snake_case names, <= 3000 ms, > 10 %, 0.5 %",
+    "run manual__2026-12-02 and a__b__c, snake_ _x_ x__ __y",
 ]
 
 
