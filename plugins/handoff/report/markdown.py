@@ -9,7 +9,6 @@ mention or autolink can come from it, in CommonMark and GitHub-flavoured rendere
 from __future__ import annotations
 
 import re
-import unicodedata
 from urllib.parse import quote, urlsplit
 
 from handoff.report.model import CriterionRow, EvidenceRow, Report
@@ -29,14 +28,14 @@ _CONTEXT = re.compile(
 _BLOCK_START = re.compile(
     r"^(\s*)(#{1,6}(?=\s|$)|>|[+-](?=\s|$)|-(?=[\s-]*$)|\d{1,9}(?=[.)](?:\s|$)))"
 )
+# Unicode's control characters (Cc) and its line and paragraph separators (Zl, Zp).
+_BREAKS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _LINK_SAFE = "/:?#=&%;,+-._~!"
 
 
 def _one_line(text: str) -> str:
     """Return text on one line: line breaks, tabs and other control characters become spaces."""
-    return "".join(
-        " " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in text
-    ).strip()
+    return _BREAKS.sub(" ", text).strip()
 
 
 def cell(text: object) -> str:
