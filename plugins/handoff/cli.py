@@ -1,6 +1,7 @@
-"""Command line: `python -m handoff lint [PATH...]`, `show FILE` and `schema [--markdown]`.
+"""Command line: `python -m handoff lint [PATH...]`, `show FILE`, `accept CONTRACT` and
+`schema [--markdown]`.
 
-Both work offline, without Airflow's database, fast enough for a pre-commit hook.
+All work offline, without Airflow's database, fast enough for a pre-commit hook.
 """
 
 from __future__ import annotations
@@ -9,14 +10,18 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
-from handoff.catalog import load_catalog, load_handoff
+from handoff.acceptance import Environment, load_yaml_model
+from handoff.catalog import environments_dir_for, load_catalog, load_handoff
+from handoff.contract.parser import parse_contract
 from handoff.errors import Diagnostic, Severity, errors_in
 from handoff.jsonable import to_jsonable
 from handoff.render.pinned import in_flight_notes
 from handoff.schema import json_schemas, render_reference
 from handoff.show import render_plan
+from handoff.skeleton import render_skeleton, skeleton_path
 
 DEFAULT_HANDOFFS = Path("include/handoffs")
 
@@ -79,6 +84,54 @@ def _show(path: Path, as_json: bool) -> int:
     return 0
 
 
+def _accept(path: Path, environment: str | None, force: bool, to_stdout: bool) -> int:
+    """Write (or print) the sidecar skeleton of a contract."""
+    if not path.is_file():
+        print(f"{path}: error: no such file", file=sys.stderr)
+        return 2
+    parsed = parse_contract(path)
+    if parsed.contract is None:
+        for diagnostic in parsed.diagnostics:
+            print(diagnostic.render(), file=sys.stderr)
+        return 1
+    target = skeleton_path(path)
+    if target.exists() and not force and not to_stdout:
+        print(
+            f"{target}: error: a sidecar exists already; nothing written "
+            "(--force replaces it, --stdout prints the skeleton instead)",
+            file=sys.stderr,
+        )
+        return 1
+    folder = environments_dir_for(path)
+    known = sorted(p.stem for p in folder.glob("*.yaml")) if folder.is_dir() else []
+    name = environment or (known[0] if known else "production")
+    loaded, problems = load_yaml_model(folder / f"{name}.yaml", Environment)
+    if environment is not None and loaded is None:
+        for diagnostic in problems:
+            print(diagnostic.render(), file=sys.stderr)
+        return 1
+    if loaded is None:
+        print(
+            f"{folder}: warning: no environment found; the skeleton names {name!r}, "
+            "which lint reports until it exists (or pass --environment NAME)",
+            file=sys.stderr,
+        )
+    text = render_skeleton(
+        parsed.contract,
+        datetime.now(UTC),
+        name,
+        loaded.value if loaded else None,
+        known,
+    )
+    if to_stdout:
+        print(text, end="")
+        return 0
+    target.write_text(text, encoding="utf-8")
+    print(f"{target}: written; every line marked DECIDE: needs a person, then run")
+    print(f"  python -m handoff lint {path}")
+    return 0
+
+
 def _schema(as_markdown: bool) -> int:
     schemas = json_schemas()
     print(render_reference(schemas) if as_markdown else json.dumps(schemas, indent=2), end="")
@@ -97,6 +150,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     show = commands.add_parser("show", help="show the deployment plan of one contract")
     show.add_argument("file", type=Path)
     show.add_argument("--json", action="store_true", help="machine-readable output")
+    accept = commands.add_parser(
+        "accept", help="write the acceptance sidecar skeleton of a contract beside it"
+    )
+    accept.add_argument("contract", type=Path)
+    accept.add_argument("--environment", help="environment name (default: the first known)")
+    accept.add_argument("--force", action="store_true", help="replace an existing sidecar")
+    accept.add_argument("--stdout", action="store_true", help="print instead of writing")
     schema = commands.add_parser("schema", help="JSON Schema of the sidecar and the environment")
     schema.add_argument("--markdown", action="store_true", help="the configuration reference")
     args = parser.parse_args(argv)
@@ -104,4 +164,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _schema(args.markdown)
     if args.command == "lint":
         return _lint(args.paths, args.json)
+    if args.command == "accept":
+        return _accept(args.contract, args.environment, args.force, args.stdout)
     return _show(args.file, args.json)

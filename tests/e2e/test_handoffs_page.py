@@ -4,7 +4,8 @@ A run of the e2e handoff whose preflight refuses its settings ends through abort
 `report` task writes the incident report anyway. The test reads the report through the
 app (with a token), follows the task's "Deployment report" extra link, then logs in through
 Airflow's own login form in headless Chromium, opens the page from the nav and keeps a
-screenshot under build/artifacts/. Without a token, the app refuses every request.
+screenshot under build/artifacts/; axe audits the page and the report as served (WCAG 2.1
+A/AA and best practice: 0 violations). Without a token, the app refuses every request.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import requests
 from handoff.checks.accessibility import CHROMIUM, CHROMIUM_ARGS
 from tests.e2e.conftest import GATE_HANDOFF_ID, Airflow, admin_password
 from tests.e2e.test_watch_deferred import run_state, task_state, trigger_run
+from tests.support.axe_audit import violations_on
 from tests.support.demo import ROOT
 
 pytestmark = pytest.mark.e2e
@@ -110,7 +112,8 @@ def test_the_page_in_chromium_after_logging_in(airflow: Airflow, refused_run: st
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            # axe is injected into the pages it audits: the reports' CSP would refuse it.
+            page = browser.new_page(viewport={"width": 1400, "height": 900}, bypass_csp=True)
             page.goto(f"{airflow.url}/auth/login", timeout=60_000)
             page.fill('input[name="username"]', "admin")
             page.fill('input[name="password"]', admin_password(Path(airflow.home)))
@@ -131,6 +134,14 @@ def test_the_page_in_chromium_after_logging_in(airflow: Airflow, refused_run: st
             frame.locator("a", has_text="html").first.click()
             frame.locator("h1", has_text="Deployment report").wait_for(timeout=30_000)
             page.screenshot(path=str(ARTIFACTS / "handoffs-report.png"), full_page=True)
+            # The page and the report as the app serves them, audited on their own.
+            page.goto(f"{airflow.url}/handoffs/", timeout=60_000)
+            page.locator("#handoffs").wait_for(timeout=60_000)
+            assert violations_on(page) == {}
+            report_html = f"{airflow.url}/handoffs/reports/{DAG_ID}/{quote(refused_run, safe='')}"
+            page.goto(f"{report_html}/report.html", timeout=60_000)
+            page.locator("h1", has_text="Deployment report").wait_for(timeout=30_000)
+            assert violations_on(page) == {}
             # A task's log link from the report opens that try's log in Airflow's UI.
             report = airflow.session.get(
                 f"{airflow.url}/handoffs/reports/{DAG_ID}/{quote(refused_run, safe='')}"

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from html import escape
 
-from handoff.report.chart import STATE_COLOURS, timeline_svg
-from handoff.report.model import Report
-from handoff.report.text import figures, seconds, when
+from handoff.report.chart import timeline_svg
+from handoff.report.model import CriterionRow, Report
+from handoff.report.text import evidence_sentence, figures, seconds, when
 
 CSS = """
 body{font-family:system-ui,sans-serif;margin:1.5rem;color:#1b1b1b;max-width:1100px}
@@ -17,12 +17,14 @@ h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:1.6rem}
 table{border-collapse:collapse;width:100%;font-size:.9rem}
 th,td{border:1px solid #ccc;padding:.3rem .45rem;text-align:left;vertical-align:top}
 th{background:#f3f3f3}code{font-size:.85rem;word-break:break-all}
-.s{font-weight:600;padding:0 .3rem;border-radius:3px;color:#fff;white-space:nowrap}
+.s{font-weight:600;padding:0 .3rem;border-radius:3px;color:#fff;white-space:nowrap;
+background:#455a64}
 .met,.passed,.success,.succeeded,.sent{background:#2e7d32}
 .missed,.failed,.aborted,.rolled-back{background:#c62828}
-.not-measured,.not-verified,.skipped,.not-run{background:#757575}
-.upstream_failed{background:#ef6c00}
+.not-measured,.not-verified,.skipped,.not-run{background:#616161}
+.upstream_failed{background:#a84300}.running{background:#1565c0}
 """
+# Every badge colour keeps white text at a contrast of at least 4.5:1 (WCAG 2.1 AA).
 
 
 def badge(status: str) -> str:
@@ -42,7 +44,7 @@ def render_html(report: Report) -> str:
     out = [
         '<!doctype html><html lang="en"><head><meta charset="utf-8">',
         f"<title>Deployment report {escape(h.handoff_id)} {escape(h.run_id)}</title>",
-        f"<style>{CSS}</style></head><body>",
+        f"<style>{CSS}</style></head><body><main>",
         f"<h1>Deployment report: {escape(h.handoff_id)} {badge(report.outcome.value)}</h1>",
         f"<p>{escape(report.outcome_detail)}. Generated {when(report.generated_at)}.</p>",
         "<h2>Handoff</h2><table>",
@@ -86,33 +88,17 @@ def render_html(report: Report) -> str:
             f"<tr><td>{escape(m.name)}</td><td>{escape(m.target)}</td><td>{escape(m.measured)}</td>"
             f"<td>{badge(m.status.value)}</td><td>{escape(m.source)}</td></tr>"
         )
-    out.append('</table><h2>Acceptance criteria</h2><table id="criteria">')
-    out.append(
-        "<tr><th>group</th><th>criterion</th><th>check</th><th>status</th><th>evidence</th></tr>"
-    )
-    for c in report.criteria:
-        evidence = (
-            "<br>".join(
-                f"{escape(e.summary)} <small>{escape(figures(e.measured))}</small> "
-                f"{link(e.log_url, 'log')}"
-                for e in c.evidence
-            )
-            or "no evidence recorded"
-        )
-        out.append(
-            f"<tr><td>{escape(c.group)}</td><td>{escape(c.name)}</td><td>{escape(c.check)}</td>"
-            f"<td>{badge(c.status)}</td><td>{evidence}</td></tr>"
-        )
-    out.append("</table><h2>Timeline: planned against actual</h2>")
+    out.append("</table><h2>Acceptance criteria</h2>")
+    out += criteria_table(report.criteria)
+    out.append("<h2>Timeline: planned against actual</h2>")
     out.append(timeline_svg(report.timeline))
     out.append('<table id="tasks"><tr><th>step</th><th>task</th><th>state</th><th>start</th>')
     out.append("<th>end</th><th>took</th><th>log</th></tr>")
     for s in report.timeline:
         for t in s.tasks:
-            colour = STATE_COLOURS.get(t.state, "#607d8b")
             out.append(
                 f"<tr><td>{escape(s.step)}</td><td><code>{escape(t.task_id)}</code></td>"
-                f'<td><span class="s" style="background:{colour}">{escape(t.state)}</span></td>'
+                f"<td>{badge(t.state)}</td>"
                 f"<td>{when(t.start)}</td><td>{when(t.end)}</td><td>{seconds(t.seconds)}</td>"
                 f"<td>{link(t.log_url, 'log')}</td></tr>"
             )
@@ -128,5 +114,29 @@ def render_html(report: Report) -> str:
         out.append("</table>")
     else:
         out.append("<p>No notification was recorded for this run.</p>")
-    out.append("</body></html>")
+    out.append("</main></body></html>")
     return "\n".join(out)
+
+
+def criteria_table(criteria: tuple[CriterionRow, ...]) -> list[str]:
+    """Return the criteria table: a row per evidence record, its measured values apart."""
+    out = [
+        '<table id="criteria"><tr><th>group</th><th>criterion</th><th>check</th>'
+        "<th>status</th><th>evidence</th><th>measured</th><th>log</th></tr>"
+    ]
+    for c in criteria:
+        span = f' rowspan="{len(c.evidence)}"' if len(c.evidence) > 1 else ""
+        first = (
+            f"<td{span}>{escape(c.group)}</td><td{span}>{escape(c.name)}</td>"
+            f"<td{span}>{escape(c.check)}</td><td{span}>{badge(c.status)}</td>"
+        )
+        if not c.evidence:
+            out.append(f"<tr>{first}<td>no evidence recorded</td><td>-</td><td>-</td></tr>")
+        for index, e in enumerate(c.evidence):
+            sentence = escape(evidence_sentence(e, c.status))
+            out.append(
+                f"<tr>{first if index == 0 else ''}<td>{sentence}</td>"
+                f"<td>{escape(figures(e.measured))}</td><td>{link(e.log_url, 'log')}</td></tr>"
+            )
+    out.append("</table>")
+    return out

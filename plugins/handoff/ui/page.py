@@ -87,9 +87,9 @@ def render_page(rows: list[HandoffRow], base_url: str, user: str) -> str:
     empty = "" if rows else '<tr><td colspan="5">No handoff contract found.</td></tr>'
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Handoffs</title>'
-        f"<style>{CSS}</style></head><body><h1>Handoffs</h1>"
+        f"<style>{CSS}</style></head><body><main><h1>Handoffs</h1>"
         f'<p class="muted">Signed in as {escape(user)}. Every contract, its lint status, '
         "acceptance, schedule and latest run.</p>"
         '<table id="handoffs"><tr><th>handoff</th><th>lint</th><th>acceptance</th>'
-        f"<th>schedule</th><th>latest run</th></tr>{body}{empty}</table></body></html>"
+        f"<th>schedule</th><th>latest run</th></tr>{body}{empty}</table></main></body></html>"
     )

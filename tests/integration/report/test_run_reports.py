@@ -21,6 +21,7 @@ from handoff.evidence import EvidenceStore, report_dir_of, run_dir
 from handoff.notify.ledger import Ledger
 from tests.integration.dags.test_rehearsal import SEED_ID, Rehearsal
 from tests.support.airflow_env import loader_dagbag
+from tests.support.axe_audit import audit_html
 from tests.support.demo import V2
 from tests.support.handoffs import rehearsal_conf
 
@@ -103,6 +104,9 @@ def check_common(run: Any, report: dict[str, Any], folder: Path, rehearsal: Rehe
     assert "<svg" in html and "http" not in html.split("<body>")[0].replace(
         'xmlns="http://www.w3.org/2000/svg"', ""
     )
+    assert audit_html(html) == {}  # WCAG 2.1 A/AA and axe's best practice
+    markdown = (folder / "report.md").read_text()
+    assert not re.search(r"&(#x?[0-9a-f]+|[a-z]+);", markdown, re.IGNORECASE)  # no entity
 
 
 def metric(report: dict[str, Any], name: str) -> dict[str, Any]:

@@ -227,7 +227,7 @@ def test_html_is_self_contained_and_escapes_everything(handoff: Handoff) -> None
 
 def test_markdown_escapes_contract_text_in_tables(handoff: Handoff) -> None:
     text = render_markdown(build_report(records(handoff)))
-    assert "<script>" not in text and "&lt;script&gt;" in text
+    assert "\\<script>" in text and "&lt;" not in text  # backslash-escaped, no entity
     objective_row = next(line for line in text.splitlines() if line.startswith("| Objective"))
     assert objective_row.count(" | ") == 1  # the injected pipe is escaped, not a new column
     assert "# Deployment report: REPORT-1: ROLLED BACK" in text
