@@ -95,10 +95,12 @@ def _watch_finding(handoff: Handoff) -> Finding:
     error_rate = [t for t in handoff.plan.thresholds if t.name == "error rate"]
     budgets = {e.path: e.p95_ms for e in handoff.acceptance.checks.endpoints}
     limit = error_rate[0].threshold.describe() if error_rate else "the default"
+    # A sentence, not a dict repr: the report shows this text as it is.
+    described = ", ".join(f"{path} {ms:g} ms" for path, ms in budgets.items()) or "none"
     return Finding(
         EvidenceStatus.NOT_VERIFIED,
         f"judged by the validation and monitoring watches (error rate {limit}, "
-        f"p95 budgets {budgets}); a breach rolls back; the service's own tooling is not "
+        f"p95 budgets {described}); a breach rolls back; the service's own tooling is not "
         f"verified",
         {},
         {"error_rate": limit, "p95_budgets_ms": budgets},
