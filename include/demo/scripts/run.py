@@ -137,11 +137,20 @@ def start_demo_service(engine: BlueGreenEngine) -> bool:
     return True
 
 
+def watch_demo_router() -> None:
+    """Have Prometheus scrape the router just created (`make observability` ran before it)."""
+    sync = [sys.executable, str(ROOT / "include" / "observability" / "stack.py"), "sync"]
+    done = subprocess.run(sync, capture_output=True, text=True, timeout=60, check=False)
+    if done.returncode != 0:  # monitoring is a help here, never a reason not to run
+        say("warning: Prometheus does not watch the demo router yet: " + done.stderr.strip())
+
+
 def reset_demo_service() -> None:
     """Remove the seed's demo service (data included) and start blue 1.0.0 live again."""
     engine = baseline_engine(seed_handoff())
     engine.teardown(remove_data=True, force=True)
     start_demo_service(engine)
+    watch_demo_router()
     say(f"demo service reset: blue runs {BLUE_RELEASE} live on :{engine.config.live_port}")
 
 
@@ -413,6 +422,7 @@ def serve(settings: Settings) -> None:
         if start_demo_service(engine):
             stack.callback(engine.teardown, remove_data=False, force=True)
             stack.callback(say, f"removing the demo service {engine.config.service}")
+            watch_demo_router()
         say("preparing Airflow's database in .airflow/ (the first time takes a minute)")
         receiver_url = f"http://127.0.0.1:{settings.slack_port}"
         receiver = slack_connection(env, conn_id, receiver_url)
