@@ -103,12 +103,7 @@ class _Renderer:
         self.acceptance = handoff.acceptance
         self.environment = handoff.environment
         self.contract_path = str(handoff.contract_path)
-        self.factories: dict[Runs, Callable[[GraphTask, dict[str, Any]], BaseOperator]] = {
-            Runs.WAIT: self.wait,
-            Runs.SCANNER: self.scanner,
-            Runs.HUMAN_GATE: self.human_gate,
-            Runs.WATCH: self.watch,
-        }
+        self._watch_settings: dict[str, Any] | None = None
 
     def operator(self, task: GraphTask) -> BaseOperator:
         """Create the operator of one task of the graph (inside its group's context)."""
@@ -119,9 +114,9 @@ class _Renderer:
             extra["retries"] = task.retries
         if task.retry_delay is not None:
             extra["retry_delay"] = task.retry_delay
-        factory = self.factories.get(task.runs)
+        factory = _FACTORIES.get(task.runs)
         if factory is not None:
-            op = factory(task, extra)
+            op = factory(self, task, extra)
         else:
             op_kwargs = dict(task.op_kwargs)
             if task.runs not in _WITHOUT_CONTRACT:
@@ -146,29 +141,38 @@ class _Renderer:
         )
 
     def watch(self, task: GraphTask, extra: dict[str, Any]) -> BaseOperator:
-        router = self.environment.router
-        error_rate = self.plan.threshold(MetricKind.ERROR_RATE.value).threshold
         checks = self.acceptance.checks
         return WatchWindowOperator(
             task_id=task.name,
             **task.op_kwargs,
-            base_url=f"http://{router.host}:{router.live_port}",
-            health_path=self.acceptance.service.health_path,
+            **self.watch_settings(),
             probe_paths=[e.path for e in checks.endpoints],
-            interval=self.environment.probes.watch_interval,
-            thresholds=WatchThresholds(
-                error_rate_limit_pct=error_rate.value,
-                latency=tuple(LatencyBudget(e.path, p95_ms=e.p95_ms) for e in checks.endpoints),
-            ),
             time_scale="{{ params.time_scale }}",
-            report_dir=str(report_dir_of(self.handoff)),
-            engine_outage=EngineOutage(
-                self.environment.docker_url,
-                self.environment.watch.engine_outage,
-                self.environment.watch.engine_outage_wait.total_seconds(),
-            ),
             **extra,
         )
+
+    def watch_settings(self) -> dict[str, Any]:
+        """Return what every watch of the DAG shares (frozen values, computed once)."""
+        if self._watch_settings is None:
+            router = self.environment.router
+            error_rate = self.plan.threshold(MetricKind.ERROR_RATE.value).threshold
+            endpoints = self.acceptance.checks.endpoints
+            self._watch_settings = {
+                "base_url": f"http://{router.host}:{router.live_port}",
+                "health_path": self.acceptance.service.health_path,
+                "interval": self.environment.probes.watch_interval,
+                "thresholds": WatchThresholds(
+                    error_rate_limit_pct=error_rate.value,
+                    latency=tuple(LatencyBudget(e.path, p95_ms=e.p95_ms) for e in endpoints),
+                ),
+                "report_dir": str(report_dir_of(self.handoff)),
+                "engine_outage": EngineOutage(
+                    self.environment.docker_url,
+                    self.environment.watch.engine_outage,
+                    self.environment.watch.engine_outage_wait.total_seconds(),
+                ),
+            }
+        return self._watch_settings
 
     def human_gate(self, task: GraphTask, extra: dict[str, Any]) -> BaseOperator:
         kwargs = dict(task.op_kwargs)
@@ -233,6 +237,16 @@ class _Renderer:
                 op.on_success_callback = [*_callbacks(op.on_success_callback), succeeded]
                 op.on_failure_callback = [*_callbacks(op.on_failure_callback), failed]
                 op.on_skipped_callback = [*_callbacks(op.on_skipped_callback), skipped]
+
+
+# The tasks that are not Python steps. A table of functions, not of bound methods: a renderer
+# holding its own methods would be a reference cycle, freed only by the garbage collector.
+_FACTORIES: dict[Runs, Callable[[_Renderer, GraphTask, dict[str, Any]], BaseOperator]] = {
+    Runs.WAIT: _Renderer.wait,
+    Runs.SCANNER: _Renderer.scanner,
+    Runs.HUMAN_GATE: _Renderer.human_gate,
+    Runs.WATCH: _Renderer.watch,
+}
 
 
 def _callbacks(value: Any) -> list[Any]:
