@@ -147,3 +147,10 @@ def test_a_list_edge_is_wired_at_once_as_airflow_records_it_on_a_group(
     assert rollback.upstream_task_ids == set()
     for group in edge.upstream:
         assert ROLLBACK_TASK in dag.task_group_dict[group].downstream_task_ids
+
+
+def test_the_renderer_knows_what_every_kind_of_task_runs() -> None:
+    from handoff.render.dag import _CALLABLES, _FACTORIES
+
+    assert set(_CALLABLES) | set(_FACTORIES) == set(Runs)
+    assert not set(_CALLABLES) & set(_FACTORIES)
