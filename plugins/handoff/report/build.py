@@ -17,6 +17,7 @@ from handoff.evidence import Evidence, EvidenceStatus
 from handoff.notify.ledger import Entry
 from handoff.notify.messages import RunRef
 from handoff.plan import CheckKind, DeploymentPlan, StepKind
+from handoff.plan.graph import ABORT_TASK, DEPLOY_TASK, ROLLBACK_TASK, SWITCH_TASK, step_of
 from handoff.report.model import (
     CriterionRow,
     DriftRow,
@@ -33,30 +34,6 @@ from handoff.report.model import (
 from handoff.report.timings import TryTiming
 from handoff.runtime.settings import RunSettings
 
-ABORT_TASK = "abort"
-ROLLBACK_TASK = "rollback.roll_back"
-DEPLOY_TASK = "deploy.start_release"
-SWITCH_TASK = "switch.move_live_traffic"
-WATCH_TASKS = ("all_clear.watch", "validation_period.watch", "monitoring_period.watch")
-
-# Which step a task belongs to, by its id's first part (its group, or the task itself).
-_STEP_OF = {
-    "preflight": StepKind.PREFLIGHT,
-    "pre_deploy_notice": StepKind.NOTICE,
-    "wait_for_deploy_time": StepKind.WAIT_FOR_WINDOW,
-    "deploy": StepKind.DEPLOY,
-    "pre_switch_gates": StepKind.PRE_SWITCH_GATES,
-    "go_no_go": StepKind.PRE_SWITCH_GATES,
-    "switch": StepKind.SWITCH,
-    "post_switch_verification": StepKind.POST_SWITCH_VERIFY,
-    "all_clear": StepKind.ALL_CLEAR,
-    "validation_period": StepKind.VALIDATION_PERIOD,
-    "monitoring_period": StepKind.MONITORING_PERIOD,
-    "handover": StepKind.HANDOVER,
-    "abort": StepKind.ROLLBACK,
-    "rollback": StepKind.ROLLBACK,
-    "finalize": StepKind.FINALIZE,
-}
 # Windows run from the end of the window before them to their own offset.
 _WINDOWS = (StepKind.ALL_CLEAR, StepKind.VALIDATION_PERIOD, StepKind.MONITORING_PERIOD)
 _FAILED = {"failed", "upstream_failed"}
@@ -84,11 +61,6 @@ class RunRecords:
     results: Mapping[str, Any] = field(default_factory=dict)
     verdicts: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     drift: Sequence[DriftRow] = ()
-
-
-def step_of(task_id: str) -> StepKind | None:
-    """Return the timeline step a task belongs to (None for the report task itself)."""
-    return _STEP_OF.get(task_id.split(".")[0])
 
 
 def build_report(records: RunRecords) -> Report:

@@ -21,6 +21,7 @@ from airflow.sdk.exceptions import AirflowFailException
 from handoff.catalog import Handoff, load_handoff
 from handoff.evidence import Evidence, EvidenceStatus, EvidenceStore
 from handoff.plan import CheckKind
+from handoff.plan.graph import PREFLIGHT_TASK
 from handoff.runtime import drift as drifts
 from handoff.runtime.engine_factory import engine_for
 from handoff.runtime.settings import RunSettings
@@ -30,7 +31,6 @@ from handoff.tasks.gate_records import criteria_for, marker
 
 log = logging.getLogger(__name__)
 
-PREFLIGHT_TASK = "preflight"
 SNAPSHOT_KEY = "snapshot"
 
 

@@ -18,6 +18,7 @@ from handoff.checks import Finding, accessibility, performance, security, smoke
 from handoff.checks.http import exchange
 from handoff.evidence import EvidenceStatus
 from handoff.plan import CheckKind
+from handoff.plan.graph import DEPLOY_TASK
 from handoff.target import Colour, ColourPosture
 from handoff.tasks.context import engine_of, handoff_from, pulled, run_settings
 from handoff.tasks.gate_records import fail_on_failed, record
@@ -25,7 +26,6 @@ from handoff.tasks.integrity import finding_on_release
 
 log = logging.getLogger(__name__)
 
-DEPLOY_TASK = "deploy.start_release"
 # The contract's tolerances when a contract states none.
 _DEFAULT_TOLERANCE_PCT = 10.0
 _DEFAULT_ERROR_RATE_PCT = 1.0

@@ -20,30 +20,13 @@ from handoff.notify import messages
 from handoff.notify.deliver import Outcome, RetryPolicy, deliver
 from handoff.notify.ledger import Ledger
 from handoff.notify.messages import Message, RunRef
+from handoff.plan.graph import MONITORING_GROUP, PREFLIGHT_TASK, consequence_of
 from handoff.runtime.airflow_urls import airflow_base_url
-from handoff.tasks.context import PREFLIGHT_TASK, handoff_from
+from handoff.tasks.context import handoff_from
 
 log = logging.getLogger(__name__)
 
 LEDGER_FILE = "notifications.sqlite"
-
-# What follows a failed step, by the task id's first part (its group or the task itself).
-_CONSEQUENCES = {
-    "preflight": "the run stops; nothing was deployed",
-    "pre_deploy_notice": "the run stops before deploying",
-    "wait_for_deploy_time": "the deployment window was missed; the run stops, nothing deployed",
-    "deploy": "abort: the new colour is removed, live is untouched",
-    "pre_switch_gates": "abort: the new colour is removed, live is untouched",
-    "go_no_go": "abort: the new colour is removed, live is untouched",
-    "switch": "rollback to the previous colour",
-    "post_switch_verification": "rollback to the previous colour",
-    "all_clear": "rollback to the previous colour",
-    "validation_period": "rollback to the previous colour",
-    "monitoring_period": "rollback to the previous colour",
-    "handover": "the release stays live; the handover needs a person",
-    "abort": "MANUAL INTERVENTION: the abort did not complete",
-    "rollback": "MANUAL INTERVENTION: the rollback did not complete",
-}
 
 
 def slack_conn_id(handoff: Handoff) -> str:
@@ -113,10 +96,6 @@ def announce(
         return {"status": "failed", "error": f"{type(e).__name__}: {e}"}
 
 
-def _consequence(task_id: str) -> str:
-    return _CONSEQUENCES.get(task_id.split(".")[0], "escalated to the on-call engineer")
-
-
 def escalate(contract_path: str, context: Mapping[str, Any]) -> None:
     """Task-level on_failure_callback: escalate which step failed, why, and its log."""
     try:
@@ -124,7 +103,7 @@ def escalate(contract_path: str, context: Mapping[str, Any]) -> None:
         ti = context["ti"]
         reason = str(context.get("exception") or "see the task log") or "see the task log"
         task_id, try_number = ti.task_id, int(ti.try_number or 1)
-        consequence = _consequence(task_id)
+        consequence = consequence_of(task_id)
         log.error("escalation: %s failed (%s); next: %s", task_id, reason, consequence)
         announce(
             handoff,
@@ -167,7 +146,7 @@ def monitoring_passed(ref: RunRef, release: str) -> Message:
     """Build the status update of a passed monitoring period."""
     return messages.phase(
         ref,
-        step="monitoring_period",
+        step=MONITORING_GROUP,
         title=f"monitoring period passed for {release}",
         detail="No threshold was breached during the monitoring period. "
         "The operations team's handover sign-off is next.",

@@ -21,14 +21,15 @@ from airflow.sdk import get_current_context
 
 from handoff.catalog import Handoff
 from handoff.evidence import EvidenceStore, report_dir_of, run_dir
-from handoff.report.build import (
+from handoff.plan.graph import (
     ABORT_TASK,
+    PREFLIGHT_TASK,
+    REPORT_TASK,
     ROLLBACK_TASK,
     SWITCH_TASK,
     WATCH_TASKS,
-    RunRecords,
-    build_report,
 )
+from handoff.report.build import RunRecords, build_report
 from handoff.report.files import write_report
 from handoff.report.model import DriftRow
 from handoff.report.timings import read_timings, record_end, record_start
@@ -36,13 +37,11 @@ from handoff.runtime import drift as drifts
 from handoff.runtime.airflow_urls import airflow_base_url
 from handoff.runtime.settings import RunSettings
 from handoff.runtime.snapshot import mark_done
-from handoff.tasks.context import PREFLIGHT_TASK, handoff_from, snapshot_of_run
+from handoff.tasks.context import handoff_from, snapshot_of_run
 from handoff.tasks.notify import ledger_of
 from handoff.watch.operator import VERDICT_KEY
 
 log = logging.getLogger(__name__)
-
-REPORT_TASK = "report"
 
 Callback = Callable[[Mapping[str, Any]], None]
 

@@ -28,6 +28,7 @@ from handoff.evidence import EvidenceStatus, report_dir_of, run_dir
 from handoff.jsonable import to_jsonable
 from handoff.notify import messages
 from handoff.plan import CheckKind, StepKind
+from handoff.plan.graph import DEPLOY_TASK, PREFLIGHT_TASK, SWITCH_TASK
 from handoff.runtime.settings import RunSettingsError, resolve_run_settings
 from handoff.runtime.snapshot import environment_file_of
 from handoff.runtime.snapshot import take as take_snapshot
@@ -45,9 +46,6 @@ from handoff.tasks.gate_records import fail_on_failed, record
 from handoff.tasks.notify import announce, check_slack_connection
 
 log = logging.getLogger(__name__)
-
-DEPLOY_TASK = "deploy.start_release"
-SWITCH_TASK = "switch.move_live_traffic"
 
 
 def _now() -> datetime:
@@ -509,7 +507,7 @@ def rollback_release(contract_path: str) -> dict[str, Any]:
             service_lease.release(engine, "rollback (the switch failed before moving traffic)")
         raise AirflowSkipException("the switch never happened: nothing to roll back")
     release = _release_or_unknown()
-    before = pulled("preflight") or {}
+    before = pulled(PREFLIGHT_TASK) or {}
     previous = (before.get("live_before") or {}).get("release", "the previous release")
     announce(
         handoff, lambda ref: messages.rollback_started(ref, release=release, to_release=previous)

@@ -23,6 +23,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from handoff.catalog import Catalog, Handoff
 from handoff.evidence.store import report_dir_of, run_parts
+from handoff.plan.graph import PREFLIGHT_TASK
 from handoff.plan.naming import dag_id_for
 from handoff.report.files import FORMATS, report_name
 from handoff.runtime.airflow_urls import airflow_base_url
@@ -65,9 +66,9 @@ def _handoff_dags() -> dict[str, str | None]:
         ).all()
         for dag_id in dag_ids:
             dag = SerializedDagModel.get_dag(dag_id, session=session)
-            if dag is None or not dag.has_task("preflight"):
+            if dag is None or not dag.has_task(PREFLIGHT_TASK):
                 continue
-            path = getattr(dag.get_task("preflight"), "contract_path", None)
+            path = getattr(dag.get_task(PREFLIGHT_TASK), "contract_path", None)
             found[dag_id] = str(path) if path else None
     return found
 

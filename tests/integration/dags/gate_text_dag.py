@@ -8,6 +8,7 @@ to Airflow's human-in-the-loop table. Without that variable the file defines no 
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,9 +17,9 @@ from airflow.providers.standard.operators.python import PythonOperator
 from airflow.sdk import DAG, get_current_context
 
 from handoff.catalog import load_handoff
-from handoff.render.dag import _Builder
+from handoff.plan.graph import PREFLIGHT_TASK, Runs, build_graph
+from handoff.render.dag import _Renderer
 from handoff.runtime.settings import Answers, RunSettings
-from handoff.tasks.context import PREFLIGHT_TASK
 
 DAG_ID = "handoff_gate_text"
 
@@ -41,7 +42,16 @@ def preflight() -> dict[str, Any]:
 
 _CONTRACT = os.environ.get("HANDOFF_GATE_TEXT_CONTRACT")
 if _CONTRACT:
-    _builder = _Builder(load_handoff(Path(_CONTRACT)))
+    _handoff = load_handoff(Path(_CONTRACT))
+    assert _handoff.plan is not None
+    _graph = build_graph(_handoff.plan)
+    _renderer = _Renderer(_handoff, _graph)
+    # The handoff's human gates as its DAG renders them, outside their groups here.
+    _gates = [
+        replace(task, id=task.name, group=None)
+        for task in _graph.tasks
+        if task.runs is Runs.HUMAN_GATE
+    ]
     with DAG(dag_id=DAG_ID, schedule=None, tags=["test", "gates"]):
         first = PythonOperator(task_id=PREFLIGHT_TASK, python_callable=preflight, retries=0)
-        first >> [_builder.go_no_go(), _builder.user_issues_gate(), _builder.handover_gate()]
+        first >> [_renderer.operator(gate) for gate in _gates]
