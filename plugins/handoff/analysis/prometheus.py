@@ -14,7 +14,6 @@ stops evaluating a query nobody waits for.
 from __future__ import annotations
 
 import json
-import math
 import os
 import urllib.parse
 from dataclasses import dataclass, field
@@ -336,8 +335,3 @@ def _instant_samples(data: dict[str, Any]) -> tuple[Sample, ...]:
         at, value = data["result"]
         return (Sample({}, _number(value), float(at)),)
     raise ValueError(f"resultType {kind!r}, expected vector or scalar")
-
-
-def is_number(value: float | None) -> bool:
-    """Return True for a finite value (not None, NaN or an infinity)."""
-    return value is not None and math.isfinite(value)
