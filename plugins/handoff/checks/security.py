@@ -12,8 +12,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from handoff.acceptance.sidecar import SecuritySettings
 from handoff.checks.finding import Finding
 from handoff.checks.http import Exchange
+from handoff.checks.kinds import CheckKind, CheckPhase
+from handoff.checks.spec import CheckSpec, Gate, Rule, SidecarSettings
 from handoff.evidence.model import EvidenceStatus
 
 #: Headers every answer must carry unless a sidecar says otherwise; None: any value.
@@ -156,3 +159,14 @@ def judge_scan(image: str, exit_code: int, last_line: str) -> Finding:
         {"scanner": image, "exit_code": exit_code, "summary": last_line},
         {"exit_code": 0},
     )
+
+
+# The environment's scanner (`security_scan`, a DockerOperator) is placed by the DAG itself:
+# it depends on the environment, not on the sidecar.
+SPEC = CheckSpec(
+    kind=CheckKind.SECURITY,
+    rules=(Rule(140, ("security",)), Rule(150, ("vulnerab",))),
+    phases=(CheckPhase.PRE_SWITCH,),
+    settings=(SidecarSettings("security", SecuritySettings),),
+    gates=(Gate(CheckPhase.PRE_SWITCH, "security", "handoff.tasks.gate_checks:security_gate"),),
+)

@@ -8,16 +8,18 @@ the switch leads to the abort path, after it to the rollback group (wired in ren
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 import docker.errors
 from airflow.sdk.exceptions import AirflowFailException
 
-from handoff.acceptance.sidecar import JourneyStep
+from handoff.acceptance.sidecar import Acceptance, JourneyStep
 from handoff.bluegreen import Colour, dockerapi
 from handoff.catalog import Handoff
 from handoff.checks import Finding, accessibility, performance, security, smoke
-from handoff.checks.http import exchange
+from handoff.checks.http import Exchange, exchange
+from handoff.checks.registry import spec_of
 from handoff.evidence import EvidenceStatus
 from handoff.plan import CheckKind
 from handoff.plan.graph import DEPLOY_TASK
@@ -208,3 +210,37 @@ def not_verified(contract_path: str, kind: str, reason: str) -> dict[str, Any]:
     finding = Finding(EvidenceStatus.NOT_VERIFIED, reason)
     record(handoff, [(CheckKind(kind), [finding])])
     return {"status": EvidenceStatus.NOT_VERIFIED.value, "reason": reason}
+
+
+@dataclass(frozen=True)
+class _ListenerProbe:
+    """What a registered kind's `measure` is given (handoff.checks.spec.Probe)."""
+
+    acceptance: Acceptance
+    listener: str
+    host: str
+    port: int
+
+    def get(self, path: str) -> Exchange:
+        """Send one GET through the listener; never raise for network errors."""
+        return exchange(self.host, self.port, path)
+
+
+def measured_gate(contract_path: str, kind: str, listener: str) -> dict[str, Any]:
+    """Run a registered kind's `measure` through a listener, record it, fail on a failure."""
+    handoff = handoff_from(contract_path)
+    assert handoff.acceptance is not None and handoff.environment is not None
+    check = CheckKind(kind)
+    spec = spec_of(check)
+    if spec is None or spec.measure is None:
+        raise AirflowFailException(f"the check {kind!r} declares nothing to measure")
+    probe = _ListenerProbe(
+        handoff.acceptance,
+        listener,
+        handoff.environment.router.host,
+        _listener_port(handoff, listener),
+    )
+    findings = list(spec.measure(probe))
+    record(handoff, [(check, findings)], target=listener)
+    fail_on_failed(findings, f"{kind} via {listener}")
+    return {"findings": [f.summary for f in findings]}
