@@ -30,6 +30,7 @@ SPEC = CheckSpec(
             "observability",
             "handoff.tasks.gate_readiness:observability",
             runs=GateRuns.ALWAYS,
+            also_records=(CheckKind.COMMUNICATION, CheckKind.NOT_VERIFIED),
         ),
     ),
 )

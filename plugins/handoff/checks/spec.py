@@ -77,6 +77,8 @@ class Gate:
     runs: GateRuns = GateRuns.WHEN_BOUND
     # For WHEN_CONFIGURED: whether this sidecar asks for the gate.
     configured: Callable[[Acceptance], bool] = _always
+    # Kinds whose evidence the task records besides its own kind's.
+    also_records: tuple[CheckKind, ...] = ()
 
     @property
     def kwargs(self) -> dict[str, str]:
@@ -130,6 +132,11 @@ def needs(configured: Callable[[Acceptance], object], what: str) -> Callable[[Ac
         return "" if configured(acceptance) else f"{what}: will be reported not verified"
 
     return missing
+
+
+def records_of(spec: CheckSpec, gate: Gate) -> tuple[CheckKind, ...]:
+    """Return the kinds whose evidence a gate's task records."""
+    return (spec.kind, *gate.also_records)
 
 
 def measured_gate(phase: CheckPhase, task_id: str, kind: CheckKind, listener: str) -> Gate:
