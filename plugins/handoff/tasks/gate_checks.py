@@ -7,7 +7,9 @@ the switch leads to the abort path, after it to the rollback group (wired in ren
 
 from __future__ import annotations
 
+import importlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -244,3 +246,14 @@ def measured_gate(contract_path: str, kind: str, listener: str) -> dict[str, Any
     record(handoff, [(check, findings)], target=listener)
     fail_on_failed(findings, f"{kind} via {listener}")
     return {"findings": [f.summary for f in findings]}
+
+
+def task_callable(ref: str) -> Callable[..., Any]:
+    """Return the task callable a registered gate names as "module:function" in handoff.tasks."""
+    module, _, name = ref.partition(":")
+    if not module.startswith("handoff.tasks.") or not name:
+        raise ValueError(f"a gate's task must be 'handoff.tasks.<module>:<function>', not {ref!r}")
+    found: object = getattr(importlib.import_module(module), name, None)
+    if not callable(found):
+        raise ValueError(f"{ref!r} names no function")
+    return found

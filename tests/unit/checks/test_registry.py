@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import typing
 from collections import Counter
+
+import pytest
 
 from handoff.acceptance.sidecar import CheckSettings
 from handoff.checks.kinds import CheckKind, CheckPhase
 from handoff.checks.registry import RULES, SPECS, gates_in, spec_of
 from handoff.checks.spec import MEASURED_GATE_TASK, GateRuns
+from handoff.tasks.gate_checks import task_callable
 
 
 def test_every_kind_but_not_verified_has_one_spec() -> None:
@@ -44,15 +46,10 @@ def test_sidecar_settings_are_claimed_once_with_their_models() -> None:
             assert annotation is settings.model, key
 
 
-def _task(ref: str) -> typing.Any:
-    module, _, name = ref.partition(":")
-    return getattr(importlib.import_module(module), name)
-
-
 def test_every_gate_names_a_task_callable_its_arguments_fit() -> None:
     for spec in SPECS:
         for gate in spec.gates:
-            callable_ = _task(gate.task)
+            callable_ = task_callable(gate.task)
             inspect.signature(callable_).bind(contract_path="x.md", **gate.kwargs)
             assert gate.callable_name == callable_.__name__
             if gate.task == MEASURED_GATE_TASK:
@@ -85,3 +82,10 @@ def test_gates_of_a_phase_come_in_registration_order() -> None:
         "rollback_readiness",
         "observability",
     ]
+
+
+def test_a_gate_task_must_be_a_function_of_the_task_layer() -> None:
+    with pytest.raises(ValueError, match="must be 'handoff\\.tasks"):
+        task_callable("os:system")
+    with pytest.raises(ValueError, match="names no function"):
+        task_callable("handoff.tasks.gate_checks:DEPLOY_TASK")
