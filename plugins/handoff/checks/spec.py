@@ -80,6 +80,14 @@ class Gate:
     # Kinds whose evidence the task records besides its own kind's.
     also_records: tuple[CheckKind, ...] = ()
 
+    def in_dag(self, acceptance: Acceptance, bound: bool) -> bool:
+        """Tell whether the gate's task is in the DAG (`bound`: a criterion is, in its phase)."""
+        if self.runs is GateRuns.WHEN_BOUND:
+            return bound
+        if self.runs is GateRuns.WHEN_CONFIGURED:
+            return self.configured(acceptance)
+        return True
+
     @property
     def kwargs(self) -> dict[str, str]:
         """Return the gate's keyword arguments for its task callable."""

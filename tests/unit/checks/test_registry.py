@@ -9,10 +9,12 @@ from collections import Counter
 import pytest
 
 from handoff.acceptance.sidecar import CheckSettings
+from handoff.catalog import load_handoff
 from handoff.checks.kinds import CheckKind, CheckPhase
 from handoff.checks.registry import RULES, SPECS, gates_in, spec_of
 from handoff.checks.spec import MEASURED_GATE_TASK, GateRuns
 from handoff.tasks.gate_checks import task_callable
+from tests.conftest import SEED
 
 
 def test_every_kind_but_not_verified_has_one_spec() -> None:
@@ -89,3 +91,16 @@ def test_a_gate_task_must_be_a_function_of_the_task_layer() -> None:
         task_callable("os:system")
     with pytest.raises(ValueError, match="names no function"):
         task_callable("handoff.tasks.gate_checks:DEPLOY_TASK")
+
+
+def test_when_a_gate_is_in_the_dag() -> None:
+    seed = load_handoff(SEED)
+    assert seed.acceptance is not None
+    by_task = {(gate.phase, gate.task_id): gate for spec in SPECS for gate in spec.gates}
+    health = by_task[(CheckPhase.PRE_SWITCH, "health_via_preview")]
+    performance = by_task[(CheckPhase.PRE_SWITCH, "performance")]
+    command = by_task[(CheckPhase.PRE_SWITCH, "data_integrity")]
+    assert health.in_dag(seed.acceptance, bound=False)
+    assert performance.in_dag(seed.acceptance, bound=True)
+    assert not performance.in_dag(seed.acceptance, bound=False)
+    assert not command.in_dag(seed.acceptance, bound=True)  # the seed sets no command
