@@ -4,7 +4,7 @@ Each kind of check declares itself in one module (its `SPEC`: criterion words, p
 sidecar settings, gates), listed in `handoff.checks.registry`. A module measures one thing
 through a router listener or the engine's inspection and decides with a pure function, so
 the decision logic is tested in milliseconds and the measurement against real containers.
-A decision is a `Finding`; the gate tasks in `handoff.tasks.gate_checks` turn findings into
+A decision is a `Finding`; the gate tasks in `handoff.tasks.check_gates` turn findings into
 evidence records.
 """
 

@@ -127,7 +127,7 @@ SPEC = CheckSpec(
     missing=needs(lambda acceptance: acceptance.checks.pages, "no pages to audit in the sidecar"),
     gates=(
         Gate(
-            CheckPhase.PRE_SWITCH, "accessibility", "handoff.tasks.gate_checks:accessibility_gate"
+            CheckPhase.PRE_SWITCH, "accessibility", "handoff.tasks.check_gates:accessibility_gate"
         ),
     ),
 )

@@ -145,7 +145,7 @@ SPEC = CheckSpec(
         Gate(
             CheckPhase.PRE_SWITCH,
             "data_integrity",
-            "handoff.tasks.gate_checks:integrity_gate",
+            "handoff.tasks.check_gates:integrity_gate",
             runs=GateRuns.WHEN_CONFIGURED,
             configured=_has_command,
         ),

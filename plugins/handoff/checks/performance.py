@@ -271,6 +271,6 @@ SPEC = CheckSpec(
         "no endpoints with p95 budgets in the sidecar",
     ),
     gates=(
-        Gate(CheckPhase.PRE_SWITCH, "performance", "handoff.tasks.gate_checks:performance_gate"),
+        Gate(CheckPhase.PRE_SWITCH, "performance", "handoff.tasks.check_gates:performance_gate"),
     ),
 )

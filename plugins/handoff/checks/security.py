@@ -168,5 +168,5 @@ SPEC = CheckSpec(
     rules=(Rule(140, ("security",)), Rule(150, ("vulnerab",))),
     phases=(CheckPhase.PRE_SWITCH,),
     settings=(SidecarSettings("security", SecuritySettings),),
-    gates=(Gate(CheckPhase.PRE_SWITCH, "security", "handoff.tasks.gate_checks:security_gate"),),
+    gates=(Gate(CheckPhase.PRE_SWITCH, "security", "handoff.tasks.check_gates:security_gate"),),
 )

@@ -83,7 +83,7 @@ def _expectations(steps: Sequence[Step]) -> dict[str, object]:
     }
 
 
-_GATE_TASK = "handoff.tasks.gate_checks:smoke_gate"
+_GATE_TASK = "handoff.tasks.check_gates:smoke_gate"
 SPEC = CheckSpec(
     kind=CheckKind.SMOKE,
     rules=(

@@ -21,7 +21,7 @@ from handoff.checks.http import Exchange
 from handoff.checks.kinds import CheckKind, CheckPhase
 
 # The task callable that runs a kind's `measure` as a gate (see `measured_gate`).
-MEASURED_GATE_TASK = "handoff.tasks.gate_checks:measured_gate"
+MEASURED_GATE_TASK = "handoff.tasks.check_gates:measured_gate"
 
 
 @dataclass(frozen=True)

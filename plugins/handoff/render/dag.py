@@ -41,7 +41,7 @@ from handoff.plan.naming import dag_id_for
 from handoff.render.docs import dag_doc
 from handoff.render.params import trigger_params
 from handoff.runtime.engine_factory import engine_config
-from handoff.tasks import gate_checks, notify, report_step, steps
+from handoff.tasks import check_gates, notify, report_step, steps
 from handoff.tasks.gates import HandoffGate
 from handoff.tasks.step_operator import StepOperator
 from handoff.tasks.wait import WaitUntilOperator
@@ -55,7 +55,7 @@ _CALLABLES: dict[Runs, Callable[..., Any]] = {
     Runs.PREFLIGHT: steps.preflight,
     Runs.NOTICE: steps.pre_deploy_notice,
     Runs.DEPLOY: steps.deploy_release,
-    Runs.NOT_VERIFIED: gate_checks.not_verified,
+    Runs.NOT_VERIFIED: check_gates.not_verified,
     Runs.SWITCH: steps.switch_traffic,
     Runs.ALL_CLEAR: steps.all_clear,
     Runs.RETIRE: steps.retire_old_colour,
@@ -69,7 +69,7 @@ _CALLABLES: dict[Runs, Callable[..., Any]] = {
 def _callable_of(task: GraphTask) -> Callable[..., Any]:
     """Return what a Python step runs: a registered check's gate names its own callable."""
     if task.runs is Runs.CHECK_GATE:
-        return gate_checks.task_callable(task.gate_task)
+        return check_gates.task_callable(task.gate_task)
     return _CALLABLES[task.runs]
 
 

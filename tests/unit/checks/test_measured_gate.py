@@ -14,7 +14,7 @@ from handoff.checks.http import Exchange
 from handoff.checks.kinds import CheckKind, CheckPhase
 from handoff.checks.spec import CheckSpec, Probe, Rule, measured_gate
 from handoff.evidence import EvidenceStatus
-from handoff.tasks import gate_checks
+from handoff.tasks import check_gates
 from tests.conftest import SEED
 
 
@@ -37,10 +37,10 @@ SPEC = CheckSpec(
 def recorded(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     records: list[Any] = []
     handoff = load_handoff(SEED)
-    monkeypatch.setattr(gate_checks, "handoff_from", lambda _path: handoff)
-    monkeypatch.setattr(gate_checks, "spec_of", lambda kind: SPEC if kind is SPEC.kind else None)
+    monkeypatch.setattr(check_gates, "handoff_from", lambda _path: handoff)
+    monkeypatch.setattr(check_gates, "spec_of", lambda kind: SPEC if kind is SPEC.kind else None)
     monkeypatch.setattr(
-        gate_checks, "record", lambda _h, items, target: records.append((items, target))
+        check_gates, "record", lambda _h, items, target: records.append((items, target))
     )
     return records
 
@@ -54,8 +54,8 @@ def test_a_measured_gate_records_its_findings_on_the_listener(
         asked.append((host, port, path))
         return Exchange(200, 0.01)
 
-    monkeypatch.setattr(gate_checks, "exchange", answer)
-    result = gate_checks.measured_gate("seed.md", **SPEC.gates[0].kwargs)
+    monkeypatch.setattr(check_gates, "exchange", answer)
+    result = check_gates.measured_gate("seed.md", **SPEC.gates[0].kwargs)
     assert result == {"findings": ["preview: /robots.txt answered 200"]}
     [(items, target)] = recorded
     assert target == "preview" and items[0][0] is CheckKind.SECURITY
@@ -68,12 +68,12 @@ def test_a_measured_gate_records_its_findings_on_the_listener(
 def test_a_failed_finding_fails_the_gate(
     recorded: list[Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(gate_checks, "exchange", lambda *_a: Exchange(404, 0.01))
+    monkeypatch.setattr(check_gates, "exchange", lambda *_a: Exchange(404, 0.01))
     with pytest.raises(AirflowFailException, match="answered 404"):
-        gate_checks.measured_gate("seed.md", **SPEC.gates[0].kwargs)
+        check_gates.measured_gate("seed.md", **SPEC.gates[0].kwargs)
     assert recorded  # recorded before failing: the report shows what failed
 
 
 def test_a_kind_without_measure_is_refused(recorded: list[Any]) -> None:
     with pytest.raises(AirflowFailException, match="declares nothing to measure"):
-        gate_checks.measured_gate("seed.md", CheckKind.HEALTH.value, "preview")
+        check_gates.measured_gate("seed.md", CheckKind.HEALTH.value, "preview")

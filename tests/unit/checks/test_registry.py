@@ -13,7 +13,7 @@ from handoff.catalog import load_handoff
 from handoff.checks.kinds import CheckKind, CheckPhase
 from handoff.checks.registry import RULES, SPECS, gates_in, spec_of
 from handoff.checks.spec import MEASURED_GATE_TASK, GateRuns
-from handoff.tasks.gate_checks import task_callable
+from handoff.tasks.check_gates import task_callable
 from tests.conftest import SEED
 
 
@@ -90,7 +90,7 @@ def test_a_gate_task_must_be_a_function_of_the_task_layer() -> None:
     with pytest.raises(ValueError, match="must be 'handoff\\.tasks"):
         task_callable("os:system")
     with pytest.raises(ValueError, match="names no function"):
-        task_callable("handoff.tasks.gate_checks:DEPLOY_TASK")
+        task_callable("handoff.tasks.check_gates:DEPLOY_TASK")
 
 
 def test_when_a_gate_is_in_the_dag() -> None:
