@@ -15,7 +15,7 @@ from pathlib import Path
 
 from handoff import handoff_cache
 from handoff.acceptance import Acceptance, Environment, Loaded, cross_check, load_yaml_model
-from handoff.acceptance.checks import release_problems
+from handoff.acceptance.cross_checks import release_problems
 from handoff.acceptance.paths import environment_path_problems, sidecar_path_problems
 from handoff.acceptance.volumes import volume_problems
 from handoff.contract import Contract, parse_contract

@@ -11,7 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from handoff.acceptance.sidecar import AccessibilitySettings, PageAudit
 from handoff.checks.finding import Finding
+from handoff.checks.kinds import CheckKind, CheckPhase
+from handoff.checks.spec import CheckSpec, Gate, Rule, SidecarSettings, needs
 from handoff.evidence.model import EvidenceStatus
 
 CHROMIUM = "/usr/bin/chromium"
@@ -111,3 +114,20 @@ def judge(
     return Finding(
         EvidenceStatus.FAILED if broken else EvidenceStatus.PASSED, summary, measured, thresholds
     )
+
+
+SPEC = CheckSpec(
+    kind=CheckKind.ACCESSIBILITY,
+    rules=(Rule(160, ("accessibility",)), Rule(170, ("wcag",))),
+    phases=(CheckPhase.PRE_SWITCH,),
+    settings=(
+        SidecarSettings("pages", PageAudit, many=True),
+        SidecarSettings("accessibility", AccessibilitySettings),
+    ),
+    missing=needs(lambda acceptance: acceptance.checks.pages, "no pages to audit in the sidecar"),
+    gates=(
+        Gate(
+            CheckPhase.PRE_SWITCH, "accessibility", "handoff.tasks.check_gates:accessibility_gate"
+        ),
+    ),
+)

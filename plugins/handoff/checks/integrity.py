@@ -8,7 +8,10 @@ intact). Each gives one finding; with neither the criterion is "not verified", n
 
 from __future__ import annotations
 
+from handoff.acceptance.sidecar import Acceptance, DataIntegritySettings
 from handoff.checks.finding import Finding
+from handoff.checks.kinds import CheckKind, CheckPhase
+from handoff.checks.spec import CheckSpec, Gate, GateRuns, Rule, SidecarSettings, needs
 from handoff.evidence.model import EvidenceStatus
 
 # What one run of the integrity command did, as the deployment target reports it.
@@ -101,3 +104,38 @@ def not_verified_finding(when: str) -> Finding:
         {},
         {},
     )
+
+
+def _has_command(acceptance: Acceptance) -> bool:
+    # Only a command can judge data before the switch (the store probe needs traffic).
+    return acceptance.checks.data_integrity.command is not None
+
+
+SPEC = CheckSpec(
+    kind=CheckKind.DATA_INTEGRITY,
+    rules=(Rule(230, ("data", "integrity")),),
+    phases=(CheckPhase.POST_SWITCH,),
+    settings=(SidecarSettings("data_integrity", DataIntegritySettings),),
+    missing=needs(
+        lambda acceptance: acceptance.checks.data_integrity.verified,
+        "neither checks.data_integrity.write_probe: store_api nor an integrity command "
+        "in the sidecar",
+    ),
+    gates=(
+        Gate(
+            CheckPhase.PRE_SWITCH,
+            "data_integrity",
+            "handoff.tasks.check_gates:integrity_gate",
+            runs=GateRuns.WHEN_CONFIGURED,
+            configured=_has_command,
+        ),
+        # After the switch it always runs: with neither probe nor command it records the
+        # criterion "not verified".
+        Gate(
+            CheckPhase.POST_SWITCH,
+            "data_integrity",
+            "handoff.tasks.steps:data_integrity",
+            runs=GateRuns.ALWAYS,
+        ),
+    ),
+)

@@ -19,7 +19,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from handoff.acceptance.sidecar import EndpointCheck, PerformanceSettings
 from handoff.checks.finding import Finding
+from handoff.checks.kinds import CheckKind, CheckPhase
+from handoff.checks.spec import CheckSpec, Gate, Rule, SidecarSettings, needs
 from handoff.evidence.model import EvidenceStatus
 
 log = logging.getLogger(__name__)
@@ -253,3 +256,21 @@ def confirmed(
         measured={**finding.measured, "attempts": len(p95s), "attempt_p95_ms": p95s},
         thresholds={**finding.thresholds, "attempts": attempts},
     )
+
+
+SPEC = CheckSpec(
+    kind=CheckKind.PERFORMANCE,
+    rules=(Rule(120, ("performance",)), Rule(130, ("latency",))),
+    phases=(CheckPhase.PRE_SWITCH,),
+    settings=(
+        SidecarSettings("endpoints", EndpointCheck, many=True),
+        SidecarSettings("performance", PerformanceSettings),
+    ),
+    missing=needs(
+        lambda acceptance: acceptance.checks.endpoints,
+        "no endpoints with p95 budgets in the sidecar",
+    ),
+    gates=(
+        Gate(CheckPhase.PRE_SWITCH, "performance", "handoff.tasks.check_gates:performance_gate"),
+    ),
+)

@@ -10,8 +10,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from handoff.acceptance.sidecar import SecuritySettings
 from handoff.checks.finding import Finding
 from handoff.checks.http import Exchange
+from handoff.checks.kinds import CheckKind, CheckPhase
+from handoff.checks.spec import CheckSpec, Gate, Rule, SidecarSettings
 from handoff.evidence.model import EvidenceStatus
 from handoff.target.models import ColourPosture
 
@@ -116,3 +119,14 @@ def judge_scan(image: str, exit_code: int, last_line: str) -> Finding:
         {"scanner": image, "exit_code": exit_code, "summary": last_line},
         {"exit_code": 0},
     )
+
+
+# The environment's scanner (`security_scan`, a DockerOperator) is placed by the DAG itself:
+# it depends on the environment, not on the sidecar.
+SPEC = CheckSpec(
+    kind=CheckKind.SECURITY,
+    rules=(Rule(140, ("security",)), Rule(150, ("vulnerab",))),
+    phases=(CheckPhase.PRE_SWITCH,),
+    settings=(SidecarSettings("security", SecuritySettings),),
+    gates=(Gate(CheckPhase.PRE_SWITCH, "security", "handoff.tasks.check_gates:security_gate"),),
+)

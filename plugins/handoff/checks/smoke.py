@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from handoff.acceptance.sidecar import Journey
 from handoff.checks.finding import Finding
 from handoff.checks.http import Exchange
+from handoff.checks.kinds import CheckKind, CheckPhase
+from handoff.checks.spec import CheckSpec, Gate, Rule, SidecarSettings, needs
 from handoff.evidence.model import EvidenceStatus
 
 
@@ -78,3 +81,24 @@ def _expectations(steps: Sequence[Step]) -> dict[str, object]:
             for s in steps
         ]
     }
+
+
+_GATE_TASK = "handoff.tasks.check_gates:smoke_gate"
+SPEC = CheckSpec(
+    kind=CheckKind.SMOKE,
+    rules=(
+        Rule(180, ("user", "acceptance")),
+        Rule(190, ("smoke",)),
+        Rule(200, ("functional",)),
+        Rule(210, ("journey",)),
+    ),
+    phases=(CheckPhase.PRE_SWITCH, CheckPhase.POST_SWITCH),
+    settings=(SidecarSettings("journeys", Journey, many=True),),
+    missing=needs(
+        lambda acceptance: acceptance.checks.journeys, "no smoke journeys in the sidecar"
+    ),
+    gates=(
+        Gate(CheckPhase.PRE_SWITCH, "smoke", _GATE_TASK, (("listener", "preview"),)),
+        Gate(CheckPhase.POST_SWITCH, "smoke_via_live", _GATE_TASK, (("listener", "live"),)),
+    ),
+)

@@ -19,8 +19,9 @@ from types import MappingProxyType
 from typing import Any
 
 from handoff.acceptance.sidecar import OnTimeout, PromotionMode
+from handoff.checks.registry import gates_in
+from handoff.checks.spec import GateRuns, records_of
 from handoff.contract.model import MetricKind
-from handoff.plan.bindings import missing_settings
 from handoff.plan.model import CheckKind, CheckPhase, DeploymentPlan, StepKind
 
 
@@ -133,19 +134,12 @@ class Runs(enum.Enum):
     NOTICE = "notice"
     WAIT = "wait"
     DEPLOY = "deploy"
-    HEALTH_GATE = "health gate"
-    PERFORMANCE_GATE = "performance gate"
-    SECURITY_GATE = "security gate"
-    ACCESSIBILITY_GATE = "accessibility gate"
-    SMOKE_GATE = "smoke gate"
-    INTEGRITY_GATE = "integrity command gate"
+    # A registered check's gate: the task's `gate_task` names its callable (checks.registry).
+    CHECK_GATE = "check gate"
     SCANNER = "scanner"
     NOT_VERIFIED = "not verified"
     HUMAN_GATE = "human gate"
     SWITCH = "switch"
-    DATA_INTEGRITY = "data integrity"
-    ROLLBACK_READINESS = "rollback readiness"
-    OBSERVABILITY = "observability"
     WATCH = "watch"
     ALL_CLEAR = "all-clear announcement"
     RETIRE = "retire the old colour"
@@ -185,6 +179,8 @@ class GraphTask:
     is_teardown: bool = False
     checks: tuple[CheckKind, ...] = ()
     phase: CheckPhase | None = None
+    # For CHECK_GATE: "module:function" of the gate's task callable, from its CheckSpec.
+    gate_task: str = ""
     on_success: OnSuccess | None = None
     # finalize fails on purpose after an abort or a rollback, which were announced already.
     escalates: bool = True
@@ -309,13 +305,6 @@ class _Wiring:
         return [t for t in self.group_of if t not in self.with_downstream]
 
 
-# Checks that run on the preview before the switch, in this order; HEALTH has its own task.
-_PRE_SWITCH_GATES: tuple[tuple[CheckKind, Runs, Mapping[str, Any]], ...] = (
-    (CheckKind.PERFORMANCE, Runs.PERFORMANCE_GATE, _NO_KWARGS),
-    (CheckKind.SECURITY, Runs.SECURITY_GATE, _NO_KWARGS),
-    (CheckKind.ACCESSIBILITY, Runs.ACCESSIBILITY_GATE, _NO_KWARGS),
-    (CheckKind.SMOKE, Runs.SMOKE_GATE, MappingProxyType({"listener": "preview"})),
-)
 # Retried once for crashes (killed, OOM): a retried deploy re-takes its own lease, a retried
 # switch converges (tests/drills). Failures a step decides raise AirflowFailException, which
 # is never retried.
@@ -360,36 +349,38 @@ class _GraphBuilder:
         """Tell whether a criterion is bound to a check in a phase."""
         return any(b.kind is kind and phase in b.phases for b in self.plan.checks)
 
-    def gate(
-        self, kind: CheckKind, name: str, runs: Runs, phase: CheckPhase, **op_kwargs: Any
-    ) -> str:
-        """Add the gate task of a check, or a not-verified record when it has no settings."""
-        missing = missing_settings(kind, self.acceptance)
-        if missing:
-            op_kwargs = {"kind": kind.value, "reason": missing}
-            runs = Runs.NOT_VERIFIED
-        return self.add(name, runs, op_kwargs=op_kwargs, checks=(kind,), phase=phase)
+    def check_gates(self, phase: CheckPhase) -> None:
+        """Add the registered checks' gates of a phase, in the registry's order.
+
+        A gate bound to a criterion records "not verified" instead of measuring when its
+        check's settings give it nothing to measure.
+        """
+        for spec, gate in gates_in(phase):
+            if not gate.in_dag(self.acceptance, self.criteria(spec.kind, phase)):
+                continue
+            missing = spec.missing(self.acceptance) if gate.runs is GateRuns.WHEN_BOUND else ""
+            if missing:
+                self.add(
+                    gate.task_id,
+                    Runs.NOT_VERIFIED,
+                    op_kwargs={"kind": spec.kind.value, "reason": missing},
+                    checks=(spec.kind,),
+                    phase=phase,
+                )
+            else:
+                self.add(
+                    gate.task_id,
+                    Runs.CHECK_GATE,
+                    op_kwargs=gate.kwargs,
+                    checks=records_of(spec, gate),
+                    phase=phase,
+                    gate_task=gate.task,
+                )
 
     def pre_switch_gates(self) -> None:
         pre = CheckPhase.PRE_SWITCH
-        self.add(
-            "health_via_preview",
-            Runs.HEALTH_GATE,
-            op_kwargs={"listener": "preview"},
-            checks=(CheckKind.HEALTH,),
-            phase=pre,
-        )
-        for kind, runs, extra in _PRE_SWITCH_GATES:
-            if self.criteria(kind, pre):
-                self.gate(kind, kind.name.lower(), runs, pre, **extra)
-        if self.acceptance.checks.data_integrity.command is not None:
-            # Only a command can judge data before the switch (the store probe needs traffic).
-            self.add(
-                "data_integrity",
-                Runs.INTEGRITY_GATE,
-                checks=(CheckKind.DATA_INTEGRITY,),
-                phase=pre,
-            )
+        self.check_gates(pre)
+        # The environment's scanner: an operator of its own, set by the environment.
         scanner = self.environment.security.scanner_image
         if scanner and self.criteria(CheckKind.SECURITY, pre):
             self.add(
@@ -402,32 +393,7 @@ class _GraphBuilder:
 
     def post_switch_verification(self) -> None:
         """Add the checks on live right after the switch (a failure rolls back)."""
-        post = CheckPhase.POST_SWITCH
-        self.add(
-            "health_via_live",
-            Runs.HEALTH_GATE,
-            op_kwargs={"listener": "live"},
-            checks=(CheckKind.HEALTH,),
-            phase=post,
-        )
-        if self.criteria(CheckKind.SMOKE, post):
-            self.gate(CheckKind.SMOKE, "smoke_via_live", Runs.SMOKE_GATE, post, listener="live")
-        self.add(
-            "data_integrity", Runs.DATA_INTEGRITY, checks=(CheckKind.DATA_INTEGRITY,), phase=post
-        )
-        if self.criteria(CheckKind.ROLLBACK_READINESS, post):
-            self.add(
-                "rollback_readiness",
-                Runs.ROLLBACK_READINESS,
-                checks=(CheckKind.ROLLBACK_READINESS,),
-                phase=post,
-            )
-        self.add(
-            "observability",
-            Runs.OBSERVABILITY,
-            checks=(CheckKind.MONITORING, CheckKind.COMMUNICATION, CheckKind.NOT_VERIFIED),
-            phase=post,
-        )
+        self.check_gates(CheckPhase.POST_SWITCH)
 
     def watch(
         self,

@@ -11,6 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from handoff.acceptance import Acceptance, Environment
+
+# Re-exported: the plan's callers name the kinds of check through handoff.plan.
+from handoff.checks.kinds import CheckKind as CheckKind
+from handoff.checks.kinds import CheckPhase as CheckPhase
 from handoff.contract.model import Contract, Criterion
 from handoff.contract.quantities import NamedTarget, Threshold
 
@@ -79,34 +83,6 @@ class PlannedThreshold:
     name: str
     threshold: Threshold
     basis: Basis
-
-
-class CheckKind(enum.Enum):
-    """The automatic checks an acceptance criterion can be bound to."""
-
-    ZERO_DOWNTIME = "zero-downtime probe"
-    HEALTH = "health probe"
-    PERFORMANCE = "latency against budget and baseline"
-    SECURITY = "security posture"
-    ACCESSIBILITY = "accessibility audit"
-    SMOKE = "smoke journeys"
-    MONITORING = "metrics watched during the windows"
-    ROLLBACK_READINESS = "rollback readiness and time"
-    DATA_INTEGRITY = "acknowledged writes survive"
-    CONFIGURATION = "configuration recorded and revertible"
-    COMMUNICATION = "planned messages sent"
-    NOT_VERIFIED = "not verified"
-
-
-class CheckPhase(enum.Enum):
-    """When in the timeline a check runs."""
-
-    PREFLIGHT = "preflight"
-    PRE_SWITCH = "pre-switch (preview)"
-    SWITCH = "during the switch"
-    POST_SWITCH = "post-switch (live)"
-    WATCH = "validation and monitoring windows"
-    WHOLE_RUN = "whole run"
 
 
 @dataclass(frozen=True)

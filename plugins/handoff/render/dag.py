@@ -38,7 +38,7 @@ from handoff.plan.graph import (
 from handoff.plan.naming import dag_id_for
 from handoff.render.docs import dag_doc
 from handoff.render.params import trigger_params
-from handoff.tasks import gate_checks, gate_readiness, notify, report_step, steps
+from handoff.tasks import check_gates, notify, report_step, steps
 from handoff.tasks.gates import HandoffGate
 from handoff.tasks.step_operator import StepOperator
 from handoff.tasks.wait import WaitUntilOperator
@@ -52,17 +52,8 @@ _CALLABLES: dict[Runs, Callable[..., Any]] = {
     Runs.PREFLIGHT: steps.preflight,
     Runs.NOTICE: steps.pre_deploy_notice,
     Runs.DEPLOY: steps.deploy_release,
-    Runs.HEALTH_GATE: steps.health_gate,
-    Runs.PERFORMANCE_GATE: gate_checks.performance_gate,
-    Runs.SECURITY_GATE: gate_checks.security_gate,
-    Runs.ACCESSIBILITY_GATE: gate_checks.accessibility_gate,
-    Runs.SMOKE_GATE: gate_checks.smoke_gate,
-    Runs.INTEGRITY_GATE: gate_checks.integrity_gate,
-    Runs.NOT_VERIFIED: gate_checks.not_verified,
+    Runs.NOT_VERIFIED: check_gates.not_verified,
     Runs.SWITCH: steps.switch_traffic,
-    Runs.DATA_INTEGRITY: steps.data_integrity,
-    Runs.ROLLBACK_READINESS: gate_readiness.rollback_readiness,
-    Runs.OBSERVABILITY: gate_readiness.observability,
     Runs.ALL_CLEAR: steps.all_clear,
     Runs.RETIRE: steps.retire_old_colour,
     Runs.ABORT: steps.abort_release,
@@ -70,6 +61,15 @@ _CALLABLES: dict[Runs, Callable[..., Any]] = {
     Runs.FINALIZE: steps.finalize,
     Runs.REPORT: report_step.write_run_report,
 }
+
+
+def _callable_of(task: GraphTask) -> Callable[..., Any]:
+    """Return what a Python step runs: a registered check's gate names its own callable."""
+    if task.runs is Runs.CHECK_GATE:
+        return check_gates.task_callable(task.gate_task)
+    return _CALLABLES[task.runs]
+
+
 # finalize needs only the ids of the tasks whose running fails the run.
 _WITHOUT_CONTRACT = frozenset({Runs.FINALIZE})
 _ANNOUNCEMENTS = {
@@ -120,7 +120,7 @@ class _Renderer:
                 op_kwargs = {"contract_path": self.contract_path, **op_kwargs}
             op = StepOperator(
                 task_id=task.name,
-                python_callable=_CALLABLES[task.runs],
+                python_callable=_callable_of(task),
                 op_kwargs=op_kwargs,
                 **extra,
             )

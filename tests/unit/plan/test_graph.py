@@ -225,9 +225,11 @@ def test_which_checks_run_in_which_phase(seed: DagGraph) -> None:
     }
     assert served(CheckPhase.WATCH) == {task: (CheckKind.MONITORING,) for task in WATCH_TASKS}
     smoke = seed.task("pre_switch_gates.smoke")
-    assert (smoke.runs, dict(smoke.op_kwargs)) == (Runs.SMOKE_GATE, {"listener": "preview"})
+    assert (smoke.runs, dict(smoke.op_kwargs)) == (Runs.CHECK_GATE, {"listener": "preview"})
+    assert smoke.gate_task == "handoff.tasks.check_gates:smoke_gate"
     live = seed.task("post_switch_verification.smoke_via_live")
-    assert (live.runs, dict(live.op_kwargs)) == (Runs.SMOKE_GATE, {"listener": "live"})
+    assert (live.runs, dict(live.op_kwargs)) == (Runs.CHECK_GATE, {"listener": "live"})
+    assert live.gate_task == smoke.gate_task
 
 
 def test_watches_count_from_the_switch(seed: DagGraph) -> None:
@@ -299,7 +301,9 @@ def test_a_check_without_settings_becomes_a_not_verified_task(seed_plan: Deploym
         assert task.checks == (kind,)
         assert task.op_kwargs["kind"] == kind.value
         assert "will be reported not verified" in task.op_kwargs["reason"]
-    assert graph.task("pre_switch_gates.accessibility").runs is Runs.ACCESSIBILITY_GATE
+    accessibility = graph.task("pre_switch_gates.accessibility")
+    assert accessibility.runs is Runs.CHECK_GATE
+    assert accessibility.gate_task == "handoff.tasks.check_gates:accessibility_gate"
     assert graph.task_ids == build_graph(seed_plan).task_ids
 
 
@@ -311,7 +315,8 @@ def test_an_integrity_command_judges_data_before_the_switch(seed_plan: Deploymen
         with_acceptance(seed_plan, checks=checks.model_copy(update={"data_integrity": integrity}))
     )
     task = graph.task("pre_switch_gates.data_integrity")
-    assert (task.runs, task.phase) == (Runs.INTEGRITY_GATE, CheckPhase.PRE_SWITCH)
+    assert (task.runs, task.phase) == (Runs.CHECK_GATE, CheckPhase.PRE_SWITCH)
+    assert task.gate_task == "handoff.tasks.check_gates:integrity_gate"
     assert "pre_switch_gates.data_integrity" not in build_graph(seed_plan).task_ids
 
 

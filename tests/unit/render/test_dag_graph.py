@@ -89,7 +89,7 @@ def test_the_dag_has_the_graphs_tasks_groups_edges_rules_and_retries(
 
 
 def test_each_kind_of_task_becomes_its_operator(seed_handoff: Handoff) -> None:
-    from handoff.render.dag import _CALLABLES
+    from handoff.render.dag import _callable_of
     from handoff.tasks.gate_scanner import ScannerGate
     from handoff.tasks.gates import HandoffGate
     from handoff.tasks.step_operator import StepOperator
@@ -108,7 +108,7 @@ def test_each_kind_of_task_becomes_its_operator(seed_handoff: Handoff) -> None:
         task = dag.get_task(planned.id)
         assert type(task) is operators.get(planned.runs, StepOperator), planned.id
         if isinstance(task, StepOperator):
-            assert task.python_callable is _CALLABLES[planned.runs]
+            assert task.python_callable is _callable_of(planned)
             expected = {**(contract if planned.runs is not Runs.FINALIZE else {})}
             assert task.op_kwargs == {**expected, **planned.op_kwargs}
     assert f"task_ids='{PREFLIGHT_TASK}'" in dag.get_task("wait_for_deploy_time").target_time
@@ -152,5 +152,7 @@ def test_a_list_edge_is_wired_at_once_as_airflow_records_it_on_a_group(
 def test_the_renderer_knows_what_every_kind_of_task_runs() -> None:
     from handoff.render.dag import _CALLABLES, _FACTORIES
 
-    assert set(_CALLABLES) | set(_FACTORIES) == set(Runs)
+    # A registered check's gate names its own callable (tests/unit/checks/test_registry.py).
+    assert set(_CALLABLES) | set(_FACTORIES) | {Runs.CHECK_GATE} == set(Runs)
     assert not set(_CALLABLES) & set(_FACTORIES)
+    assert Runs.CHECK_GATE not in set(_CALLABLES) | set(_FACTORIES)

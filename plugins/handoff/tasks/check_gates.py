@@ -7,15 +7,19 @@ the switch leads to the abort path, after it to the rollback group (wired in ren
 
 from __future__ import annotations
 
+import importlib
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from airflow.sdk.exceptions import AirflowFailException
 
-from handoff.acceptance.sidecar import JourneyStep
+from handoff.acceptance.sidecar import Acceptance, JourneyStep
 from handoff.catalog import Handoff
 from handoff.checks import Finding, accessibility, performance, security, smoke
-from handoff.checks.http import exchange
+from handoff.checks.http import Exchange, exchange
+from handoff.checks.registry import spec_of
 from handoff.evidence import EvidenceStatus
 from handoff.plan import CheckKind
 from handoff.plan.graph import DEPLOY_TASK
@@ -199,3 +203,48 @@ def not_verified(contract_path: str, kind: str, reason: str) -> dict[str, Any]:
     finding = Finding(EvidenceStatus.NOT_VERIFIED, reason)
     record(handoff, [(CheckKind(kind), [finding])])
     return {"status": EvidenceStatus.NOT_VERIFIED.value, "reason": reason}
+
+
+@dataclass(frozen=True)
+class _ListenerProbe:
+    """What a registered kind's `measure` is given (handoff.checks.spec.Probe)."""
+
+    acceptance: Acceptance
+    listener: str
+    host: str
+    port: int
+
+    def get(self, path: str) -> Exchange:
+        """Send one GET through the listener; never raise for network errors."""
+        return exchange(self.host, self.port, path)
+
+
+def measured_gate(contract_path: str, kind: str, listener: str) -> dict[str, Any]:
+    """Run a registered kind's `measure` through a listener, record it, fail on a failure."""
+    handoff = handoff_from(contract_path)
+    assert handoff.acceptance is not None and handoff.environment is not None
+    check = CheckKind(kind)
+    spec = spec_of(check)
+    if spec is None or spec.measure is None:
+        raise AirflowFailException(f"the check {kind!r} declares nothing to measure")
+    probe = _ListenerProbe(
+        handoff.acceptance,
+        listener,
+        handoff.environment.router.host,
+        _listener_port(handoff, listener),
+    )
+    findings = list(spec.measure(probe))
+    record(handoff, [(check, findings)], target=listener)
+    fail_on_failed(findings, f"{kind} via {listener}")
+    return {"findings": [f.summary for f in findings]}
+
+
+def task_callable(ref: str) -> Callable[..., Any]:
+    """Return the task callable a registered gate names as "module:function" in handoff.tasks."""
+    module, _, name = ref.partition(":")
+    if not module.startswith("handoff.tasks.") or not name:
+        raise ValueError(f"a gate's task must be 'handoff.tasks.<module>:<function>', not {ref!r}")
+    found: object = getattr(importlib.import_module(module), name, None)
+    if not callable(found):
+        raise ValueError(f"{ref!r} names no function")
+    return found
