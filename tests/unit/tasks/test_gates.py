@@ -10,7 +10,7 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from handoff.checks.integrity import COMMAND_FIELD
 from handoff.target import Colour, CommandResult, CommandUnusable, ScanResult
-from handoff.tasks import gate_checks, integrity
+from handoff.tasks import check_gates, integrity
 from handoff.tasks.context import handoff_from
 from handoff.tasks.gate_scanner import ScannerGate
 from tests.support.fake_target import FakeTarget, FakeTI, posture
@@ -21,7 +21,7 @@ IMAGE = "sha256:" + "b" * 64
 
 def _deployed(ti: FakeTI, target: FakeTarget) -> None:
     target.running(Colour.BLUE, "v1", live=True).running(Colour.GREEN, RELEASE)
-    ti.xcoms[gate_checks.DEPLOY_TASK] = {"colour": "green", "release": RELEASE}
+    ti.xcoms[check_gates.DEPLOY_TASK] = {"colour": "green", "release": RELEASE}
 
 
 def test_postures_come_from_the_target_with_the_tag_it_names_now(
@@ -30,7 +30,7 @@ def test_postures_come_from_the_target_with_the_tag_it_names_now(
     _deployed(ti, target)
     target.postures[Colour.GREEN] = posture(IMAGE, privileged=True)
     target.tags[RELEASE] = IMAGE
-    tag_id, new, old = gate_checks._colour_postures(handoff_from(contract))
+    tag_id, new, old = check_gates._colour_postures(handoff_from(contract))
     assert (tag_id, new.image_id, new.privileged) == (IMAGE, IMAGE, True)
     assert old == posture()
     assert ("image_id", (RELEASE,)) in target.calls
@@ -40,15 +40,15 @@ def test_a_tag_that_names_nothing_now_is_no_pin(
     contract: str, target: FakeTarget, ti: FakeTI
 ) -> None:
     _deployed(ti, target)
-    assert gate_checks._colour_postures(handoff_from(contract))[0] == ""
+    assert check_gates._colour_postures(handoff_from(contract))[0] == ""
 
 
 def test_a_release_colour_without_an_instance_fails_the_gate(
     contract: str, target: FakeTarget, ti: FakeTI
 ) -> None:
-    ti.xcoms[gate_checks.DEPLOY_TASK] = {"colour": "green", "release": RELEASE}
+    ti.xcoms[check_gates.DEPLOY_TASK] = {"colour": "green", "release": RELEASE}
     with pytest.raises(AirflowFailException, match="colour green has no container"):
-        gate_checks._colour_postures(handoff_from(contract))
+        check_gates._colour_postures(handoff_from(contract))
 
 
 def _with_command(contract: str) -> None:
