@@ -20,8 +20,8 @@ from handoff.report.model import (
     MetricRow,
     MetricStatus,
     NotificationRow,
-    Outcome,
     Report,
+    RunOutcome,
     StepRow,
     TaskRow,
 )
@@ -50,7 +50,7 @@ def report_from_json(data: dict[str, Any]) -> Report:
     header = data["header"]
     return Report(
         header=Header(**{**header, "recipients": tuple(header["recipients"])}),
-        outcome=Outcome(data["outcome"]),
+        outcome=RunOutcome(data["outcome"]),
         outcome_detail=data["outcome_detail"],
         generated_at=datetime.fromisoformat(data["generated_at"]),
         timeline=tuple(_step(s) for s in data["timeline"]),

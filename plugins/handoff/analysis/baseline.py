@@ -28,7 +28,7 @@ DEFAULT_MIN_SAMPLES = 20
 MAX_PAIRS = 250_000
 
 
-class Outcome(StrEnum):
+class BaselineVerdict(StrEnum):
     """What the comparison concluded."""
 
     PASSED = "passed"
@@ -40,7 +40,7 @@ class Outcome(StrEnum):
 class Comparison:
     """The comparison's outcome and everything it rests on."""
 
-    outcome: Outcome
+    outcome: BaselineVerdict
     reason: str
     confidence: float
     tolerance: float
@@ -56,7 +56,9 @@ class Comparison:
 
     def to_json(self) -> dict[str, Any]:
         """Return plain JSON data (the evidence of a baseline check)."""
-        return {k: (v.value if isinstance(v, Outcome) else v) for k, v in vars(self).items()}
+        return {
+            k: (v.value if isinstance(v, BaselineVerdict) else v) for k, v in vars(self).items()
+        }
 
 
 def compare(
@@ -75,7 +77,7 @@ def compare(
     if min_samples < 3:
         raise ValueError(f"minimum sample count {min_samples!r}: expected at least 3")
 
-    def result(outcome: Outcome, reason: str, **measured: Any) -> Comparison:
+    def result(outcome: BaselineVerdict, reason: str, **measured: Any) -> Comparison:
         return Comparison(
             outcome,
             reason,
@@ -89,10 +91,12 @@ def compare(
 
     bad = [v for v in (*release, *baseline) if not math.isfinite(v)]
     if bad:
-        return result(Outcome.INCONCLUSIVE, f"{len(bad)} sample(s) are not finite (NaN or Inf)")
+        return result(
+            BaselineVerdict.INCONCLUSIVE, f"{len(bad)} sample(s) are not finite (NaN or Inf)"
+        )
     if min(len(release), len(baseline)) < min_samples:
         return result(
-            Outcome.INCONCLUSIVE,
+            BaselineVerdict.INCONCLUSIVE,
             f"{len(release)} release and {len(baseline)} baseline samples; at least "
             f"{min_samples} of each are needed",
         )
@@ -115,13 +119,13 @@ def compare(
     alpha = 1 - confidence
     if p < alpha:
         return result(
-            Outcome.FAILED,
+            BaselineVerdict.FAILED,
             f"release slower than baseline +{tolerance:.0%}: p = {p:.3g} < {alpha:.3g} "
             f"at {confidence:.0%} confidence",
             **measured,
         )
     return result(
-        Outcome.PASSED,
+        BaselineVerdict.PASSED,
         f"no evidence the release is slower than baseline +{tolerance:.0%}: p = {p:.3g} "
         f">= {alpha:.3g} at {confidence:.0%} confidence",
         **measured,

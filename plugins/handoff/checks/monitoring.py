@@ -28,7 +28,7 @@ SPEC = CheckSpec(
         Gate(
             CheckPhase.POST_SWITCH,
             "observability",
-            "handoff.tasks.gate_readiness:observability",
+            "handoff.tasks.readiness_records:observability",
             runs=GateRuns.ALWAYS,
             also_records=(CheckKind.COMMUNICATION, CheckKind.NOT_VERIFIED),
         ),

@@ -13,7 +13,7 @@ SPEC = CheckSpec(
         Gate(
             CheckPhase.POST_SWITCH,
             "rollback_readiness",
-            "handoff.tasks.gate_readiness:rollback_readiness",
+            "handoff.tasks.readiness_records:rollback_readiness",
         ),
     ),
 )

@@ -43,7 +43,7 @@ class RetryPolicy:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class Delivery:
     """What happened to one message in this try: sent, already sent, or failed."""
 
     event: str
@@ -80,7 +80,7 @@ def deliver(
     dag_id: str,
     run_id: str,
     policy: RetryPolicy | None = None,
-) -> Outcome:
+) -> Delivery:
     """Send one message unless it was sent already; retry, log and record; never raise."""
     policy = policy or RetryPolicy()
     key = message_key(dag_id, run_id, message)
@@ -88,7 +88,7 @@ def deliver(
     try:
         if ledger.sent(key):
             log.info("slack: %s (%s) was sent by an earlier try; not sent again", event, step)
-            return Outcome(event, step, key, "already sent", 0)
+            return Delivery(event, step, key, "already sent", 0)
     except Exception as e:  # the ledger is unreadable: better a duplicate than a lost message
         log.warning("slack: notification ledger %s unreadable (%s); sending anyway", ledger.path, e)
     error = ""
@@ -122,7 +122,7 @@ def deliver(
             step,
             attempt,
         )
-    outcome = Outcome(event, step, key, status, attempt, error)
+    outcome = Delivery(event, step, key, status, attempt, error)
     try:
         ledger.record(Entry(key, dag_id, run_id, event, step, status, attempt, error, _now()))
     except Exception as e:

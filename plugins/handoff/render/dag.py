@@ -39,7 +39,7 @@ from handoff.plan.naming import dag_id_for
 from handoff.render.docs import dag_doc
 from handoff.render.params import trigger_params
 from handoff.tasks import check_gates, notify, report_step, steps
-from handoff.tasks.gates import HandoffGate
+from handoff.tasks.human_gate import HandoffGate
 from handoff.tasks.step_operator import StepOperator
 from handoff.tasks.wait import WaitUntilOperator
 from handoff.timetable import NoticeTimetable
@@ -177,7 +177,7 @@ class _Renderer:
     def scanner(self, task: GraphTask, extra: dict[str, Any]) -> BaseOperator:
         """Run the environment's scanner on the service network against the preview."""
         # Imported only by DAGs whose environment names a scanner.
-        from handoff.tasks.gate_scanner import ScannerGate
+        from handoff.tasks.scanner_gate import ScannerGate
 
         return ScannerGate(
             task_id=task.name,

@@ -32,7 +32,7 @@ from handoff.render.shards import Shard
 # time on a cold start, skips the DAGs the shards have built by then.
 WRITE_EVERY = 50
 # The outcome of a DAG's build: None when it built, else why it did not.
-Outcome = Diagnostic | None
+BuildOutcome = Diagnostic | None
 # A record written this recently, and not complete, is a shard building right now.
 LIVE_FOR_SECONDS = 5.0
 # What a build may also depend on besides the handoff and this package: Airflow itself.
@@ -50,8 +50,8 @@ class OutcomeLog:
     """The outcomes one shard records during one parse, written as it goes."""
 
     key: str
-    kept: dict[str, Outcome] = field(default_factory=dict)
-    outcomes: dict[str, Outcome] = field(default_factory=dict)
+    kept: dict[str, BuildOutcome] = field(default_factory=dict)
+    outcomes: dict[str, BuildOutcome] = field(default_factory=dict)
     unwritten: int = 0
     written: bool = False
 
@@ -66,7 +66,7 @@ class OutcomeLog:
         previous = _outcomes_of(handoff_cache.read(key))
         return cls(key, kept=previous)
 
-    def record(self, contract_path: Path, outcome: Outcome) -> None:
+    def record(self, contract_path: Path, outcome: BuildOutcome) -> None:
         """Note one contract's build outcome, under the key it was loaded under."""
         key = handoff_cache.key_loaded_under(contract_path)
         if key is None:
@@ -81,7 +81,7 @@ class OutcomeLog:
         """Write this parse's outcomes only: the record keeps no contract gone or edited."""
         self._write(self.outcomes, complete=True)
 
-    def _write(self, outcomes: dict[str, Outcome], complete: bool) -> None:
+    def _write(self, outcomes: dict[str, BuildOutcome], complete: bool) -> None:
         record = {"versions": _VERSIONS, "outcomes": dict(outcomes), "complete": complete}
         handoff_cache.write(self.key, record)
         self.unwritten, self.written = 0, True
@@ -91,7 +91,7 @@ class OutcomeLog:
 class Recorded:
     """What the shards of a handoffs folder have recorded, read at one moment."""
 
-    outcomes: dict[str, Outcome]
+    outcomes: dict[str, BuildOutcome]
     building: tuple[Shard, ...]  # the shards building right now (see LIVE_FOR_SECONDS)
 
     def awaited(self, contract_path: Path) -> bool:
@@ -102,7 +102,7 @@ class Recorded:
 def recorded(handoffs_dir: Path) -> Recorded:
     """Return every outcome the shards of a handoffs folder have recorded, by contract key."""
     prefix = _prefix(handoffs_dir)
-    outcomes: dict[str, Outcome] = {}
+    outcomes: dict[str, BuildOutcome] = {}
     building = []
     for key, written_at in handoff_cache.entries(prefix):
         value = handoff_cache.read(key)
@@ -121,7 +121,7 @@ def _shard_of(label: str) -> Shard:
         return Shard()
 
 
-def _outcomes_of(value: object) -> dict[str, Outcome]:
+def _outcomes_of(value: object) -> dict[str, BuildOutcome]:
     """Return a record's outcomes; none from a record of another Airflow or a damaged one."""
     if not isinstance(value, dict) or value.get("versions") != _VERSIONS:
         return {}

@@ -26,8 +26,8 @@ from handoff.report.model import (
     MetricRow,
     MetricStatus,
     NotificationRow,
-    Outcome,
     Report,
+    RunOutcome,
     StepRow,
     TaskRow,
 )
@@ -110,7 +110,7 @@ def _header(records: RunRecords, ref: RunRef) -> Header:
     )
 
 
-def _outcome(records: RunRecords) -> tuple[Outcome, str]:
+def _outcome(records: RunRecords) -> tuple[RunOutcome, str]:
     states = records.states
     # finalize fails on purpose after an abort or a rollback: it is not a cause.
     failed = [
@@ -120,12 +120,12 @@ def _outcome(records: RunRecords) -> tuple[Outcome, str]:
     ]
     cause = f"; failed: {', '.join(failed)}" if failed else ""
     if states.get(ROLLBACK_TASK) == "success":
-        return Outcome.ROLLED_BACK, f"the release was rolled back{cause}"
+        return RunOutcome.ROLLED_BACK, f"the release was rolled back{cause}"
     if states.get(ABORT_TASK) == "success":
-        return Outcome.ABORTED, f"the release never went live; live was untouched{cause}"
+        return RunOutcome.ABORTED, f"the release never went live; live was untouched{cause}"
     if any(states.get(t) in _FAILED for t in records.task_ids if step_of(t) is not None):
-        return Outcome.FAILED, f"the run did not complete{cause}"
-    return Outcome.SUCCEEDED, "the release is live and handed over"
+        return RunOutcome.FAILED, f"the run did not complete{cause}"
+    return RunOutcome.SUCCEEDED, "the release is live and handed over"
 
 
 def _task_row(records: RunRecords, ref: RunRef, task_id: str) -> TaskRow:

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 
-class Outcome(enum.Enum):
+class RunOutcome(enum.Enum):
     """How the run ended, as the report tells it."""
 
     SUCCEEDED = "succeeded"
@@ -152,7 +152,7 @@ class Report:
     """The whole report of one run."""
 
     header: Header
-    outcome: Outcome
+    outcome: RunOutcome
     outcome_detail: str
     generated_at: datetime
     timeline: tuple[StepRow, ...]

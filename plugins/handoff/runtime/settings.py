@@ -37,7 +37,7 @@ class RunSettingsError(HandoffError):
     """The run's parameters contradict the contract or the sidecar."""
 
 
-# The answer that approves each gate in a rehearsal (`handoff.tasks.gates` also takes yes/go);
+# The answer that approves each gate in a rehearsal (`handoff.tasks.human_gate` also takes yes/go);
 # any other text rejects. The trigger form shows them; it never fills them in.
 APPROVING_ANSWERS = {
     "go_no_go": "approve",

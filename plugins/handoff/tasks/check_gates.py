@@ -25,8 +25,8 @@ from handoff.plan import CheckKind
 from handoff.plan.graph import DEPLOY_TASK
 from handoff.target import Colour, ColourPosture
 from handoff.tasks.context import engine_of, handoff_from, pulled, run_settings
-from handoff.tasks.gate_records import fail_on_failed, record
-from handoff.tasks.integrity import finding_on_release
+from handoff.tasks.data_integrity import finding_on_release
+from handoff.tasks.evidence_records import fail_on_failed, record
 
 log = logging.getLogger(__name__)
 

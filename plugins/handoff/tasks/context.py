@@ -27,7 +27,7 @@ from handoff.runtime.engine_factory import engine_for
 from handoff.runtime.settings import RunSettings
 from handoff.runtime.snapshot import Snapshot, live_files
 from handoff.target import DeploymentTarget
-from handoff.tasks.gate_records import criteria_for, marker
+from handoff.tasks.evidence_records import criteria_for, marker
 
 log = logging.getLogger(__name__)
 

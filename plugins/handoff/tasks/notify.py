@@ -17,7 +17,7 @@ from airflow.sdk.exceptions import AirflowFailException
 from handoff.catalog import Handoff
 from handoff.evidence.store import report_dir_of
 from handoff.notify import messages
-from handoff.notify.deliver import Outcome, RetryPolicy, deliver
+from handoff.notify.deliver import Delivery, RetryPolicy, deliver
 from handoff.notify.ledger import Ledger
 from handoff.notify.messages import Message, RunRef
 from handoff.plan.graph import MONITORING_GROUP, PREFLIGHT_TASK, consequence_of
@@ -82,7 +82,7 @@ def announce(
         context = context if context is not None else get_current_context()
         ref = run_ref(handoff, context)
         message = build(ref)
-        outcome: Outcome = deliver(
+        outcome: Delivery = deliver(
             message,
             conn_id=slack_conn_id(handoff),
             ledger=ledger_of(handoff),

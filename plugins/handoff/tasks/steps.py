@@ -33,7 +33,8 @@ from handoff.runtime.settings import RunSettingsError, resolve_run_settings
 from handoff.runtime.snapshot import environment_file_of
 from handoff.runtime.snapshot import take as take_snapshot
 from handoff.target import Colour, InvalidState, RetireResult, TargetError
-from handoff.tasks import integrity, service_lease
+from handoff.tasks import data_integrity as integrity
+from handoff.tasks import service_lease
 from handoff.tasks.context import (
     SNAPSHOT_KEY,
     engine_of,
@@ -42,7 +43,7 @@ from handoff.tasks.context import (
     pulled,
     run_settings,
 )
-from handoff.tasks.gate_records import fail_on_failed, record
+from handoff.tasks.evidence_records import fail_on_failed, record
 from handoff.tasks.notify import announce, check_slack_connection
 
 log = logging.getLogger(__name__)

@@ -26,7 +26,7 @@ from datetime import datetime
 from typing import Any
 
 
-class Outcome(enum.Enum):
+class WindowEnd(enum.Enum):
     """How a watch window ended."""
 
     COMPLETED = "completed"
@@ -262,7 +262,7 @@ class Breach:
 class Verdict:
     """How a window ended, with the thresholds it was held to and what it measured."""
 
-    outcome: Outcome
+    outcome: WindowEnd
     summary: WindowSummary
     thresholds: WatchThresholds
     breach: Breach | None = None
@@ -285,7 +285,7 @@ class Verdict:
         """Build a verdict from a trigger event payload."""
         breach = payload.get("breach")
         return cls(
-            outcome=Outcome(payload["status"]),
+            outcome=WindowEnd(payload["status"]),
             summary=WindowSummary.from_dict(payload["summary"]),
             thresholds=WatchThresholds.from_dict(payload["thresholds"]),
             breach=Breach.from_dict(breach) if breach else None,
@@ -375,7 +375,7 @@ class WindowEvaluator:
 
     def verdict(self) -> Verdict:
         """Return the window's outcome so far with its summary."""
-        outcome = Outcome.BREACH if self.breach else Outcome.COMPLETED
+        outcome = WindowEnd.BREACH if self.breach else WindowEnd.COMPLETED
         return Verdict(outcome, self.summary(), self.thresholds, self.breach)
 
     def summary(self) -> WindowSummary:

@@ -20,7 +20,7 @@ from handoff.checks.integrity import (
 from handoff.evidence import EvidenceStatus
 from handoff.plan.bindings import missing_settings
 from handoff.plan.model import CheckKind
-from handoff.tasks.integrity import findings_after, live_probe
+from handoff.tasks.data_integrity import findings_after, live_probe
 from tests.support.handoffs import make_handoffs
 
 

@@ -90,8 +90,8 @@ def test_the_dag_has_the_graphs_tasks_groups_edges_rules_and_retries(
 
 def test_each_kind_of_task_becomes_its_operator(seed_handoff: Handoff) -> None:
     from handoff.render.dag import _callable_of
-    from handoff.tasks.gate_scanner import ScannerGate
-    from handoff.tasks.gates import HandoffGate
+    from handoff.tasks.human_gate import HandoffGate
+    from handoff.tasks.scanner_gate import ScannerGate
     from handoff.tasks.step_operator import StepOperator
     from handoff.tasks.wait import WaitUntilOperator
     from handoff.watch.operator import WatchWindowOperator

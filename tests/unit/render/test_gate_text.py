@@ -20,7 +20,7 @@ from airflow.sdk.execution_time.context import ConnectionAccessor, VariableAcces
 
 from handoff.catalog import load_handoff
 from handoff.render.dag import build_dag
-from handoff.tasks import gates
+from handoff.tasks import human_gate
 from tests.support.poisoned import (
     MRKDWN_PAYLOADS,
     SECRET_ENV,
@@ -58,7 +58,7 @@ def asked(gate: Any, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str]:
     written: dict[str, Any] = {}
     no_answers = SimpleNamespace(go_no_go="", user_issues="", handover="")
     settings = SimpleNamespace(release=RELEASE, rehearsal=False, answers=no_answers)
-    monkeypatch.setattr(gates, "run_settings", lambda: settings)
+    monkeypatch.setattr(human_gate, "run_settings", lambda: settings)
     # The HITL detail goes to the metadata DB through the supervisor; here it is kept.
     monkeypatch.setattr(hitl, "upsert_hitl_detail", lambda **detail: written.update(detail))
     context = template_context()

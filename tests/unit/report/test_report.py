@@ -17,7 +17,7 @@ from handoff.report.build import RunRecords, build_report, planned_window
 from handoff.report.files import read_report_json, write_report
 from handoff.report.html_page import render_html
 from handoff.report.markdown import render_markdown
-from handoff.report.model import MetricStatus, Outcome
+from handoff.report.model import MetricStatus, RunOutcome
 from handoff.report.timings import TryTiming, read_timings, record_end, record_start
 from handoff.runtime.settings import Answers, RunSettings
 from tests.support.handoffs import make_handoffs
@@ -145,7 +145,7 @@ def records(handoff: Handoff, **changes: object) -> RunRecords:
 
 def test_a_rolled_back_run_reports_each_figure_from_its_record(handoff: Handoff) -> None:
     report = build_report(records(handoff))
-    assert report.outcome is Outcome.ROLLED_BACK
+    assert report.outcome is RunOutcome.ROLLED_BACK
     assert report.outcome_detail.endswith("failed: validation_period.watch")  # not finalize
     downtime = report.metric("downtime")
     assert downtime.details == {"failed": 0, "requests": 412}
@@ -189,10 +189,10 @@ def test_criteria_follow_their_evidence_and_never_pass_without_it(handoff: Hando
 def test_outcomes(handoff: Handoff) -> None:
     success = {t: "success" for t in records(handoff).task_ids}
     success.update({"abort": "skipped", "rollback.roll_back": "skipped", "finalize": "skipped"})
-    assert build_report(records(handoff, states=success)).outcome is Outcome.SUCCEEDED
+    assert build_report(records(handoff, states=success)).outcome is RunOutcome.SUCCEEDED
     aborted = {**success, "deploy.start_release": "failed", "abort": "success"}
     report = build_report(records(handoff, states=aborted))
-    assert report.outcome is Outcome.ABORTED and "deploy.start_release" in report.outcome_detail
+    assert report.outcome is RunOutcome.ABORTED and "deploy.start_release" in report.outcome_detail
 
 
 def test_the_timeline_is_planned_against_actual_and_scaled(handoff: Handoff) -> None:

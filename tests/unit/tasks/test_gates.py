@@ -10,9 +10,9 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from handoff.checks.integrity import COMMAND_FIELD
 from handoff.target import Colour, CommandResult, CommandUnusable, ScanResult
-from handoff.tasks import check_gates, integrity
+from handoff.tasks import check_gates, data_integrity
 from handoff.tasks.context import handoff_from
-from handoff.tasks.gate_scanner import ScannerGate
+from handoff.tasks.scanner_gate import ScannerGate
 from tests.support.fake_target import FakeTarget, FakeTI, posture
 from tests.unit.tasks.conftest import RELEASE
 
@@ -68,7 +68,7 @@ def test_the_integrity_command_runs_beside_the_release(
     target.command = CommandResult(
         ("/opt/demo/integrity_check.py",), RELEASE, "green", 0, 0.2, ("store ok",)
     )
-    finding = integrity.finding_on_release(handoff_from(contract), target)
+    finding = data_integrity.finding_on_release(handoff_from(contract), target)
     assert not finding.failed
     _op, (colour, argv, _timeout) = next(c for c in target.calls if c[0] == "run_beside")
     assert colour is Colour.GREEN and argv == ("/opt/demo/integrity_check.py",)
@@ -80,7 +80,7 @@ def test_an_unusable_command_is_a_failed_finding_never_an_exception(
     _with_command(contract)
     _deployed(ti, target)
     target.command = CommandUnusable(f"{COMMAND_FIELD}: not in the image")
-    finding = integrity.finding_on_release(handoff_from(contract), target)
+    finding = data_integrity.finding_on_release(handoff_from(contract), target)
     assert finding.failed and "not in the image" in finding.summary
 
 
@@ -88,7 +88,7 @@ def test_no_live_colour_to_run_beside_is_a_failed_finding(
     contract: str, target: FakeTarget, ti: FakeTI
 ) -> None:
     _with_command(contract)
-    findings = integrity.findings_after(handoff_from(contract), target, "switch", set(), None)
+    findings = data_integrity.findings_after(handoff_from(contract), target, "switch", set(), None)
     assert any("no live colour" in f.summary for f in findings)
 
 

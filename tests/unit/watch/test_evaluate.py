@@ -10,10 +10,10 @@ import pytest
 from handoff.watch.evaluate import (
     BreachKind,
     LatencyBudget,
-    Outcome,
     Sample,
     Verdict,
     WatchThresholds,
+    WindowEnd,
     WindowEvaluator,
     percentile,
 )
@@ -63,7 +63,7 @@ def test_healthy_window_completes_with_per_path_statistics() -> None:
         samples += [ok(i, "/health", 2.0), ok(i, "/api/status", float(i + 1))]
     ev = feed(evaluator(), samples)
     verdict = ev.verdict()
-    assert verdict.outcome is Outcome.COMPLETED
+    assert verdict.outcome is WindowEnd.COMPLETED
     assert verdict.breach is None
     s = verdict.summary
     assert (s.samples, s.errors, s.error_rate_pct, s.error_rate_judged) == (60, 0, 0.0, True)
@@ -192,7 +192,7 @@ def test_verdict_round_trips_through_json() -> None:
     ev = WindowEvaluator("monitoring period", "/health", limits)
     feed(ev, [ok(i, "/health") for i in range(10)] + [err(i) for i in range(10, 40)])
     verdict = ev.verdict()
-    assert verdict.outcome is Outcome.BREACH
+    assert verdict.outcome is WindowEnd.BREACH
     payload = json.loads(json.dumps(verdict.to_event()))
     assert payload["status"] == "breach"
     assert payload["window"] == "monitoring period"

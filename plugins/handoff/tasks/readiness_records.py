@@ -24,7 +24,7 @@ from handoff.checks.http import exchange
 from handoff.evidence import EvidenceStatus
 from handoff.plan import CheckKind
 from handoff.tasks.context import engine_of, handoff_from
-from handoff.tasks.gate_records import criteria_for, record, record_criteria
+from handoff.tasks.evidence_records import criteria_for, record, record_criteria
 from handoff.tasks.notify import ledger_of
 
 log = logging.getLogger(__name__)

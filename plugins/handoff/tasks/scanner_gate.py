@@ -20,7 +20,7 @@ from airflow.sdk.exceptions import AirflowFailException
 from handoff.checks import security
 from handoff.plan import CheckKind
 from handoff.tasks.context import engine_of, handoff_from, run_settings
-from handoff.tasks.gate_records import record
+from handoff.tasks.evidence_records import record
 
 log = logging.getLogger(__name__)
 
