@@ -140,7 +140,11 @@ def start_demo_service(engine: BlueGreenEngine) -> bool:
 def watch_demo_router() -> None:
     """Have Prometheus scrape the router just created (`make observability` ran before it)."""
     sync = [sys.executable, str(ROOT / "include" / "observability" / "stack.py"), "sync"]
-    done = subprocess.run(sync, capture_output=True, text=True, timeout=60, check=False)
+    try:
+        done = subprocess.run(sync, capture_output=True, text=True, timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        say(f"warning: Prometheus does not watch the demo router yet: {exc}")
+        return
     if done.returncode != 0:  # monitoring is a help here, never a reason not to run
         say("warning: Prometheus does not watch the demo router yet: " + done.stderr.strip())
 
