@@ -81,7 +81,11 @@ def run_and_stop(
         shell = psutil.Process(pipeline.pid)
         for child in shell.children(recursive=True):
             started.add(child.pid)
-            if RUN.name in " ".join(child.cmdline()):
+            try:
+                command = " ".join(child.cmdline())
+            except psutil.Error:  # a short-lived child (a zombie by now) is not run.py
+                continue
+            if RUN.name in command:
                 run_pid = run_pid or child.pid
         assert run_pid, "run.py not found under the pipeline"
         stop_at = time.monotonic()
