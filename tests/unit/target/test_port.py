@@ -1,4 +1,9 @@
-"""The port's implementations satisfy it (mypy checks the assignments) and kinds are wired."""
+"""The port's implementations satisfy it and kinds are wired.
+
+`make check` runs mypy on the package only: there the factory's `-> DeploymentTarget` return
+of `DockerHaproxyTarget` enforces the real implementation's conformance. The fake's is
+checked only by `mypy tests/unit/target/test_port.py` (the assignments below), not in CI.
+"""
 
 from __future__ import annotations
 
