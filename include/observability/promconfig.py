@@ -31,6 +31,9 @@ BLACKBOX = "handoff-blackbox"
 NODE_EXPORTER = "handoff-node-exporter"
 
 PROMETHEUS_DIR = "/etc/handoff-prometheus"
+#: Where Prometheus reads the handoffs' rule files: a host folder (or, in docker-compose, a
+#: volume shared with Airflow) mounted read-only; handoff.analysis.rule_loader writes it.
+RULES_DIR = "/etc/handoff-rules"
 ALERTMANAGER_DIR = "/etc/handoff-alertmanager"
 #: Where Alertmanager reads the Slack webhook URL (a file only its user can read).
 WEBHOOK_FILE = f"{ALERTMANAGER_DIR}/slack_webhook_url"
@@ -102,8 +105,9 @@ def prometheus_yml(scrape_interval_s: int) -> str:
         "alerting": {
             "alertmanagers": [{"static_configs": [{"targets": [f"{ALERTMANAGER}:9093"]}]}]
         },
-        # Alert rules per handoff land here (one file each), loaded on reload.
-        "rule_files": [f"{PROMETHEUS_DIR}/rules/*.yml"],
+        # Alert rules per handoff, one file each, loaded on POST /-/reload (rule_loader). The
+        # config volume's rules/ folder is the older place, written with put_archive.
+        "rule_files": [f"{RULES_DIR}/*.yml", f"{PROMETHEUS_DIR}/rules/*.yml"],
         "scrape_configs": [
             static("prometheus", "localhost:9090"),
             static("alertmanager", f"{ALERTMANAGER}:9093"),
@@ -154,26 +158,37 @@ def targets(services: list[ObservedService]) -> dict[str, str]:
     }
 
 
-def alertmanager_yml() -> str:
-    """Return alertmanager.yml: every alert to Slack, one message per alert, and resolved.
+#: How Alertmanager batches notifications (see alertmanager_yml).
+GROUP_BY = ("alertname", "handoff")
+GROUP_WAIT = "5s"
+GROUP_INTERVAL = "15s"
+REPEAT_INTERVAL = "12h"
 
-    ``group_by: ['...']`` makes each alert a group of its own, so one alert is one message;
-    a firing alert is repeated only after a day, not at every evaluation.
+
+def alertmanager_yml() -> str:
+    """Return alertmanager.yml: every alert to Slack, one message per alert, then resolved.
+
+    One group per alert name and handoff: the first message goes ``group_wait`` after the
+    alert fires; the group is looked at again every ``group_interval``, and a message goes
+    only when its alerts changed (one joined, or all resolved: ``send_resolved``), so an
+    alert that stays firing is not posted at every evaluation; it is repeated only after
+    ``repeat_interval``. The Slack URL is read from ``api_url_file`` at each notification.
     """
     slack: dict[str, object] = {
         "api_url_file": WEBHOOK_FILE,
         "send_resolved": True,
         "title": "[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }}"
-        " {{ with .CommonLabels.service }}({{ . }}){{ end }}",
+        "{{ with .CommonLabels.handoff }} handoff {{ . }}{{ end }}"
+        "{{ with .CommonLabels.service }} ({{ . }}){{ end }}",
         "text": "{{ range .Alerts }}{{ .Annotations.summary }}\n{{ end }}",
     }
     config = {
         "route": {
             "receiver": "slack",
-            "group_by": ["..."],
-            "group_wait": "10s",
-            "group_interval": "1m",
-            "repeat_interval": "24h",
+            "group_by": list(GROUP_BY),
+            "group_wait": GROUP_WAIT,
+            "group_interval": GROUP_INTERVAL,
+            "repeat_interval": REPEAT_INTERVAL,
         },
         "receivers": [{"name": "slack", "slack_configs": [slack]}],
     }

@@ -23,7 +23,17 @@ Settings (environment): HANDOFF_OBS_BIND (127.0.0.1), HANDOFF_PROMETHEUS_PORT (1
 HANDOFF_ALERTMANAGER_PORT (19093), HANDOFF_BLACKBOX_PORT (19115),
 HANDOFF_NODE_EXPORTER_PORT (19100), HANDOFF_SCRAPE_INTERVAL (5 seconds),
 HANDOFF_ALERT_WEBHOOK_FILE (the Slack webhook URL's file; default
-~/.config/handoff/alertmanager-slack-webhook; it must not be readable by group or others).
+~/.config/handoff/alertmanager-slack-webhook; it must not be readable by group or others),
+HANDOFF_ALERT_WEBHOOK_CONN (else: the webhook URL of this Airflow connection, e.g.
+slack_default, resolved as the Slack provider does), HANDOFF_PROMETHEUS_RULES_DIR (the host
+folder of the handoffs' rule files, mounted read-only into Prometheus; default
+$XDG_STATE_HOME/handoff/prometheus-rules, else ~/.local/state/handoff/prometheus-rules).
+
+Rules: handoff.analysis.rule_loader writes one file per handoff into the rules folder and asks
+Prometheus to reload (``--web.enable-lifecycle``: POST /-/reload, on the loopback-published
+port only). Alertmanager reaches a receiver on this machine as ``host.docker.internal``,
+which names the observability network's gateway: a receiver bound to that address (never
+0.0.0.0) is reachable from the stack and from no other machine.
 """
 
 from __future__ import annotations
@@ -63,6 +73,16 @@ ROLE = "observability"
 NO_WEBHOOK = "http://127.0.0.1:9/no-slack-webhook-configured"
 READY_DEADLINE_S = 60.0
 DEFAULT_WEBHOOK_FILE = Path("~/.config/handoff/alertmanager-slack-webhook").expanduser()
+#: The name Alertmanager knows this machine by (the observability network's gateway).
+HOST_ALIAS = "host.docker.internal"
+
+
+def default_rules_dir() -> Path:
+    """Return the host folder of the rule files (as handoff.analysis.rule_loader does)."""
+    state = os.environ.get("XDG_STATE_HOME") or "~/.local/state"
+    return Path(state).expanduser() / "handoff" / "prometheus-rules"
+
+
 #: Routers of test sessions are watched only when a test asks (sync with their service).
 TEST_ORIGIN = "pytest:"
 
@@ -78,6 +98,8 @@ class Settings:
     node_exporter_port: int = 19100
     scrape_interval_s: int = 5
     webhook_file: Path = DEFAULT_WEBHOOK_FILE
+    webhook_conn: str = ""
+    rules_dir: Path = dataclasses.field(default_factory=default_rules_dir)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -94,6 +116,8 @@ class Settings:
             ),
             scrape_interval_s=int(env.get("HANDOFF_SCRAPE_INTERVAL", default.scrape_interval_s)),
             webhook_file=Path(env.get("HANDOFF_ALERT_WEBHOOK_FILE", str(default.webhook_file))),
+            webhook_conn=env.get("HANDOFF_ALERT_WEBHOOK_CONN", ""),
+            rules_dir=Path(env.get("HANDOFF_PROMETHEUS_RULES_DIR") or default.rules_dir),
         )
 
     def url(self, port: int) -> str:
@@ -112,6 +136,9 @@ class Component:
     memory_mb: int
     volumes: dict[str, str]
     command: tuple[str, ...] = ()
+    #: Host folders mounted read-only (host path -> container path).
+    binds: dict[str, str] = dataclasses.field(default_factory=dict)
+    extra_hosts: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def spec(self, image_id: str, bind: str) -> str:
         """Return the hash of everything the container is made from."""
@@ -119,8 +146,23 @@ class Component:
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def components(settings: Settings) -> list[Component]:
-    """Return the stack's containers, Alertmanager before Prometheus (which sends to it)."""
+#: Prometheus' arguments: the image's, plus the lifecycle API the rule loader reloads with.
+PROMETHEUS_COMMAND = (
+    f"--config.file={promconfig.PROMETHEUS_DIR}/prometheus.yml",
+    "--storage.tsdb.path=/var/lib/prometheus/metrics2",
+    "--web.listen-address=:9090",
+    "--web.console.templates=/usr/share/prometheus/consoles",
+    "--web.console.libraries=/usr/share/prometheus/console_libraries",
+    "--web.enable-lifecycle",
+)
+
+
+def components(settings: Settings, gateway: str = "host-gateway") -> list[Component]:
+    """Return the stack's containers, Alertmanager before Prometheus (which sends to it).
+
+    ``gateway`` is the address ``host.docker.internal`` names in Alertmanager (the
+    observability network's gateway once the network exists).
+    """
     return [
         Component(
             promconfig.ALERTMANAGER,
@@ -132,6 +174,7 @@ def components(settings: Settings) -> list[Component]:
                 "handoff-alertmanager-config": promconfig.ALERTMANAGER_DIR,
                 "handoff-alertmanager-data": "/var/lib/prometheus/alertmanager",
             },
+            extra_hosts={HOST_ALIAS: gateway},
         ),
         Component(
             promconfig.BLACKBOX, "handoff-blackbox:latest", 9115, settings.blackbox_port, 64, {}
@@ -154,6 +197,8 @@ def components(settings: Settings) -> list[Component]:
                 "handoff-prometheus-config": promconfig.PROMETHEUS_DIR,
                 "handoff-prometheus-data": "/var/lib/prometheus/metrics2",
             },
+            command=PROMETHEUS_COMMAND,
+            binds={str(settings.rules_dir): promconfig.RULES_DIR},
         ),
     ]
 
@@ -169,17 +214,28 @@ class Stack:
 
     def up(self) -> dict[str, str]:
         """Start every component that is missing or stale; return what each one did."""
-        self._ensure_network()
+        gateway = self._ensure_network()
+        ensure_rules_dir(self.settings.rules_dir)
         done = {}
-        for component in components(self.settings):
+        for component in components(self.settings, gateway):
             done[component.name] = self._ensure(component)
         self.wait_ready()
         return done
 
-    def _ensure_network(self) -> None:
+    def _ensure_network(self) -> str:
+        """Create the network when it is missing; return its gateway address."""
         if not self.client.networks.list(names=[NETWORK]):
             log.info("creating network %s", NETWORK)
             self.client.networks.create(NETWORK, driver="bridge", labels={LABEL_ROLE: ROLE})
+        return self.gateway()
+
+    def gateway(self) -> str:
+        """Return the observability network's gateway: this machine, seen from the stack."""
+        network = self.client.networks.get(NETWORK)
+        for pool in (network.attrs.get("IPAM") or {}).get("Config") or []:
+            if pool.get("Gateway"):
+                return str(pool["Gateway"])
+        raise SystemExit(f"observability: network {NETWORK} has no gateway address")
 
     def _ensure(self, component: Component) -> str:
         try:
@@ -216,7 +272,9 @@ class Stack:
             detach=True,
             network=NETWORK,
             ports={f"{component.port}/tcp": (self.settings.bind, component.host_port)},
-            volumes={vol: {"bind": path, "mode": "rw"} for vol, path in component.volumes.items()},
+            volumes={vol: {"bind": path, "mode": "rw"} for vol, path in component.volumes.items()}
+            | {host: {"bind": path, "mode": "ro"} for host, path in component.binds.items()},
+            extra_hosts=component.extra_hosts or None,
             labels={LABEL_ROLE: ROLE, LABEL_COMPONENT: component.name, LABEL_SPEC: spec},
             restart_policy={"Name": "unless-stopped"},
             read_only=True,
@@ -246,19 +304,39 @@ class Stack:
         elif component.name == promconfig.ALERTMANAGER:
             files = {"alertmanager.yml": promconfig.alertmanager_yml()}
             changed = put_files(container, promconfig.ALERTMANAGER_DIR, files, 0o644)
-            secret = {Path(promconfig.WEBHOOK_FILE).name: self._webhook_url()}
-            # Readable by Alertmanager's user only, in a folder only it can enter.
-            changed |= put_files(container, promconfig.ALERTMANAGER_DIR, secret, 0o400)
+            url = self._webhook_url(container)
+            if url is not None:
+                changed |= self.write_webhook_url(container, url)
             if changed and container.status == "running":
                 container.kill(signal="SIGHUP")
 
-    def _webhook_url(self) -> str:
-        """Return the Slack webhook URL from its file; never logged."""
+    @staticmethod
+    def write_webhook_url(container: Container, url: str) -> bool:
+        """Write the Slack webhook URL into Alertmanager's volume; True if it changed.
+
+        Mode 0400, owned by Alertmanager's user, in a folder (0700) only it can enter; the
+        URL is never logged.
+        """
+        secret = {Path(promconfig.WEBHOOK_FILE).name: url}
+        return put_files(container, promconfig.ALERTMANAGER_DIR, secret, 0o400)
+
+    def _webhook_url(self, container: Container) -> str | None:
+        """Return the Slack webhook URL to write; None keeps the one already written.
+
+        From the webhook file (a 0600 source) when it exists, else from the Airflow
+        connection named by HANDOFF_ALERT_WEBHOOK_CONN; with neither, a URL already in the
+        volume stays, and a volume without one gets a URL nobody listens on.
+        """
         path = self.settings.webhook_file
         if not path.exists():
+            if self.settings.webhook_conn:
+                return webhook_url_of_connection(self.settings.webhook_conn)
+            if read_files(container, promconfig.ALERTMANAGER_DIR, ["slack_webhook_url"]):
+                return None
             log.warning(
-                "no Slack webhook file at %s (HANDOFF_ALERT_WEBHOOK_FILE): alerts go to a "
-                "receiver nobody listens on until one is configured",
+                "no Slack webhook file at %s (HANDOFF_ALERT_WEBHOOK_FILE) nor connection "
+                "(HANDOFF_ALERT_WEBHOOK_CONN): alerts go to a receiver nobody listens on "
+                "until one is configured",
                 path,
             )
             return NO_WEBHOOK
@@ -268,10 +346,7 @@ class Stack:
                 f"observability: {path} is readable by others (mode {stat.filemode(mode)}); "
                 f"it holds the Slack webhook secret: chmod 600 {path}"
             )
-        url = path.read_text().strip()
-        if not url.startswith(("https://", "http://")) or any(c.isspace() for c in url):
-            raise SystemExit(f"observability: {path} does not hold one http(s) URL")
-        return url
+        return checked_url(path.read_text().strip(), str(path))
 
     def wait_ready(self) -> None:
         """Wait until Prometheus and Alertmanager answer their readiness endpoints."""
@@ -346,6 +421,45 @@ class Stack:
                 }
             )
         return rows
+
+
+def checked_url(url: str, source: str) -> str:
+    """Return a webhook URL, or stop naming its source (never the URL: it is a secret)."""
+    if not url.startswith(("https://", "http://")) or any(c.isspace() for c in url):
+        raise SystemExit(f"observability: {source} does not hold one http(s) URL")
+    return url
+
+
+def webhook_url_of_connection(conn_id: str) -> str:
+    """Return the webhook URL of an Airflow Slack webhook connection (as the provider reads it).
+
+    The password is the URL when it holds a scheme, else the host (with its scheme) joined
+    with the password; Airflow finds the connection in its secrets backends (AIRFLOW_CONN_*
+    variables, the metadata database).
+    """
+    try:
+        from airflow.models.connection import Connection
+    except ImportError as exc:
+        raise SystemExit(
+            f"observability: HANDOFF_ALERT_WEBHOOK_CONN={conn_id} needs Airflow installed"
+        ) from exc
+    try:
+        conn = Connection.get_connection_from_secrets(conn_id)
+    except Exception as exc:  # Airflow raises its own not-found error class
+        raise SystemExit(f"observability: Airflow connection {conn_id!r}: {exc}") from None
+    password = conn.password or ""
+    if "://" in password:
+        url = password
+    else:
+        host = (conn.host or "").rstrip("/")
+        url = f"{host}/{password.lstrip('/')}" if password else host
+    return checked_url(url, f"Airflow connection {conn_id!r}")
+
+
+def ensure_rules_dir(folder: Path) -> None:
+    """Create the rules folder (0755: Prometheus' user reads it; rules hold no secret)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(0o755)
 
 
 def target_files(observed: list[promconfig.ObservedService]) -> dict[str, str]:
