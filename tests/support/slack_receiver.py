@@ -2,7 +2,9 @@
 
 The real provider posts to it through an Airflow connection (`conn_json`). A test can make it
 answer 500 to the next N requests (`fail_next`), then it recovers; a receiver that is down is
-simply a URL nobody listens on (`down_url`).
+simply a URL nobody listens on (`down_url`). Alertmanager (in a container) reaches a receiver
+bound to the observability network's gateway (`slack_receiver(host=gateway)`), never one on
+0.0.0.0; `alertmanager_messages` reads what its Slack integration posted.
 """
 
 from __future__ import annotations
@@ -78,18 +80,54 @@ class Receiver:
 
 
 @contextmanager
-def slack_receiver() -> Iterator[Receiver]:
-    """Serve on a free loopback port until the block ends."""
-    server = _Server(("127.0.0.1", 0), _Handler)
+def slack_receiver(host: str = "127.0.0.1") -> Iterator[Receiver]:
+    """Serve on a free port of ``host`` (the loopback unless told) until the block ends."""
+    if host in ("0.0.0.0", "::", ""):
+        raise ValueError("the Slack receiver listens on one address, never on every interface")
+    server = _Server((host, 0), _Handler)
     server.inbox = Inbox()
     thread = threading.Thread(target=server.serve_forever, name="slack-receiver", daemon=True)
     thread.start()
     try:
-        yield Receiver(f"http://127.0.0.1:{server.server_address[1]}", server.inbox)
+        yield Receiver(f"http://{host}:{server.server_address[1]}", server.inbox)
     finally:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@dataclass(frozen=True)
+class AlertMessage:
+    """One message Alertmanager's Slack integration posted: FIRING or RESOLVED, and about what."""
+
+    status: str
+    alertname: str
+    handoff: str
+    title: str
+    text: str
+
+
+def alertmanager_messages(inbox: Inbox) -> list[AlertMessage]:
+    """Return the Alertmanager messages of an inbox (title ``[STATUS] alertname handoff ID``)."""
+    found = []
+    with inbox.lock:
+        bodies = list(inbox.bodies)
+    for body in bodies:
+        for attachment in body.get("attachments") or []:
+            title = str(attachment.get("title", ""))
+            words = title.split()
+            if len(words) >= 2 and words[0].startswith("[") and words[0].endswith("]"):
+                handoff = words[words.index("handoff") + 1] if "handoff" in words[:-1] else ""
+                found.append(
+                    AlertMessage(
+                        words[0].strip("[]"),
+                        words[1],
+                        handoff,
+                        title,
+                        str(attachment.get("text", "")),
+                    )
+                )
+    return found
 
 
 def down_url() -> str:

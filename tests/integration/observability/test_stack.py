@@ -169,7 +169,7 @@ def test_real_traffic_reaches_prometheus(stack: Any, watched: tuple[BlueGreenEng
     assert status["cluster"]["status"] in ("ready", "disabled")
     original = status["config"]["original"]
     assert "name: slack" in original and "api_url_file:" in original
-    assert "group_by:\n  - '...'" in original or "'...'" in original
+    assert "- alertname\n  - handoff" in original and "send_resolved: true" in original
 
 
 def test_after_a_switch_the_new_colour_is_counted_apart(
