@@ -193,3 +193,28 @@ def alertmanager_yml() -> str:
         "receivers": [{"name": "slack", "slack_configs": [slack]}],
     }
     return _yaml(config)
+
+
+#: The docker-compose stack's configuration files (docker-compose.yaml mounts them read-only),
+#: rendered from this module: `python include/observability/promconfig.py` rewrites them and
+#: tests/unit/analysis/test_compose_observability.py fails when they are stale.
+COMPOSE_SCRAPE_INTERVAL_S = 5
+
+
+def compose_files() -> dict[str, str]:
+    """Return the compose stack's configuration files (name -> text)."""
+    return {
+        "prometheus.yml": prometheus_yml(COMPOSE_SCRAPE_INTERVAL_S),
+        "alertmanager.yml": alertmanager_yml(),
+    }
+
+
+if __name__ == "__main__":
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parent / "compose"
+    folder.mkdir(exist_ok=True)
+    for name, text in compose_files().items():
+        (folder / name).write_text(text)
+        (folder / name).chmod(0o644)
+        print(f"promconfig: wrote {folder / name}")
