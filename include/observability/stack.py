@@ -320,7 +320,7 @@ class Stack:
         secret = {Path(promconfig.WEBHOOK_FILE).name: url}
         return put_files(container, promconfig.ALERTMANAGER_DIR, secret, 0o400)
 
-    def _webhook_url(self, container: Container) -> str | None:
+    def _webhook_url(self, container: Container | None = None) -> str | None:
         """Return the Slack webhook URL to write; None keeps the one already written.
 
         From the webhook file (a 0600 source) when it exists, else from the Airflow
@@ -331,7 +331,8 @@ class Stack:
         if not path.exists():
             if self.settings.webhook_conn:
                 return webhook_url_of_connection(self.settings.webhook_conn)
-            if read_files(container, promconfig.ALERTMANAGER_DIR, ["slack_webhook_url"]):
+            name = Path(promconfig.WEBHOOK_FILE).name
+            if container is not None and read_files(container, promconfig.ALERTMANAGER_DIR, [name]):
                 return None
             log.warning(
                 "no Slack webhook file at %s (HANDOFF_ALERT_WEBHOOK_FILE) nor connection "

@@ -57,8 +57,11 @@ def test_names_that_could_break_a_file_are_refused(name: str) -> None:
 
 def test_alertmanager_sends_one_message_per_alert_and_reads_the_webhook_from_a_file() -> None:
     config = yaml.safe_load(promconfig.alertmanager_yml())
-    assert config["route"]["group_by"] == ["..."]  # every alert a group of its own
-    assert config["route"]["repeat_interval"] == "24h"  # not at every evaluation
+    # One group per alert and handoff; a firing alert is re-posted only after hours, and a
+    # group is looked at again every group_interval, so never a message per evaluation.
+    assert config["route"]["group_by"] == ["alertname", "handoff"]
+    assert config["route"]["repeat_interval"] == "12h"
+    assert config["route"]["group_interval"] == "15s" and config["route"]["group_wait"] == "5s"
     (slack,) = config["receivers"][0]["slack_configs"]
     assert slack["api_url_file"] == promconfig.WEBHOOK_FILE
     assert "api_url" not in slack and slack["send_resolved"] is True
