@@ -162,6 +162,11 @@ def stack_settings(handoffs: Path, slack_webhook: str) -> dict[str, str]:
         "HANDOFF_WORKER_LOG_PORT": str(free_port()),
         "HANDOFF_TRIGGER_LOG_PORT": str(free_port()),
         "HANDOFF_WORKER_CONCURRENCY": "4",
+        # The stack's own Prometheus, Alertmanager and exporters, beside `make observability`.
+        "HANDOFF_PROMETHEUS_PORT": str(free_port()),
+        "HANDOFF_ALERTMANAGER_PORT": str(free_port()),
+        "HANDOFF_BLACKBOX_PORT": str(free_port()),
+        "HANDOFF_NODE_EXPORTER_PORT": str(free_port()),
     }
 
 
