@@ -3,12 +3,12 @@
 Error rate under the contract's rate (1 % in the seed), p95 of each path under its budget,
 and each path's p95 within the tolerance (±10 %) of the old colour's: one ``AnalysisSpec``
 each, with its sample-count query and minimum. The sidecar may override any of these
-values; the registry session maps the contract and the sidecar to ``WatchThresholds``.
+values; the registry session maps the contract and the sidecar to ``AnalysisThresholds``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from handoff.analysis import queries
 from handoff.analysis.queries import MetricQuery, Target
@@ -22,7 +22,7 @@ from handoff.analysis.verdict import (
 
 
 @dataclass(frozen=True)
-class WatchThresholds:
+class AnalysisThresholds:
     """What the contract and sidecar say a watch judges.
 
     Parameters: ``error_rate`` (allowed 5xx share), ``p95_budgets_s`` (path -> seconds),
@@ -41,9 +41,40 @@ class WatchThresholds:
     consecutive_error_limit: int = 4
     inconclusive_limit: int = 0
     on_inconclusive: InconclusivePolicy = DEFAULT_INCONCLUSIVE_POLICY
+    # Prometheus unreachable is no evidence against the release: a person decides, and a
+    # Docker daemon restart (which takes the stack down for seconds) never rolls back.
+    on_error: InconclusivePolicy = InconclusivePolicy.ASK
+
+    def to_json(self) -> dict[str, object]:
+        """Return the JSON form (DAG parse time to the watch operator)."""
+        return {
+            "error_rate": self.error_rate,
+            "p95_budgets_s": dict(self.p95_budgets_s),
+            "tolerance": self.tolerance,
+            "window_s": self.window_s,
+            "interval_s": self.interval_s,
+            "min_requests": self.min_requests,
+            "failure_limit": self.failure_limit,
+            "consecutive_error_limit": self.consecutive_error_limit,
+            "inconclusive_limit": self.inconclusive_limit,
+            "on_inconclusive": self.on_inconclusive.value,
+            "on_error": self.on_error.value,
+        }
+
+    def scaled(self, scale: float, min_interval_s: float, min_window_s: int) -> AnalysisThresholds:
+        """Return the thresholds of a rehearsal compressed ``scale`` times.
+
+        The interval and the rate window shrink with the timeline, but never below what
+        Prometheus can resolve: a rate needs at least two scrapes in its window.
+        """
+        return replace(
+            self,
+            interval_s=max(self.interval_s / scale, min_interval_s),
+            window_s=max(round(self.window_s / scale), min_window_s),
+        )
 
 
-def _spec(query: MetricQuery, condition: Condition, t: WatchThresholds) -> AnalysisSpec:
+def _spec(query: MetricQuery, condition: Condition, t: AnalysisThresholds) -> AnalysisSpec:
     return AnalysisSpec(
         metric=query.name,
         promql=query.promql,
@@ -55,11 +86,12 @@ def _spec(query: MetricQuery, condition: Condition, t: WatchThresholds) -> Analy
         inconclusive_limit=t.inconclusive_limit,
         min_samples=t.min_requests,
         on_inconclusive=t.on_inconclusive,
+        on_error=t.on_error,
     )
 
 
 def default_analyses(
-    release: Target, thresholds: WatchThresholds, baseline: Target | None = None
+    release: Target, thresholds: AnalysisThresholds, baseline: Target | None = None
 ) -> list[AnalysisSpec]:
     """Return the watch's analyses of the release (and against the baseline, when given)."""
     t = thresholds

@@ -22,6 +22,7 @@ from airflow.sdk import DAG, BaseOperator, TaskGroup
 from airflow.sdk import TriggerRule as AirflowTriggerRule
 from airflow.sdk.definitions.param import ParamsDict
 
+from handoff.analysis.defaults import AnalysisThresholds
 from handoff.catalog import Handoff
 from handoff.contract.model import MetricKind
 from handoff.evidence.store import report_dir_of
@@ -164,6 +165,15 @@ class _Renderer:
                 ),
                 "report_dir": str(report_dir_of(self.handoff)),
                 "engine_outage": EngineOutage.of(self.environment),
+                # The same thresholds, judged on all of live's traffic in Prometheus.
+                "service": self.acceptance.service.name,
+                "handoff_id": self.plan.handoff_id,
+                "analysis": AnalysisThresholds(
+                    error_rate=error_rate.value / 100,
+                    p95_budgets_s={
+                        e.path: e.p95_ms / 1000 for e in endpoints if e.p95_ms is not None
+                    },
+                ),
             }
         return self._watch_settings
 

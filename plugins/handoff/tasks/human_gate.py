@@ -16,6 +16,7 @@ from typing import Any
 
 from airflow.providers.standard.operators.hitl import ApprovalOperator
 
+from handoff.plan.graph import WATCH_TASKS
 from handoff.tasks.context import run_settings
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,13 @@ class HandoffGate(ApprovalOperator):
         """Ask a person, or answer from the run's parameters in a rehearsal."""
         settings = run_settings()
         self.subject, self.body = self.fill(settings.release)
+        undecided = inconclusive_analyses(context)
+        if undecided:
+            # Policy "ask": the windows could not judge these; the person answering decides.
+            self.body += "\n\nThe watch windows could not judge these metrics:\n" + "\n".join(
+                f"- {line}" for line in undecided
+            )
+            log.warning("asking about inconclusive analyses: %s", "; ".join(undecided))
         answer = str(getattr(settings.answers, self.answer_key)).strip()
         if not settings.rehearsal or not answer:
             log.info("waiting for a person to answer in the UI or the REST API: %s", self.subject)
@@ -90,3 +98,23 @@ class HandoffGate(ApprovalOperator):
                 "responded_by_user": {"id": "rehearsal", "name": f"rehearsal ({self.answer_key})"},
             },
         )
+
+
+def inconclusive_analyses(context: Any) -> list[str]:
+    """Return a line per metric analysis whose window left it to a person (policy "ask")."""
+    from handoff.watch.operator import VERDICT_KEY  # the watch layer, only at run time
+
+    lines: list[str] = []
+    ti = context.get("ti") if isinstance(context, Mapping) else None
+    if ti is None:
+        return lines
+    for task_id in WATCH_TASKS:
+        verdict = ti.xcom_pull(task_ids=task_id, key=VERDICT_KEY)
+        for analysis in (verdict or {}).get("analyses") or ():
+            if analysis.get("action") == "ask":
+                reasons = [r for r in analysis.get("reasons") or () if r]
+                lines.append(
+                    f"{verdict.get('window', task_id)}: {analysis.get('metric')} "
+                    f"{analysis.get('status')} ({reasons[0] if reasons else 'no reason given'})"
+                )
+    return lines

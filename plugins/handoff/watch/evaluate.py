@@ -42,6 +42,10 @@ class BreachKind(enum.Enum):
     LATENCY_BASELINE = "latency_baseline"
     # The Docker engine stopped answering during the window (see `handoff.watch.outage`).
     ENGINE_OUTAGE = "engine_outage"
+    # A metric analysis in Prometheus failed (see `handoff.watch.metrics`).
+    METRIC_ANALYSIS = "metric_analysis"
+    # A handoff's alert rule fired in Prometheus.
+    ALERT = "alert"
 
 
 @dataclass(frozen=True)
@@ -233,6 +237,9 @@ class Breach:
     threshold: float
     at: datetime
     path: str | None = None
+    # For a metric analysis: its PromQL and the time range its measurements covered.
+    query: str | None = None
+    since: datetime | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON form."""
@@ -243,6 +250,8 @@ class Breach:
             "threshold": self.threshold,
             "at": self.at.isoformat(),
             "path": self.path,
+            "query": self.query,
+            "since": _iso(self.since),
         }
 
     @classmethod
@@ -255,6 +264,8 @@ class Breach:
             threshold=data["threshold"],
             at=datetime.fromisoformat(data["at"]),
             path=data.get("path"),
+            query=data.get("query"),
+            since=_from_iso(data.get("since")),
         )
 
 
@@ -266,6 +277,10 @@ class Verdict:
     summary: WindowSummary
     thresholds: WatchThresholds
     breach: Breach | None = None
+    # The metric analyses' verdicts (JSON of `handoff.analysis.verdict.Verdict`) and the
+    # handoff's alerts that fired, when the window asked Prometheus.
+    analyses: tuple[Mapping[str, Any], ...] = ()
+    alerts: tuple[Mapping[str, Any], ...] = ()
 
     def to_event(self) -> dict[str, Any]:
         """Return the trigger event payload (status, window, summary, thresholds[, breach])."""
@@ -278,6 +293,9 @@ class Verdict:
         if self.breach is not None:
             payload["reason"] = self.breach.reason
             payload["breach"] = self.breach.to_dict()
+        if self.analyses or self.alerts:
+            payload["analyses"] = [dict(a) for a in self.analyses]
+            payload["alerts"] = [dict(a) for a in self.alerts]
         return payload
 
     @classmethod
@@ -289,6 +307,8 @@ class Verdict:
             summary=WindowSummary.from_dict(payload["summary"]),
             thresholds=WatchThresholds.from_dict(payload["thresholds"]),
             breach=Breach.from_dict(breach) if breach else None,
+            analyses=tuple(payload.get("analyses") or ()),
+            alerts=tuple(payload.get("alerts") or ()),
         )
 
 

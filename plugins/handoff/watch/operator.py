@@ -12,6 +12,9 @@ from typing import Any
 from airflow.sdk import BaseOperator, Context
 from airflow.sdk.exceptions import AirflowFailException
 
+from handoff.analysis.defaults import AnalysisThresholds, default_analyses
+from handoff.analysis.prometheus import PrometheusSettings
+from handoff.analysis.queries import Target
 from handoff.watch.evaluate import Verdict, WatchThresholds
 from handoff.watch.outage import EngineOutage
 from handoff.watch.story import describe_duration, story
@@ -21,6 +24,10 @@ log = logging.getLogger(__name__)
 
 # Windows at most this long are watched in the worker instead of the triggerer.
 INLINE_WINDOW = timedelta(seconds=10)
+
+# Prometheus scrapes every 5 s: a rate needs two scrapes in its window, a measurement one new.
+MIN_ANALYSIS_INTERVAL_S = 5.0
+MIN_RATE_WINDOW_S = 15
 
 #: Key of the XCom holding the window's verdict, pushed on completion and on breach alike.
 VERDICT_KEY = "verdict"
@@ -43,6 +50,10 @@ class WatchWindowOperator(BaseOperator):
     ``switch_task_id`` recorded for the run (its XCom ``switched_at``), never counted from
     the task's own start: a retried, rescheduled or re-executed watch resumes until the
     window's original end. Without a recorded switch time it lasts ``duration`` from its start.
+    With ``service`` and ``analysis`` set, the colour the switch made live is also judged in
+    Prometheus (``prometheus_url``, else HANDOFF_PROMETHEUS_URL or the local stack): the
+    default analyses of `handoff.analysis.defaults`, scaled like the window, and any firing
+    alert of ``handoff_id`` with severity "page" breaches the window.
 
     Returns (and pushes as XCom ``verdict``) the trigger's event payload: status, window,
     summary, thresholds, and on a breach also reason and breach.
@@ -69,6 +80,10 @@ class WatchWindowOperator(BaseOperator):
         engine_outage: EngineOutage | None = None,
         ends_after_switch: timedelta | None = None,
         switch_task_id: str | None = None,
+        service: str | None = None,
+        handoff_id: str | None = None,
+        analysis: AnalysisThresholds | None = None,
+        prometheus_url: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -89,6 +104,10 @@ class WatchWindowOperator(BaseOperator):
         self.engine_outage = engine_outage
         self.ends_after_switch = ends_after_switch
         self.switch_task_id = switch_task_id
+        self.service = service
+        self.handoff_id = handoff_id
+        self.analysis = analysis
+        self.prometheus_url = prometheus_url
         if not isinstance(time_scale, str) or "{{" not in time_scale:
             parse_time_scale(time_scale)  # a literal scale is checked when the DAG is parsed
 
@@ -133,6 +152,7 @@ class WatchWindowOperator(BaseOperator):
             request_timeout_s=self.request_timeout.total_seconds(),
             status_file=self.status_file(context),
             engine_outage=outage.to_dict() if outage else None,
+            **self.analysis_kwargs(context, scale, end - self.duration / scale),
         )
         if scaled <= INLINE_WINDOW:
             # Rehearsal-short windows run in the worker: a deferral that resumes within the
@@ -149,6 +169,43 @@ class WatchWindowOperator(BaseOperator):
             timeout=scaled + self.margin + outage_wait,
         )
         return None
+
+    def analysis_kwargs(self, context: Context, scale: float, start: datetime) -> dict[str, Any]:
+        """Return the trigger's Prometheus settings: the live colour's analyses, or none."""
+        if self.analysis is None or not self.service:
+            return {}
+        switched = (
+            context["ti"].xcom_pull(task_ids=self.switch_task_id) if self.switch_task_id else None
+        )
+        colour = switched.get("to_colour") if isinstance(switched, dict) else None
+        if not colour:
+            log.warning(
+                "window %s: the run recorded no live colour; no metric analysis", self.window
+            )
+            return {}
+        url = self.prometheus_url or PrometheusSettings.from_env().url
+        thresholds = self.analysis.scaled(scale, MIN_ANALYSIS_INTERVAL_S, MIN_RATE_WINDOW_S)
+        specs = default_analyses(Target(self.service, str(colour)), thresholds)
+        log.info(
+            "window %s: judging %s (%s) in Prometheus at %s every %.3g s over %s s rate "
+            "windows; inconclusive -> %s, Prometheus errors -> %s",
+            self.window,
+            self.service,
+            colour,
+            url,
+            thresholds.interval_s,
+            thresholds.window_s,
+            thresholds.on_inconclusive.value,
+            thresholds.on_error.value,
+        )
+        return {
+            "prometheus_url": url,
+            "analyses": [s.to_json() for s in specs],
+            "analysis_start": min(start, datetime.now(UTC)).timestamp(),
+            "alert_match": {"handoff": self.handoff_id, "severity": "page"}
+            if self.handoff_id
+            else {},
+        }
 
     def window_end(self, context: Context, scale: float, interval: timedelta) -> datetime:
         """Return when the window ends: from the run's switch time when it recorded one.

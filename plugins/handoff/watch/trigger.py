@@ -3,7 +3,9 @@
 It lives under plugins/ because the triggerer imports triggers by dotted path and only
 plugins/ is on its sys.path. Everything it needs comes from its kwargs, and the window's end
 is an absolute time: when the triggerer cancels it and re-creates it elsewhere, the new
-instance resumes watching until the same end (the statistics restart with it).
+instance resumes watching until the same end. The probes' statistics restart with it; the
+metric analyses do not: they are Prometheus' answers, and a new instance first asks for
+every point it missed since the window's start (`handoff.watch.metrics`).
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,6 +24,9 @@ from typing import Any
 import httpx
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+from handoff.analysis.prometheus import PrometheusClient, PrometheusSettings, QueryError
+from handoff.analysis.verdict import Action, AnalysisSpec, Status
+from handoff.analysis.verdict import Verdict as AnalysisVerdict
 from handoff.watch.evaluate import (
     Breach,
     BreachKind,
@@ -29,6 +36,7 @@ from handoff.watch.evaluate import (
     WindowEvaluator,
     WindowSummary,
 )
+from handoff.watch.metrics import MetricWatch, describe_value
 from handoff.watch.outage import EngineOutage, EngineOutagePolicy
 
 log = logging.getLogger(__name__)
@@ -49,7 +57,9 @@ class WatchTrigger(BaseTrigger):
     round, and what an engine that does not answer means for the window; with
     ``status_file`` set, the window's latest figures are written there after every round (for
     the Handoffs page: the triggerer's state is not persisted anywhere else while a window is
-    open).
+    open). With ``prometheus_url`` and ``analyses`` (JSON of `AnalysisSpec`), each analysis is
+    measured from Prometheus from ``analysis_start`` (Unix time, the window's start) on, and
+    any firing alert whose labels include ``alert_match`` breaches the window.
 
     Yields exactly one event: ``Verdict.to_event()``, with status "completed" or "breach".
     """
@@ -68,6 +78,10 @@ class WatchTrigger(BaseTrigger):
         log_every: int = 10,
         status_file: str | None = None,
         engine_outage: Mapping[str, Any] | None = None,
+        prometheus_url: str | None = None,
+        analyses: Sequence[Mapping[str, Any]] = (),
+        analysis_start: float | None = None,
+        alert_match: Mapping[str, str] | None = None,
     ) -> None:
         # BaseTrigger.__init__ and TriggerEvent.__init__ are unannotated in Airflow 3.3.
         super().__init__()  # type: ignore[no-untyped-call]
@@ -83,6 +97,14 @@ class WatchTrigger(BaseTrigger):
         self.status_file = status_file
         self.engine_outage = dict(engine_outage) if engine_outage else None
         self._outage = EngineOutage.from_dict(self.engine_outage) if self.engine_outage else None
+        self.prometheus_url = prometheus_url
+        self.analyses = [dict(a) for a in analyses]
+        self.analysis_start = analysis_start
+        self.alert_match = dict(alert_match or {})
+        self._specs = [AnalysisSpec.from_json(dict(a)) for a in self.analyses]
+        self._alerts: list[dict[str, Any]] = []
+        if self._specs and not prometheus_url:
+            raise ValueError("analyses need a prometheus_url to ask")
         # Fail where the trigger is built (the worker's task log), not later in the triggerer.
         self._end = parse_end(end_at)
         self._limits = WatchThresholds.from_dict(self.thresholds)
@@ -105,6 +127,10 @@ class WatchTrigger(BaseTrigger):
                 "log_every": self.log_every,
                 "status_file": self.status_file,
                 "engine_outage": dict(self.engine_outage) if self.engine_outage else None,
+                "prometheus_url": self.prometheus_url,
+                "analyses": [dict(a) for a in self.analyses],
+                "analysis_start": self.analysis_start,
+                "alert_match": dict(self.alert_match),
             },
         )
 
@@ -127,6 +153,8 @@ class WatchTrigger(BaseTrigger):
         )
         verdict = await self._watch(evaluator)
         await self._publish(verdict.summary, verdict.outcome.value, verdict.breach is not None)
+        if verdict.analyses and self.status_file:
+            await asyncio.to_thread(self._publish_analyses, verdict)
         summary = verdict.summary
         if verdict.breach is not None:
             log.warning(
@@ -147,6 +175,77 @@ class WatchTrigger(BaseTrigger):
         yield TriggerEvent(verdict.to_event())  # type: ignore[no-untyped-call]
 
     async def _watch(self, evaluator: WindowEvaluator) -> Verdict:
+        metrics = self._metric_watch()
+        prometheus = (
+            PrometheusClient(PrometheusSettings(url=str(self.prometheus_url))) if metrics else None
+        )
+        try:
+            if metrics is not None and prometheus is not None:
+                recovered = await metrics.catch_up(prometheus, time.time())
+                log.info(
+                    "window %s: judging %s in Prometheus at %s%s",
+                    self.window,
+                    ", ".join(f"{s.metric} {s.condition.describe()}" for s in metrics.specs),
+                    self.prometheus_url,
+                    f"; {recovered} measurement(s) since the window's start recovered from it"
+                    if recovered
+                    else "",
+                )
+            extended = False
+            while True:
+                await self._probe_until_end(evaluator, metrics, prometheus)
+                if metrics is None or prometheus is None or evaluator.breach is not None:
+                    break
+                await metrics.measure_due(prometheus, time.time())
+                failing = metrics.decisive(finished=True)
+                if failing is not None:
+                    evaluator.declare(self._analysis_breach(failing, metrics))
+                    break
+                extend = [v for v in metrics.verdicts(True) if v.action is Action.EXTEND]
+                if not extend or extended:
+                    break
+                extended = True
+                extra = 3 * max(s.interval_s for s in metrics.specs)
+                self._end = datetime.fromtimestamp(self._end.timestamp() + extra, UTC)
+                log.warning(
+                    "window %s: %s inconclusive (%s); policy 'extend': watching %.0f s longer, "
+                    "once",
+                    self.window,
+                    ", ".join(v.metric for v in extend),
+                    extend[0].reasons[0],
+                    extra,
+                )
+        finally:
+            if prometheus is not None:
+                await prometheus.aclose()
+        verdict = evaluator.verdict()
+        if metrics is None:
+            return verdict
+        analyses = tuple(v.to_json() for v in metrics.verdicts(finished=True))
+        for v in metrics.verdicts(finished=True):
+            if v.action is Action.ASK:
+                log.warning(
+                    "window %s: %s is %s (%s); policy 'ask': the next human gate asks a "
+                    "person, naming it",
+                    self.window,
+                    v.metric,
+                    v.status.value,
+                    v.reasons[0],
+                )
+        return replace(verdict, analyses=analyses, alerts=tuple(self._alerts))
+
+    def _metric_watch(self) -> MetricWatch | None:
+        if not self._specs or not self.prometheus_url:
+            return None
+        start = self.analysis_start if self.analysis_start is not None else time.time()
+        return MetricWatch(self._specs, start, self.alert_match)
+
+    async def _probe_until_end(
+        self,
+        evaluator: WindowEvaluator,
+        metrics: MetricWatch | None,
+        prometheus: PrometheusClient | None,
+    ) -> None:
         loop = asyncio.get_running_loop()
         rounds = 0
         # trust_env=False: the router is reached directly, never through a proxy from the env.
@@ -168,27 +267,94 @@ class WatchTrigger(BaseTrigger):
                     continue
                 for sample in samples:
                     evaluator.add(sample)
+                if metrics is not None and prometheus is not None:
+                    await self._analyse(metrics, prometheus, evaluator)
                 if evaluator.breach is not None:
                     break
                 rounds += 1
-                await self._publish(evaluator.summary(), "open", False)
+                await self._publish(evaluator.summary(), "open", False, metrics)
                 if rounds % self.log_every == 0:
-                    self._log_progress(evaluator)
+                    self._log_progress(evaluator, metrics)
                 pause = self.interval_s - (loop.time() - started)
                 await asyncio.sleep(max(0.0, min(pause, seconds_until(self._end))))
-        return evaluator.verdict()
 
-    async def _publish(self, summary: WindowSummary, state: str, breached: bool) -> None:
+    async def _analyse(
+        self, metrics: MetricWatch, prometheus: PrometheusClient, evaluator: WindowEvaluator
+    ) -> None:
+        """Measure the analyses that are due; breach on a failed one or a firing alert."""
+        if not await metrics.measure_due(prometheus, time.time()):
+            return  # alerts are asked as often as the analyses, not every probe round
+        failing = metrics.decisive(finished=False)
+        if failing is not None:
+            evaluator.declare(self._analysis_breach(failing, metrics))
+            return
+        if not metrics.alert_match:
+            return
+        firing = await metrics.firing(prometheus)
+        if isinstance(firing, QueryError):
+            log.warning("window %s: could not read Prometheus' alerts: %s", self.window, firing)
+            return
+        for alert in firing:
+            seen = {"name": alert.name, "labels": alert.labels, "active_at": alert.active_at}
+            if seen not in self._alerts:
+                self._alerts.append(seen)
+        if firing:
+            alert = firing[0]
+            summary = alert.annotations.get("summary", "")
+            evaluator.declare(
+                Breach(
+                    BreachKind.ALERT,
+                    f"alert {alert.name} fired in Prometheus (active since {alert.active_at}, "
+                    f"value {describe_value(alert.value)})" + (f": {summary}" if summary else ""),
+                    measured=alert.value if math.isfinite(alert.value) else 0.0,
+                    threshold=0.0,
+                    at=datetime.now(UTC),
+                )
+            )
+
+    def _analysis_breach(self, failing: AnalysisVerdict, metrics: MetricWatch) -> Breach:
+        """Return the breach of a failed (or policy-breaching) analysis, with its evidence."""
+        spec = next(s for s in metrics.specs if s.metric == failing.metric)
+        last = failing.last
+        value = last.value if last is not None and last.value is not None else float("nan")
+        at = datetime.fromtimestamp(last.at, UTC) if last is not None else datetime.now(UTC)
+        since = datetime.fromtimestamp(metrics.started_at, UTC)
+        what = (
+            "failed"
+            if failing.status is Status.FAILED
+            else f"{failing.status.value} ({failing.policy})"
+        )
+        return Breach(
+            BreachKind.METRIC_ANALYSIS,
+            f"{failing.metric} {what}: {'; '.join(r for r in failing.reasons if r)}; measured "
+            f"{describe_value(value)} against {failing.condition} from "
+            f"{since.isoformat(timespec='seconds')} to {at.isoformat(timespec='seconds')}",
+            measured=value if math.isfinite(value) else 0.0,
+            threshold=spec.condition.threshold,
+            at=at,
+            query=spec.promql,
+            since=since,
+        )
+
+    async def _publish(
+        self,
+        summary: WindowSummary,
+        state: str,
+        breached: bool,
+        metrics: MetricWatch | None = None,
+    ) -> None:
         """Write the window's latest figures to ``status_file``; never end the window."""
         if not self.status_file:
             return
         status = {
             "window": self.window,
             "state": "breach" if breached else state,
-            "end_at": self.end_at,
+            "end_at": self._end.isoformat(),
             "updated_at": datetime.now(UTC).isoformat(),
             "thresholds": self.thresholds,
             "summary": summary.to_dict(),
+            "analyses": [v.to_json() for v in metrics.verdicts(False)] if metrics else [],
+            "alerts": list(self._alerts),
         }
         try:
             await asyncio.to_thread(write_status, Path(self.status_file), status)
@@ -289,7 +455,28 @@ class WatchTrigger(BaseTrigger):
             )
         )
 
-    def _log_progress(self, evaluator: WindowEvaluator) -> None:
+    def _publish_analyses(self, verdict: Verdict) -> None:
+        """Add the final analyses to the status file the last `_publish` wrote."""
+        assert self.status_file is not None
+        path = Path(self.status_file)
+        try:
+            status = json.loads(path.read_text())
+            status["analyses"] = [dict(a) for a in verdict.analyses]
+            status["alerts"] = [dict(a) for a in verdict.alerts]
+            write_status(path, status)
+        except Exception:  # the page's figures are a convenience; the verdict stands
+            log.exception("window %s: could not add the analyses to its status file", self.window)
+
+    def _log_progress(self, evaluator: WindowEvaluator, metrics: MetricWatch | None) -> None:
+        if metrics is not None:
+            log.info(
+                "window %s: analyses: %s",
+                self.window,
+                "; ".join(
+                    f"{v.metric} {v.status.value}, last {v.last.reason if v.last else 'none yet'}"
+                    for v in metrics.verdicts(False)
+                ),
+            )
         log.info(
             "window %s: %s probes, %s errors (%.2f%%, limit %g%%), health failure streak %s/%s, "
             "%.0f s left",

@@ -10,7 +10,7 @@ import yaml
 
 from handoff.analysis import alert_rules, queries
 from handoff.analysis.alert_rules import RuleError, RuleThresholds
-from handoff.analysis.defaults import WatchThresholds, default_analyses
+from handoff.analysis.defaults import AnalysisThresholds, default_analyses
 from handoff.analysis.queries import Listener, Target
 from handoff.analysis.verdict import AnalysisSpec, Operator
 
@@ -59,7 +59,7 @@ def test_a_hostile_service_name_stays_in_its_matcher() -> None:
 
 
 def test_default_analyses_come_from_the_thresholds() -> None:
-    thresholds = WatchThresholds(error_rate=0.01, p95_budgets_s={"/api/status": 0.5})
+    thresholds = AnalysisThresholds(error_rate=0.01, p95_budgets_s={"/api/status": 0.5})
     specs = default_analyses(GREEN, thresholds, baseline=BLUE)
     by_name = {s.metric: s for s in specs}
     assert set(by_name) == {
