@@ -13,7 +13,7 @@ import secrets
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +81,7 @@ class Watched:
     traffic_start: float
     traffic_end: float
     summary: Any
+    live_port: int
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +121,16 @@ def watched() -> Iterator[Watched]:
         assert summary.failures == 0 and summary.requests > 200
         served = f'sum(haproxy_server_http_responses_total{{service="{service}",proxy="live"}})'
         wait_until(settings, served, lambda v: v >= summary.requests * 0.99)
-        yield Watched(stack, Target(service, "blue"), settings, quiet_at, start, end, summary)
+        yield Watched(
+            stack,
+            Target(service, "blue"),
+            settings,
+            quiet_at,
+            start,
+            end,
+            summary,
+            config.live_port,
+        )
     finally:
         engine.teardown(remove_data=True, force=True)
         stack.sync(set())
@@ -284,3 +294,105 @@ def test_generated_rules_load_into_the_running_prometheus(watched: Watched) -> N
         prometheus.exec_run(["rm", "-f", f"{folder}/rules/{name}"])
         prometheus.kill(signal="SIGHUP")
     wait_for(present=False)
+
+
+def window_specs(watched: Watched, error_rate_below: float) -> list[AnalysisSpec]:
+    """Return a window's error-rate and p95 analyses of the watched colour (15 s rates).
+
+    The window runs on past the traffic (quiet, so inconclusive): those are tolerated, as
+    Argo's inconclusiveLimit does; a pass still needs successful measurements and no failure.
+    """
+    error_rate = queries.router_error_rate(watched.target, 15)
+    p95 = queries.latency_quantile(watched.target, 15, "/api/status")
+    tolerant = {"inconclusive_limit": 1000}
+    return [
+        replace(spec_of(error_rate, Operator.LT, error_rate_below), **tolerant),
+        replace(spec_of(p95, Operator.LT, 2.0), min_samples=5, **tolerant),
+    ]
+
+
+def test_a_restarted_watch_recovers_every_measurement_from_prometheus(watched: Watched) -> None:
+    from handoff.watch.metrics import MetricWatch
+
+    specs = window_specs(watched, 0.01)
+    start, end = watched.traffic_start, watched.traffic_end
+
+    async def measured(restart_at: float | None) -> list[list[Measurement]]:
+        async with PrometheusClient(watched.settings) as client:
+            watch = MetricWatch(specs, start)
+            if restart_at is not None:  # the first instance measured up to here, then died
+                await watch.catch_up(client, restart_at)
+                watch = MetricWatch(specs, start)
+            await watch.catch_up(client, end)
+            return [list(s.measurements) for s in watch.states.values()]
+
+    uninterrupted = run(measured(None))
+    restarted = run(measured(start + (end - start) / 2))
+    assert restarted == uninterrupted
+    error_rate, p95 = uninterrupted
+    assert len(error_rate) >= 3, error_rate
+    # Real traffic without a fault: every measurement with enough requests succeeds.
+    judged = [m for m in error_rate if m.phase is not Phase.INCONCLUSIVE]
+    assert judged and all(m.phase is Phase.SUCCESSFUL for m in judged), error_rate
+    assert any(m.phase is Phase.SUCCESSFUL for m in p95), p95
+
+
+def run_trigger(watched: Watched, specs: list[AnalysisSpec], start: float) -> dict[str, Any]:
+    """Run a watch trigger for a few seconds against the live service and Prometheus."""
+    from datetime import UTC, datetime, timedelta
+
+    from handoff.watch.trigger import WatchTrigger
+
+    trigger = WatchTrigger(
+        window="validation",
+        base_url=f"http://127.0.0.1:{watched.live_port}",
+        end_at=(datetime.now(UTC) + timedelta(seconds=6)).isoformat(),
+        interval_s=1.0,
+        prometheus_url=watched.settings.url,
+        analyses=[s.to_json() for s in specs],
+        analysis_start=start,
+        alert_match={"handoff": f"no-such-{uuid.uuid4().hex[:6]}"},
+    )
+
+    async def first() -> dict[str, Any]:
+        async for event in trigger.run():
+            return dict(event.payload)
+        raise AssertionError("no event")
+
+    return run(first())
+
+
+def test_the_trigger_breaches_on_a_missed_budget_with_its_evidence(watched: Watched) -> None:
+    # A p95 budget of 0.1 ms: the service's real latency misses it, measured by Prometheus.
+    p95 = queries.latency_quantile(watched.target, 15, "/api/status")
+    specs = [spec_of(p95, Operator.LT, 0.0001)]
+    event = run_trigger(watched, specs, watched.traffic_start)
+    assert event["status"] == "breach", event
+    breach = event["breach"]
+    assert breach["kind"] == "metric_analysis"
+    assert breach["query"] == p95.promql and breach["threshold"] == 0.0001
+    assert breach["measured"] > 0.0001 and breach["since"]
+    assert "p95_latency /api/status failed" in breach["reason"]
+    assert event["analyses"][0]["status"] == "failed"
+
+
+def test_the_trigger_passes_healthy_traffic_and_a_quiet_window_is_inconclusive(
+    watched: Watched,
+) -> None:
+    from handoff.analysis.verdict import Action
+    from handoff.watch.metrics import MetricWatch
+
+    event = run_trigger(watched, window_specs(watched, 0.01), watched.traffic_start)
+    assert event["status"] == "completed", event
+    statuses = {a["metric"]: a["status"] for a in event["analyses"]}
+    assert statuses == {"router_error_rate": "passed", "p95_latency /api/status": "passed"}
+
+    async def quiet() -> Any:
+        async with PrometheusClient(watched.settings) as client:
+            strict = [replace(s, inconclusive_limit=0) for s in window_specs(watched, 0.01)]
+            watch = MetricWatch(strict, watched.quiet_at - 20)
+            await watch.catch_up(client, watched.quiet_at)
+            return watch.verdicts(finished=True)
+
+    for v in run(quiet()):
+        assert v.status is Status.INCONCLUSIVE and v.action is Action.ASK, v
