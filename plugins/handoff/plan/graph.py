@@ -51,6 +51,9 @@ REPORT_TASK = "report"
 
 DEPLOY_TASK = _in(DEPLOY_GROUP, "start_release")
 SWITCH_TASK = _in(SWITCH_GROUP, "move_live_traffic")
+# The monitoring gate (checks/monitoring.py) in the post-switch group: its result carries the
+# monitoring coverage figure.
+OBSERVABILITY_TASK = _in(VERIFY_GROUP, "observability")
 ROLLBACK_TASK = _in(ROLLBACK_GROUP, "roll_back")
 _WATCH = "watch"
 WATCH_TASKS = tuple(_in(g, _WATCH) for g in (ALL_CLEAR_GROUP, VALIDATION_GROUP, MONITORING_GROUP))

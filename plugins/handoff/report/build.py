@@ -17,7 +17,14 @@ from handoff.evidence import Evidence, EvidenceStatus
 from handoff.notify.ledger import Entry
 from handoff.notify.messages import RunRef
 from handoff.plan import CheckKind, DeploymentPlan, StepKind
-from handoff.plan.graph import ABORT_TASK, DEPLOY_TASK, ROLLBACK_TASK, SWITCH_TASK, step_of
+from handoff.plan.graph import (
+    ABORT_TASK,
+    DEPLOY_TASK,
+    OBSERVABILITY_TASK,
+    ROLLBACK_TASK,
+    SWITCH_TASK,
+    step_of,
+)
 from handoff.report.model import (
     CriterionRow,
     DriftRow,
@@ -255,6 +262,34 @@ def _metrics(records: RunRecords) -> tuple[MetricRow, ...]:
         _error_rate(records),
         _performance(records),
         _rollback_time(records),
+        _monitoring_coverage(records),
+    )
+
+
+def _monitoring_coverage(records: RunRecords) -> MetricRow:
+    threshold, target = _target(records, MetricKind.MONITORING_COVERAGE.value)
+    figure = (records.results.get(OBSERVABILITY_TASK) or {}).get("coverage")
+    if not figure:
+        return MetricRow(
+            "monitoring coverage",
+            target,
+            "not measured: Prometheus did not watch the service on live",
+            None,
+            MetricStatus.NOT_MEASURED,
+            OBSERVABILITY_TASK,
+        )
+    value = float(figure["percent"])
+    missing = figure.get("missing") or []
+    configured = figure.get("configured") or []
+    return MetricRow(
+        name="monitoring coverage",
+        target=target,
+        measured=f"{value:g} % ({len(configured) - len(missing)} of {len(configured)} critical "
+        "metrics scraped)" + (f"; missing: {', '.join(missing)}" if missing else ""),
+        value=value,
+        status=_judge(threshold, value),
+        source=f"{OBSERVABILITY_TASK}: critical metrics configured against those in Prometheus",
+        details={"configured": configured, "missing": missing},
     )
 
 

@@ -23,6 +23,8 @@ from handoff.checks import Finding
 from handoff.checks.http import exchange
 from handoff.evidence import EvidenceStatus
 from handoff.plan import CheckKind
+from handoff.plan.graph import SWITCH_TASK
+from handoff.tasks import monitoring
 from handoff.tasks.context import engine_of, handoff_from
 from handoff.tasks.evidence_records import criteria_for, record, record_criteria
 from handoff.tasks.notify import ledger_of
@@ -127,12 +129,15 @@ def observability(contract_path: str) -> dict[str, Any]:
     handoff = handoff_from(contract_path)
     metrics = _metrics_finding(handoff)
     watched = _watch_finding(handoff)
-    # The metrics endpoint answers "application monitoring"; the other monitoring criteria
-    # are judged by the watches later in the run (not verified here).
-    items = [
-        (c, CheckKind.MONITORING, [metrics if "application" in c.name.lower() else watched])
-        for c in criteria_for(handoff, CheckKind.MONITORING)
-    ]
+    verified = monitoring.verify(handoff, live_colour=_live_colour())
+    # Each monitoring criterion by what it names, from Prometheus when it watches the service;
+    # else the metrics endpoint answers "application monitoring" and the others are judged
+    # by the watches later in the run (not verified here).
+    items = []
+    for c in criteria_for(handoff, CheckKind.MONITORING):
+        found = verified.finding_for(c.name) if verified else None
+        fallback = metrics if "application" in c.name.lower() else watched
+        items.append((c, CheckKind.MONITORING, [found or fallback]))
     items += [
         (c, CheckKind.COMMUNICATION, [_communication_finding(handoff)])
         for c in criteria_for(handoff, CheckKind.COMMUNICATION)
@@ -143,4 +148,14 @@ def observability(contract_path: str) -> dict[str, Any]:
         for c in criteria_for(handoff, CheckKind.NOT_VERIFIED)
     ]
     records = record_criteria(handoff, items, target="live")
-    return {"records": [r.log_marker for r in records]}
+    result: dict[str, Any] = {"records": [r.log_marker for r in records]}
+    if verified:
+        result["coverage"] = verified.coverage
+        result["rules"] = verified.rules
+    return result
+
+
+def _live_colour() -> str | None:
+    switched = get_current_context()["ti"].xcom_pull(task_ids=SWITCH_TASK)
+    colour = switched.get("to_colour") if isinstance(switched, dict) else None
+    return str(colour) if colour else None

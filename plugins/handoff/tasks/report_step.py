@@ -23,6 +23,7 @@ from handoff.catalog import Handoff
 from handoff.evidence import EvidenceStore, report_dir_of, run_dir
 from handoff.plan.graph import (
     ABORT_TASK,
+    OBSERVABILITY_TASK,
     PREFLIGHT_TASK,
     REPORT_TASK,
     ROLLBACK_TASK,
@@ -139,7 +140,10 @@ def gather(handoff: Handoff, context: Mapping[str, Any]) -> RunRecords:
         evidence=EvidenceStore(folder).read_all(),
         notifications=ledger_of(handoff).entries(dag_id, run_id),
         generated_at=datetime.now(UTC),
-        results={t: ti.xcom_pull(task_ids=t) for t in (SWITCH_TASK, ROLLBACK_TASK, ABORT_TASK)},
+        results={
+            t: ti.xcom_pull(task_ids=t)
+            for t in (SWITCH_TASK, ROLLBACK_TASK, ABORT_TASK, OBSERVABILITY_TASK)
+        },
         verdicts={
             t: v
             for t in WATCH_TASKS

@@ -34,7 +34,7 @@ from handoff.runtime.snapshot import environment_file_of
 from handoff.runtime.snapshot import take as take_snapshot
 from handoff.target import Colour, InvalidState, RetireResult, TargetError
 from handoff.tasks import data_integrity as integrity
-from handoff.tasks import service_lease
+from handoff.tasks import monitoring, service_lease
 from handoff.tasks.context import (
     SNAPSHOT_KEY,
     engine_of,
@@ -436,6 +436,7 @@ def retire_old_colour(contract_path: str) -> dict[str, Any]:
     handoff = handoff_from(contract_path)
     engine = engine_of(handoff)
     result = engine.retire_old()
+    monitoring.remove(handoff, "handover")
     service_lease.release(engine, "handover")
     settings = run_settings()
     retired = (
@@ -568,6 +569,7 @@ def rollback_release(contract_path: str) -> dict[str, Any]:
         [(CheckKind.ROLLBACK_READINESS, [rolled_back]), (CheckKind.DATA_INTEGRITY, intact)],
         target="live",
     )
+    monitoring.remove(handoff, "rollback")  # after the switch back: never delays it
     return {**to_jsonable(asdict(result)), "measured_seconds": round(seconds, 3)}
 
 
