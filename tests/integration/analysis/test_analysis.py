@@ -396,3 +396,41 @@ def test_the_trigger_passes_healthy_traffic_and_a_quiet_window_is_inconclusive(
 
     for v in run(quiet()):
         assert v.status is Status.INCONCLUSIVE and v.action is Action.ASK, v
+
+
+def test_monitoring_criteria_are_verified_by_what_they_name(watched: Watched) -> None:
+    from handoff.analysis.alert_rules import RuleThresholds
+    from handoff.analysis.rule_loader import AlertingSettings, load_rules, remove_rules
+    from handoff.checks import observed
+    from handoff.evidence import EvidenceStatus
+    from handoff.jsonable import to_jsonable
+
+    service = watched.target.service
+    seen = observed.observe(service, watched.target, ("blue", "green"))
+    assert seen.reachable and seen.jobs_up, seen
+    settings = AlertingSettings.from_env()
+    handoff_id = f"it-{uuid.uuid4().hex[:6]}"
+    loaded = load_rules(handoff_id, watched.target, RuleThresholds(), settings)
+    try:
+        from dataclasses import asdict
+
+        rules = to_jsonable(asdict(loaded))
+        findings = {
+            "application": observed.application(seen),
+            "performance": observed.performance(seen, ["/api/status"], ["blue"]),
+            "analytics": observed.user_analytics(seen),
+            "security": observed.security(seen, rules),
+        }
+    finally:
+        remove_rules(handoff_id, settings)
+    for name, finding in findings.items():
+        assert finding.status is EvidenceStatus.PASSED, (name, finding)
+    assert "demo_feature_uses_total" in findings["application"].summary
+    assert "/api/status" in findings["performance"].summary
+    figure = observed.coverage(seen)
+    assert figure == {"percent": 100.0, "configured": figure["configured"], "missing": []}
+    # A service Prometheus does not know: every finding says so, none passes.
+    unknown = observed.observe("it-unknown", Target("it-unknown", "blue"), ("blue",))
+    assert not unknown.jobs_up
+    assert observed.application(unknown).status is EvidenceStatus.FAILED
+    assert observed.coverage(unknown)["percent"] == 0.0
