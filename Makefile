@@ -10,7 +10,7 @@ export PYTHONPATH := $(CURDIR)/plugins
 .PHONY: help venv run test unit lint typecheck check bench bench-parse
 .PHONY: docker-engine demo-images browser bench-bluegreen bench-switch bench-loader bench-report demo-reset
 .PHONY: compose-tool compose-images compose-env compose-up compose-down compose-test drills
-.PHONY: observability observability-status observability-down
+.PHONY: observability observability-status observability-down bench-fault
 
 help:
 	@echo "make run        install what is missing, start the demo service, a Slack receiver and"
@@ -61,7 +61,7 @@ check: venv
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m mypy
 
-bench: bench-parse bench-loader bench-bluegreen bench-switch bench-report
+bench: bench-parse bench-loader bench-bluegreen bench-switch bench-report bench-fault
 
 bench-parse: venv
 	$(PY) tests/benchmarks/bench_parse.py
@@ -104,6 +104,10 @@ bench-bluegreen: venv demo-images
 # connections and a new connection per request, 10 switches and 10 rollbacks each.
 bench-switch: venv demo-images
 	$(PY) tests/benchmarks/bench_switch_latency.py
+
+# A release that fails only real users: the Prometheus watch against the probe-only one.
+bench-fault: venv demo-images observability
+	$(PY) tests/benchmarks/bench_real_traffic_fault.py
 
 # The docker-compose stack (Postgres, Redis, CeleryExecutor): images built locally on the
 # debootstrap base, secrets in a git-ignored .env written once with fresh values.

@@ -20,10 +20,12 @@ still there when green serves. Behaviour comes from the environment:
                     no_nosniff (security: X-Content-Type-Options missing),
                     corrupt_store (data integrity: a broken migration stores a record
                     whose body names another key, at start or once the writes below came
-                    in; integrity_check.py finds it)
+                    in; integrity_check.py finds it), flaky_optimize (real users only: the
+                    optimiser, which no probe requests, answers 500 on DEMO_FLAKY_PERCENT %)
   DEMO_FAULTS_AFTER_WRITES  the faults start once this process acknowledged this many new
                     writes (default 0: from the start); a release that breaks only under
                     live traffic, so the checks on live after the switch must catch it
+  DEMO_FLAKY_PERCENT  percent of /api/optimize answers that fail under flaky_optimize (5)
   DEMO_DEBUG_PORT   also serve on this port (the debug-port image variant exposes it)
   DEMO_API_TOKEN    the bearer token GET /api/account accepts (unset: none is accepted);
                     failures are counted in demo_auth_failures_total
@@ -70,6 +72,7 @@ STARTED = time.monotonic()
 MAX_BODY = 64 * 1024
 FAULTS = frozenset(f.strip() for f in os.environ.get("DEMO_FAULTS", "").split(",") if f.strip())
 FAULTS_AFTER_WRITES = int(os.environ.get("DEMO_FAULTS_AFTER_WRITES", "0") or 0)
+FLAKY_SHARE = float(os.environ.get("DEMO_FLAKY_PERCENT", "5") or 5) / 100.0
 DEBUG_PORT = int(os.environ.get("DEMO_DEBUG_PORT", "0") or 0)
 API_TOKEN = os.environ.get("DEMO_API_TOKEN", "")
 
@@ -401,7 +404,10 @@ class Handler(BaseHTTPRequestHandler):
             "/": self.dashboard,
         }
 
-    def optimize(self, query: str) -> None:
+    def optimize(self, query: str) -> int | None:
+        if fault("flaky_optimize") and random.random() < FLAKY_SHARE:
+            self.send_json(500, {"error": "injected failure (flaky_optimize)"})
+            return 500
         params = dict(p.split("=", 1) for p in query.split("&") if "=" in p)
         budget = max(1, min(int(params.get("budget", "100") or 100), 10_000))
         # A deterministic toy "optimisation": split the budget across three channels.

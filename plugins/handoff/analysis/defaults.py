@@ -100,7 +100,12 @@ def default_analyses(
             queries.router_error_rate(release, t.window_s),
             Condition(Operator.LT, t.error_rate),
             t,
-        )
+        ),
+        _spec(
+            queries.worst_path_error_rate(release, t.window_s),
+            Condition(Operator.LT, t.error_rate),
+            t,
+        ),
     ]
     for path, budget in sorted(t.p95_budgets_s.items()):
         p95 = queries.latency_quantile(release, t.window_s, path)

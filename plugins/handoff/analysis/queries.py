@@ -140,6 +140,27 @@ def service_error_rate(target: Target, window_s: float) -> MetricQuery:
     return MetricQuery("service_error_rate", promql, Unit.RATIO, _sum_increase(every, window))
 
 
+def worst_path_error_rate(
+    target: Target, window_s: float, min_path_requests: int = 20
+) -> MetricQuery:
+    """Return the largest share of 5xx answers on any one path (the service's histogram).
+
+    A fault on one path that real users take but no probe requests is diluted in the
+    service-wide rate; judged per path it is not. Only paths with at least
+    ``min_path_requests`` requests in the window are judged (one failure of two requests on
+    a rare path is no 50 % error rate). A path without a 5xx series counts as 0
+    (``or ... * 0``), so a healthy service measures 0, not "no value".
+    """
+    window = duration(window_s)
+    every = _histogram(target, "count")
+    errors = _histogram(target, "count", regex={"code": "5.."})
+    per_path_every = f"sum by (path) (increase({every}[{window}]))"
+    per_path_errors = f"sum by (path) (increase({errors}[{window}]))"
+    judged = f"({per_path_every} >= {min_path_requests:d})"
+    promql = f"max(({per_path_errors} or {per_path_every} * 0) / {judged})"
+    return MetricQuery("worst_path_error_rate", promql, Unit.RATIO, _sum_increase(every, window))
+
+
 def latency_quantile(
     target: Target, window_s: float, path: str, quantile: float = 0.95
 ) -> MetricQuery:

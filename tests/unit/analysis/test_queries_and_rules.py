@@ -64,6 +64,7 @@ def test_default_analyses_come_from_the_thresholds() -> None:
     by_name = {s.metric: s for s in specs}
     assert set(by_name) == {
         "router_error_rate",
+        "worst_path_error_rate",
         "p95_latency /api/status",
         "p95_ratio /api/status",
     }
