@@ -10,7 +10,7 @@ export PYTHONPATH := $(CURDIR)/plugins
 .PHONY: help venv run test unit lint typecheck check bench bench-parse
 .PHONY: docker-engine demo-images browser bench-bluegreen bench-switch bench-loader bench-report demo-reset
 .PHONY: compose-tool compose-images compose-env compose-up compose-down compose-test drills
-.PHONY: observability observability-status observability-down bench-fault
+.PHONY: observability observability-status observability-down bench-fault bench-windows
 
 help:
 	@echo "make run        install what is missing, start the demo service, a Slack receiver and"
@@ -61,7 +61,7 @@ check: venv
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m mypy
 
-bench: bench-parse bench-loader bench-bluegreen bench-switch bench-report bench-fault
+bench: bench-parse bench-loader bench-bluegreen bench-switch bench-report bench-fault bench-windows
 
 bench-parse: venv
 	$(PY) tests/benchmarks/bench_parse.py
@@ -108,6 +108,10 @@ bench-switch: venv demo-images
 # A release that fails only real users: the Prometheus watch against the probe-only one.
 bench-fault: venv demo-images observability
 	$(PY) tests/benchmarks/bench_real_traffic_fault.py
+
+# 200 watch windows in one process (as in one triggerer), each judging in Prometheus.
+bench-windows: venv demo-images observability
+	$(PY) tests/benchmarks/bench_watch_windows.py
 
 # The docker-compose stack (Postgres, Redis, CeleryExecutor): images built locally on the
 # debootstrap base, secrets in a git-ignored .env written once with fresh values.
