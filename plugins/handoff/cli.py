@@ -14,10 +14,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from handoff.acceptance import Environment, load_yaml_model
-from handoff.catalog import environments_dir_for, load_catalog, load_handoff
+from handoff.catalog import Catalog, environments_dir_for, load_catalog, load_handoff
 from handoff.contract.parser import parse_contract
 from handoff.errors import Diagnostic, Severity, errors_in
 from handoff.jsonable import to_jsonable
+from handoff.plan.bindings import bindable_names, kind_named
+from handoff.plan.model import CheckKind
 from handoff.render.pinned import in_flight_notes
 from handoff.schema import json_schemas, render_reference
 from handoff.show import render_plan
@@ -33,7 +35,7 @@ def _lint(paths: list[Path], as_json: bool) -> int:
             print(f"{path}: error: no such file or folder", file=sys.stderr)
         return 2
     catalog = load_catalog(paths)
-    diagnostics = catalog.diagnostics() + _in_flight(paths)
+    diagnostics = catalog.diagnostics() + _in_flight(paths) + _binding_errors(catalog)
     errors = len(errors_in(diagnostics))
     warnings = sum(d.severity is Severity.WARNING for d in diagnostics)
     if as_json:
@@ -51,10 +53,44 @@ def _lint(paths: list[Path], as_json: bool) -> int:
     else:
         for diagnostic in diagnostics:
             print(diagnostic.render())
+        for line in _not_verified(catalog):
+            print(line)
         print(
             f"{len(catalog.handoffs)} contract(s) checked: {errors} error(s), {warnings} warning(s)"
         )
     return 1 if errors else 0
+
+
+def _binding_errors(catalog: Catalog) -> list[Diagnostic]:
+    """Return an error per sidecar binding that names no criterion or no check."""
+    found = []
+    for handoff in catalog.handoffs:
+        if handoff.acceptance is None or handoff.plan is None:
+            continue
+        names = {c.name for c in handoff.plan.contract.acceptance_criteria}
+        for criterion, check in handoff.acceptance.bindings.items():
+            problem = ""
+            if criterion not in names:
+                problem = f"binding {criterion!r}: the contract has no criterion of that name"
+            elif kind_named(check) is None:
+                problem = f"binding {criterion!r}: no check named {check!r}; known: " + ", ".join(
+                    bindable_names()
+                )
+            if problem:
+                found.append(Diagnostic(Severity.ERROR, handoff.sidecar_path, None, problem))
+    return found
+
+
+def _not_verified(catalog: Catalog) -> list[str]:
+    """Return a note per criterion no check verifies (bind it in the sidecar's bindings:)."""
+    return [
+        f"{handoff.contract_path}:{b.criterion.line}: note: criterion {b.criterion.name!r} is "
+        "not verified by any check (bind it under the sidecar's bindings:)"
+        for handoff in catalog.handoffs
+        if handoff.plan is not None
+        for b in handoff.plan.checks
+        if b.kind is CheckKind.NOT_VERIFIED
+    ]
 
 
 def _in_flight(paths: list[Path]) -> list[Diagnostic]:

@@ -78,3 +78,33 @@ def test_show_broken_file_fails_with_its_message() -> None:
     assert result.returncode == 1
     assert "no_handoff_id.md:3: error: no Handoff ID" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_sidecar_bindings_override_the_rules_and_lint_checks_both_sides(tmp_path: Path) -> None:
+    from handoff.catalog import load_handoff
+    from handoff.plan.model import CheckKind
+    from tests.support.handoffs import make_handoffs
+
+    handoffs = make_handoffs(tmp_path, ["BIND-001"])
+    contract, sidecar = handoffs / "BIND-001.md", handoffs / "BIND-001.deploy.yaml"
+    text = contract.read_text()
+    marker = "- [ ] **Security Monitoring**"
+    assert marker in text
+    contract.write_text(
+        text.replace(marker, "- [ ] **Team Morale**: the team is rested\n" + marker)
+    )
+    with sidecar.open("a") as out:
+        out.write('bindings:\n  "User Analytics": smoke\n')
+    bound = {b.criterion.name: b for b in load_handoff(contract).plan.checks}
+    assert bound["User Analytics"].kind is CheckKind.SMOKE
+    assert "bound in the sidecar" in bound["User Analytics"].note
+    assert bound["Team Morale"].kind is CheckKind.NOT_VERIFIED
+    done = run("lint", handoffs)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "criterion 'Team Morale' is not verified by any check" in done.stdout
+    with sidecar.open("a") as out:
+        out.write('  "No Such Criterion": monitoring\n  "Error Tracking": nonsense\n')
+    done = run("lint", handoffs)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "binding 'No Such Criterion': the contract has no criterion of that name" in done.stdout
+    assert "binding 'Error Tracking': no check named 'nonsense'; known: " in done.stdout

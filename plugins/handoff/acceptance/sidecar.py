@@ -314,3 +314,11 @@ class Acceptance(BaseModel):
     slack_conn_id: str | None = None
     report_dir: str | None = None
     promotion: Promotion = Field(default_factory=lambda: Promotion())
+    # Criterion name (as the contract writes it) -> the check that verifies it, by its
+    # registry name (`python -m handoff schema` lists them), e.g. {"User Analytics":
+    # "monitoring"}. Overrides the keyword rules; `lint` refuses unknown names on both sides.
+    bindings: dict[str, str] = Field(
+        default_factory=dict,
+        description="criterion name -> check name (e.g. monitoring, smoke); overrides the "
+        "keyword rules",
+    )

@@ -22,6 +22,17 @@ def phases_of(kind: CheckKind) -> tuple[CheckPhase, ...]:
     return spec.phases if spec else ()
 
 
+def kind_named(name: str) -> CheckKind | None:
+    """Return the check kind a sidecar binding names (``monitoring``, ``smoke`` ...), or None."""
+    key = name.strip().upper().replace("-", "_").replace(" ", "_")
+    return CheckKind.__members__.get(key)
+
+
+def bindable_names() -> list[str]:
+    """Return the names a sidecar binding may use."""
+    return [k.name.lower() for k in CheckKind]
+
+
 def check_kind(criterion: Criterion) -> CheckKind:
     """Return the check a criterion is bound to: by its name, else by its text."""
     by_name = classify(criterion.name, RULES, CheckKind.NOT_VERIFIED)
@@ -43,12 +54,16 @@ def bind_checks(
 ) -> tuple[CheckBinding, ...]:
     """Bind every criterion to its check, noting checks that lack settings."""
     bindings = []
+    explicit = acceptance.bindings if acceptance is not None else {}
     for criterion in criteria:
-        kind = check_kind(criterion)
+        named = kind_named(explicit[criterion.name]) if criterion.name in explicit else None
+        kind = named or check_kind(criterion)
         note = (
             "no automatic check matches this criterion"
             if kind is CheckKind.NOT_VERIFIED
             else missing_settings(kind, acceptance)
         )
+        if named is not None:
+            note = "; ".join(n for n in ("bound in the sidecar", note) if n)
         bindings.append(CheckBinding(criterion, kind, phases_of(kind), note))
     return tuple(bindings)
