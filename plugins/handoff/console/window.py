@@ -54,7 +54,8 @@ def _analysis(raw: dict[str, Any]) -> Analysis:
 def _alert_name(raw: Any) -> str:
     if isinstance(raw, dict):
         labels = raw.get("labels") or {}
-        return str(raw.get("alertname") or labels.get("alertname") or raw)
+        # the trigger records {"name", "labels", "active_at"} (watch/trigger.py)
+        return str(raw.get("name") or labels.get("alertname") or "unnamed alert")
     return str(raw)
 
 

@@ -40,7 +40,7 @@ def test_analyses_and_alerts_rendered_escaped(tmp_path: Path) -> None:
         analyses=[
             {"metric": "<p95>", "status": "fail", "condition": "< 300", "last": {"value": 412}}
         ],
-        alerts=[{"labels": {"alertname": "HighErrorRate"}}],
+        alerts=[{"name": "HighErrorRate", "labels": {}, "active_at": "2026-12-02T11:58:00Z"}],
     )
     html = window_html(read_window_status(path), NOW)
     assert "&lt;p95&gt;" in html and "<p95>" not in html
