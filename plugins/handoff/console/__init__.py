@@ -1,0 +1,1 @@
+"""The SRE console's logic (DORA figures, page state), kept apart from the HTTP layer."""
