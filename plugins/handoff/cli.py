@@ -1,5 +1,5 @@
-"""Command line: `python -m handoff lint [PATH...]`, `show FILE`, `accept CONTRACT` and
-`schema [--markdown]`.
+"""Command line: `python -m handoff lint [PATH...]`, `show FILE`, `accept CONTRACT`,
+`grafana CONTRACT` and `schema [--markdown]`.
 
 All work offline, without Airflow's database, fast enough for a pre-commit hook.
 """
@@ -168,6 +168,30 @@ def _accept(path: Path, environment: str | None, force: bool, to_stdout: bool) -
     return 0
 
 
+def _grafana(path: Path, datasource_uid: str) -> int:
+    from handoff.console.grafana import dashboard, handoff_queries
+
+    if not path.is_file():
+        print(f"{path}: error: no such file", file=sys.stderr)
+        return 2
+    handoff = load_handoff(path)
+    if handoff.plan is None or handoff.acceptance is None or errors_in(handoff.diagnostics):
+        for diagnostic in handoff.diagnostics:
+            print(diagnostic.render(), file=sys.stderr)
+        return 1
+    service = handoff.acceptance.service.name
+    endpoints = [e.path for e in handoff.acceptance.checks.endpoints]
+    handoff_id = handoff.plan.handoff_id
+    model = dashboard(
+        f"handoff-{handoff_id.lower()}",
+        f"{handoff_id}: {service}",
+        handoff_queries(service, endpoints),
+        datasource_uid,
+    )
+    print(json.dumps(model, indent=2))
+    return 0
+
+
 def _schema(as_markdown: bool) -> int:
     schemas = json_schemas()
     print(render_reference(schemas) if as_markdown else json.dumps(schemas, indent=2), end="")
@@ -193,6 +217,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     accept.add_argument("--environment", help="environment name (default: the first known)")
     accept.add_argument("--force", action="store_true", help="replace an existing sidecar")
     accept.add_argument("--stdout", action="store_true", help="print instead of writing")
+    grafana = commands.add_parser(
+        "grafana", help="a Grafana dashboard (JSON) of what a contract's watches judge"
+    )
+    grafana.add_argument("contract", type=Path)
+    grafana.add_argument(
+        "--datasource-uid", default="prometheus", help="the Prometheus datasource's uid"
+    )
     schema = commands.add_parser("schema", help="JSON Schema of the sidecar and the environment")
     schema.add_argument("--markdown", action="store_true", help="the configuration reference")
     args = parser.parse_args(argv)
@@ -202,4 +233,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _lint(args.paths, args.json)
     if args.command == "accept":
         return _accept(args.contract, args.environment, args.force, args.stdout)
+    if args.command == "grafana":
+        return _grafana(args.contract, args.datasource_uid)
     return _show(args.file, args.json)

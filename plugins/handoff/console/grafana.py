@@ -51,3 +51,22 @@ def dashboard(
         "annotations": {"list": []},
         "panels": panels,
     }
+
+
+def handoff_queries(service: str, endpoints: list[str], window_s: int = 300) -> list[MetricQuery]:
+    """Return what the watch judges for a service, for both colours, as dashboard queries."""
+    from handoff.analysis import queries
+    from handoff.analysis.queries import Target
+
+    found: list[MetricQuery] = []
+    for colour in ("blue", "green"):
+        target = Target(service, colour)
+        for q in (
+            queries.router_error_rate(target, window_s),
+            queries.worst_path_error_rate(target, window_s),
+            *(queries.latency_quantile(target, window_s, path) for path in endpoints),
+            queries.cpu_usage(target, window_s),
+            queries.memory_usage(target, window_s),
+        ):
+            found.append(MetricQuery(f"{q.name} ({colour})", q.promql, q.unit, q.samples_promql))
+    return found
