@@ -1,9 +1,13 @@
 """Performance: bounded synthetic load per endpoint, judged against its budget and a baseline.
 
 The baseline is the live colour measured with the same load in rounds alternating with the
-preview, so both see the same machine at the same moment. A regression counts only when p95
-exceeds the baseline by more than the contract's tolerance AND by more than a noise floor:
-at millisecond latencies a 10 % difference is scheduler jitter, not a slower release. A
+preview, so both see the same machine at the same moment. The release is compared with it by
+a one-sided Mann-Whitney U test (as Kayenta does): slower than the baseline plus the
+contract's tolerance at 95 % confidence (`handoff.analysis.baseline`), and by more than a
+noise floor (the Hodges-Lehmann shift): at millisecond latencies a 10 % difference is
+scheduler jitter, not a slower release. With too few samples for the test, the p95 rule
+decides (p95 over the baseline by more than the tolerance and the floor), and the evidence
+says the test was inconclusive. A
 failing endpoint is measured again (``attempts`` in all) and fails only if every attempt
 fails: on a busy shared machine one burst of load elsewhere must not abort a good release,
 while a slow release is slow every time.
@@ -17,15 +21,19 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from handoff.acceptance.sidecar import EndpointCheck, PerformanceSettings
+from handoff.analysis.baseline import BaselineVerdict, Comparison, compare
 from handoff.checks.finding import Finding
 from handoff.checks.kinds import CheckKind, CheckPhase
 from handoff.checks.spec import CheckSpec, Gate, Rule, SidecarSettings, needs
 from handoff.evidence.model import EvidenceStatus
 
 log = logging.getLogger(__name__)
+
+# The confidence the release is held to against the baseline (stated in the evidence).
+RANK_TEST_CONFIDENCE = 0.95
 
 
 @dataclass(frozen=True)
@@ -37,6 +45,8 @@ class LatencyStats:
     p50_ms: float
     p95_ms: float
     p99_ms: float
+    # Every answered request's latency (ms), for the rank test; not part of the evidence.
+    samples: tuple[float, ...] = field(default=(), repr=False, compare=False)
 
     @property
     def error_rate_pct(self) -> float:
@@ -71,6 +81,7 @@ def stats(latencies_ms: list[float], errors: int) -> LatencyStats:
         p50_ms=round(percentile(latencies_ms, 50), 1),
         p95_ms=round(percentile(latencies_ms, 95), 1),
         p99_ms=round(percentile(latencies_ms, 99), 1),
+        samples=tuple(latencies_ms),
     )
 
 
@@ -162,22 +173,12 @@ def judge(
     else:
         parts[0] += f" > budget {budget.p95_ms:g} ms"
         problems.append("over budget")
+    rank = None
     if baseline is None:
         parts.append("no baseline (nothing live)")
     else:
-        change = _change_pct(measured.p95_ms, baseline.p95_ms)
-        slower_ms = measured.p95_ms - baseline.p95_ms
-        regressed = change > budget.tolerance_pct and slower_ms > budget.noise_floor_ms
-        if regressed:
-            verdict = f"> {budget.tolerance_pct:g} %"
-        elif change > budget.tolerance_pct:
-            verdict = (
-                f"> {budget.tolerance_pct:g} % but within the "
-                f"{budget.noise_floor_ms:g} ms noise floor"
-            )
-        else:
-            verdict = f"<= {budget.tolerance_pct:g} %"
-        parts.append(f"baseline {baseline.p95_ms:g} ms ({change:+.1f} % {verdict})")
+        said, regressed, rank = against_baseline(measured, baseline, budget)
+        parts += said
         if regressed:
             problems.append("slower than the live colour")
     error_ok = measured.error_rate_pct <= budget.error_rate_pct
@@ -205,6 +206,12 @@ def judge(
             baseline_p99_ms=baseline.p99_ms,
             change_pct=round(_change_pct(measured.p95_ms, baseline.p95_ms), 1),
         )
+        if rank is not None and rank.p_value is not None:
+            measured_values.update(
+                mann_whitney_p=round(rank.p_value, 4),
+                mann_whitney_confidence=rank.confidence,
+                median_shift_ms=round(rank.shift_estimate or 0.0, 1),
+            )
     return Finding(
         status,
         summary,
@@ -215,6 +222,49 @@ def judge(
             "noise_floor_ms": budget.noise_floor_ms,
             "error_rate_pct": budget.error_rate_pct,
         },
+    )
+
+
+def against_baseline(
+    measured: LatencyStats, baseline: LatencyStats, budget: Budget
+) -> tuple[list[str], bool, Comparison | None]:
+    """Return what the comparison with the baseline says, whether it regressed, the test."""
+    change = _change_pct(measured.p95_ms, baseline.p95_ms)
+    slower_ms = measured.p95_ms - baseline.p95_ms
+    regressed = change > budget.tolerance_pct and slower_ms > budget.noise_floor_ms
+    said = []
+    rank = rank_test(measured, baseline, budget)
+    if rank is not None and rank.outcome is not BaselineVerdict.INCONCLUSIVE:
+        shift = rank.shift_estimate or 0.0
+        regressed = rank.outcome is BaselineVerdict.FAILED and shift > budget.noise_floor_ms
+    if regressed:
+        verdict = f"> {budget.tolerance_pct:g} %"
+    elif change > budget.tolerance_pct:
+        verdict = (
+            f"> {budget.tolerance_pct:g} % but within the {budget.noise_floor_ms:g} ms noise floor"
+        )
+    else:
+        verdict = f"<= {budget.tolerance_pct:g} %"
+    said.append(f"baseline {baseline.p95_ms:g} ms ({change:+.1f} % {verdict})")
+    if rank is not None and rank.outcome is not BaselineVerdict.INCONCLUSIVE:
+        said.append(
+            f"Mann-Whitney: {rank.reason}; median shift {rank.shift_estimate or 0.0:+.1f} ms "
+            f"(noise floor {budget.noise_floor_ms:g} ms)"
+        )
+    elif rank is not None:
+        said.append(f"Mann-Whitney inconclusive ({rank.reason}): the p95 rule decides")
+    return said, regressed, rank
+
+
+def rank_test(measured: LatencyStats, baseline: LatencyStats, budget: Budget) -> Comparison | None:
+    """Return the Mann-Whitney comparison of the two latency samples (None: no samples)."""
+    if not measured.samples or not baseline.samples:
+        return None
+    return compare(
+        measured.samples,
+        baseline.samples,
+        confidence=RANK_TEST_CONFIDENCE,
+        tolerance=budget.tolerance_pct / 100,
     )
 
 

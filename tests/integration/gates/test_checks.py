@@ -51,6 +51,7 @@ def test_performance_passes_for_a_release_as_fast_as_live(service: Service, depl
     print(finding.summary)
     assert finding.status is EvidenceStatus.PASSED, finding.summary
     assert finding.measured["requests"] == 30 and finding.measured["errors"] == 0
+    assert "Mann-Whitney: no evidence the release is slower" in finding.summary, finding.summary
 
 
 def test_performance_fails_for_a_slow_release(service: Service, deploy: Deploy) -> None:
@@ -61,6 +62,7 @@ def test_performance_fails_for_a_slow_release(service: Service, deploy: Deploy) 
     print(finding.summary)
     assert finding.failed and "slower than the live colour" in finding.summary
     assert finding.measured["p95_ms"] >= 300 > finding.measured["baseline_p95_ms"]
+    assert finding.measured["mann_whitney_p"] < 0.05 and finding.measured["median_shift_ms"] > 200
     tight = performance.Budget(p95_ms=250, tolerance_pct=10, noise_floor_ms=25, error_rate_pct=1)
     assert "> budget 250 ms" in performance.judge("/", perf(service, "/"), None, tight).summary
 

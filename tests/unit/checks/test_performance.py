@@ -105,3 +105,35 @@ def test_a_passing_endpoint_is_measured_once() -> None:
     finding = confirmed("/", measure_once, BUDGET, attempts=3)
     assert finding.status is EvidenceStatus.PASSED and len(calls) == 1
     assert "attempt" not in finding.summary
+
+
+def sampled(latencies: list[float]) -> LatencyStats:
+    from handoff.checks.performance import stats
+
+    return stats(latencies, 0)
+
+
+def test_the_mann_whitney_judge_fails_a_slower_release_and_passes_a_same_speed_one() -> None:
+    import random
+
+    from handoff.checks.performance import Budget, judge
+
+    rng = random.Random(7)
+    budget = Budget(p95_ms=1000, tolerance_pct=10, noise_floor_ms=5, error_rate_pct=1)
+    baseline = sampled([rng.gauss(40, 4) for _ in range(200)])
+    same = sampled([rng.gauss(40, 4) for _ in range(200)])
+    slower = sampled([rng.gauss(70, 4) for _ in range(200)])
+    passed = judge("/api", same, baseline, budget)
+    failed = judge("/api", slower, baseline, budget)
+    assert not passed.failed and "Mann-Whitney: no evidence" in passed.summary, passed.summary
+    assert failed.failed and "slower than the live colour" in failed.summary, failed.summary
+    assert failed.measured["mann_whitney_p"] < 0.05 and failed.measured["median_shift_ms"] > 25
+    assert passed.measured["mann_whitney_confidence"] == 0.95
+
+
+def test_too_few_samples_leave_the_p95_rule_to_decide() -> None:
+    from handoff.checks.performance import Budget, judge
+
+    budget = Budget(p95_ms=1000, tolerance_pct=10, noise_floor_ms=5, error_rate_pct=1)
+    finding = judge("/api", sampled([90.0, 91.0]), sampled([40.0, 41.0]), budget)
+    assert "Mann-Whitney inconclusive" in finding.summary and finding.failed
