@@ -11,6 +11,7 @@ every point it missed since the window's start (`handoff.watch.metrics`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import math
@@ -248,35 +249,58 @@ class WatchTrigger(BaseTrigger):
     ) -> None:
         loop = asyncio.get_running_loop()
         rounds = 0
+        # The analyses run beside the probe rounds, never in them: a Prometheus that is slow
+        # or away (a daemon restart) must not slow the probes the outage policy counts on.
+        analysing: asyncio.Task[None] | None = None
         # trust_env=False: the router is reached directly, never through a proxy from the env.
         async with httpx.AsyncClient(
             base_url=self.base_url, timeout=self.request_timeout_s, trust_env=False
         ) as client:
-            while seconds_until(self._end) > 0:
-                started = loop.time()
-                # The engine is pinged every round, not only when a probe fails: with
-                # live-restore the service keeps answering while the daemon is away, and the
-                # policy must still decide what an engine that cannot roll back means.
-                samples, engine_down = await asyncio.gather(
-                    self._probe_round(client), self._engine_is_down()
-                )
-                if engine_down:
-                    await self._ride_out_outage(client, evaluator, samples)
+            try:
+                while seconds_until(self._end) > 0:
+                    started = loop.time()
+                    # The engine is pinged every round, not only when a probe fails: with
+                    # live-restore the service keeps answering while the daemon is away, and the
+                    # policy must still decide what an engine that cannot roll back means.
+                    samples, engine_down = await asyncio.gather(
+                        self._probe_round(client), self._engine_is_down()
+                    )
+                    if engine_down:
+                        await self._ride_out_outage(client, evaluator, samples)
+                        if evaluator.breach is not None:
+                            break
+                        continue
+                    for sample in samples:
+                        evaluator.add(sample)
+                    if metrics is not None and prometheus is not None:
+                        analysing = self._next_analysis(analysing, metrics, prometheus, evaluator)
                     if evaluator.breach is not None:
                         break
-                    continue
-                for sample in samples:
-                    evaluator.add(sample)
-                if metrics is not None and prometheus is not None:
-                    await self._analyse(metrics, prometheus, evaluator)
-                if evaluator.breach is not None:
-                    break
-                rounds += 1
-                await self._publish(evaluator.summary(), "open", False, metrics)
-                if rounds % self.log_every == 0:
-                    self._log_progress(evaluator, metrics)
-                pause = self.interval_s - (loop.time() - started)
-                await asyncio.sleep(max(0.0, min(pause, seconds_until(self._end))))
+                    rounds += 1
+                    await self._publish(evaluator.summary(), "open", False, metrics)
+                    if rounds % self.log_every == 0:
+                        self._log_progress(evaluator, metrics)
+                    pause = self.interval_s - (loop.time() - started)
+                    await asyncio.sleep(max(0.0, min(pause, seconds_until(self._end))))
+            finally:
+                if analysing is not None and not analysing.done():
+                    analysing.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await analysing
+
+    def _next_analysis(
+        self,
+        running: asyncio.Task[None] | None,
+        metrics: MetricWatch,
+        prometheus: PrometheusClient,
+        evaluator: WindowEvaluator,
+    ) -> asyncio.Task[None]:
+        """Return the analysis task in flight, or start the next once the last is done."""
+        if running is not None and not running.done():
+            return running
+        if running is not None and not running.cancelled() and running.exception():
+            log.error("window %s: an analysis round failed: %r", self.window, running.exception())
+        return asyncio.create_task(self._analyse(metrics, prometheus, evaluator))
 
     async def _analyse(
         self, metrics: MetricWatch, prometheus: PrometheusClient, evaluator: WindowEvaluator
