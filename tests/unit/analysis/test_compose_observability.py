@@ -68,3 +68,11 @@ def test_prometheus_reads_the_rules_volume_read_only_and_reloads_on_request() ->
     worker = services["airflow-worker"]
     assert "prometheus-rules:/opt/airflow/prometheus-rules" in worker["volumes"]
     assert services["handoff-alertmanager"]["extra_hosts"] == ["host.docker.internal:host-gateway"]
+
+
+def test_every_tmpfs_is_one_absolute_mount_with_its_options() -> None:
+    # A YAML flow list splits "/tmp:rw,noexec" at its commas into a path and bare options,
+    # which Docker refuses ("mount path must be absolute"): each entry must be one string.
+    for name, service in _services().items():
+        for entry in service.get("tmpfs") or ():
+            assert str(entry).startswith("/"), (name, entry)
