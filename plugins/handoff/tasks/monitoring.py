@@ -135,12 +135,13 @@ def verify(handoff: Handoff, live_colour: str | None) -> Verified | None:
         return None
     rules = load(handoff, live_colour)
     alert = send_test(handoff) if "problem" not in rules else None
-    colours = [c for c, r in seen.resources.items() if r]
+    # The live colour always; the other one when it runs (it does until handover).
+    colours = sorted({live_colour, *(c for c, r in seen.resources.items() if r)})
     endpoints = [e.path for e in handoff.acceptance.checks.endpoints]
     findings = {
         "application": observed.application(seen),
         "errors": observed.error_tracking(rules, alert),
-        "performance": observed.performance(seen, endpoints, colours or [live_colour]),
+        "performance": observed.performance(seen, endpoints, colours),
         "analytics": observed.user_analytics(seen),
         "security": observed.security(seen, rules),
     }
