@@ -89,7 +89,7 @@ class MetricWatch:
             client.query_range(spec.promql, first, now, spec.interval_s),
             client.query_range(spec.samples_promql, first, now, spec.interval_s)
             if spec.samples_promql
-            else _no_range(),
+            else _nothing(),
         )
         if isinstance(values, QueryError):
             self.states[metric] = state.record(measure(spec, now, None, error=values.message))
@@ -120,7 +120,7 @@ class MetricWatch:
         spec = state.spec
         value_answer, samples_answer = await asyncio.gather(
             client.query(spec.promql, at=now),
-            client.query(spec.samples_promql, at=now) if spec.samples_promql else _no_instant(),
+            client.query(spec.samples_promql, at=now) if spec.samples_promql else _nothing(),
         )
         if isinstance(value_answer, QueryError):
             taken = measure(spec, now, None, error=value_answer.message)
@@ -155,11 +155,8 @@ class MetricWatch:
         ]
 
 
-async def _no_range() -> None:
-    return None
-
-
-async def _no_instant() -> None:
+async def _nothing() -> None:
+    """Stand in for a sample-count query an analysis does not have."""
     return None
 
 
