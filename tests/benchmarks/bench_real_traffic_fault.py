@@ -22,26 +22,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import secrets
 import sys
 import threading
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-
-import docker
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from handoff.analysis.defaults import AnalysisThresholds, default_analyses  # noqa: E402
 from handoff.analysis.queries import Target  # noqa: E402
-from handoff.bluegreen import BlueGreenConfig, BlueGreenEngine, VolumeMount  # noqa: E402
 from handoff.watch.trigger import WatchTrigger  # noqa: E402
-from tests.integration.observability.test_stack import stack_module, traffic  # noqa: E402
-from tests.support.demo import V1, V2, ensure_demo_images, free_port  # noqa: E402
+from tests.benchmarks.watched_service import watched_service  # noqa: E402
+from tests.integration.observability.test_stack import traffic  # noqa: E402
+from tests.support.demo import V2  # noqa: E402
 
 PROBE_PATHS = ["/api/status", "/version"]
 
@@ -60,25 +56,9 @@ def main() -> int:
     parser.add_argument("--bound", type=float, default=150.0, help="seconds each watch may run")
     args = parser.parse_args()
     bound = min(args.bound, 300.0)
-    ensure_demo_images()
-    client = docker.DockerClient(base_url="unix:///var/run/docker.sock", version="auto")
-    stack = stack_module.Stack(stack_module.Settings.from_env(), client)
-    stack.up()
-    prometheus = stack.settings.url(stack.settings.prometheus_port)
-    service = f"bench-{uuid.uuid4().hex[:8]}"
-    config = BlueGreenConfig(
-        service=service,
-        live_port=free_port(),
-        preview_port=free_port(),
-        volumes=(VolumeMount(f"{service}-data", "/data"),),
-        ready_deadline_s=30.0,
-    )
-    engine = BlueGreenEngine(config, client=client)
-    token = secrets.token_hex(16)
-    try:
-        engine.deploy(V1, environment={"DEMO_API_TOKEN": token})
-        engine.switch(V1)
-        stack.sync({service})
+    with watched_service() as watched:
+        engine, config, token = watched.engine, watched.config, watched.token
+        service, prometheus = config.service, watched.prometheus_url
         faulty = {
             "DEMO_API_TOKEN": token,
             "DEMO_FAULTS": "flaky_optimize",
@@ -139,10 +119,6 @@ def main() -> int:
             f"rollback started at the Prometheus breach: {prom_at - fault_start + took:.1f} s"
         )
         return 0 if prom["status"] == "breach" else 1
-    finally:
-        engine.teardown(remove_data=True, force=True)
-        stack.sync(set())
-        client.close()
 
 
 if __name__ == "__main__":

@@ -19,17 +19,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import resource
-import secrets
 import statistics
 import sys
 import threading
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-
-import docker
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -37,10 +33,9 @@ sys.path.insert(0, str(ROOT))
 from handoff.analysis import prometheus as prometheus_module  # noqa: E402
 from handoff.analysis.defaults import AnalysisThresholds, default_analyses  # noqa: E402
 from handoff.analysis.queries import Target  # noqa: E402
-from handoff.bluegreen import BlueGreenConfig, BlueGreenEngine, VolumeMount  # noqa: E402
 from handoff.watch.trigger import WatchTrigger  # noqa: E402
-from tests.integration.observability.test_stack import stack_module, traffic  # noqa: E402
-from tests.support.demo import V1, ensure_demo_images, free_port  # noqa: E402
+from tests.benchmarks.watched_service import watched_service  # noqa: E402
+from tests.integration.observability.test_stack import traffic  # noqa: E402
 
 LATENCIES: list[float] = []
 ERRORS: list[str] = []
@@ -84,25 +79,9 @@ def main() -> int:
     parser.add_argument("--probe-interval", type=float, default=5.0)
     args = parser.parse_args()
     windows, seconds = min(args.windows, 500), min(args.seconds, 300.0)
-    ensure_demo_images()
-    client = docker.DockerClient(base_url="unix:///var/run/docker.sock", version="auto")
-    stack = stack_module.Stack(stack_module.Settings.from_env(), client)
-    stack.up()
-    url = stack.settings.url(stack.settings.prometheus_port)
-    service = f"bench-{uuid.uuid4().hex[:8]}"
-    config = BlueGreenConfig(
-        service=service,
-        live_port=free_port(),
-        preview_port=free_port(),
-        volumes=(VolumeMount(f"{service}-data", "/data"),),
-        ready_deadline_s=30.0,
-    )
-    engine = BlueGreenEngine(config, client=client)
-    token = secrets.token_hex(16)
-    try:
-        engine.deploy(V1, environment={"DEMO_API_TOKEN": token})
-        colour = engine.switch(V1).to_colour.value
-        stack.sync({service})
+    with watched_service() as watched:
+        config, token, url = watched.config, watched.token, watched.prometheus_url
+        service, colour = config.service, watched.colour
         population = traffic.Population(
             port=config.live_port, users=4, duration_s=seconds + 30, token=token, seed=5
         )
@@ -149,10 +128,6 @@ def main() -> int:
         )
         print(f"windows ended: {len(events)}, most common verdict: {verdicts}")
         return 0
-    finally:
-        engine.teardown(remove_data=True, force=True)
-        stack.sync(set())
-        client.close()
 
 
 if __name__ == "__main__":
