@@ -1,11 +1,11 @@
 """The observability stack's configuration files, rendered from typed settings (pure).
 
 Prometheus scrapes itself, Alertmanager, the blackbox exporter, node-exporter, and, through
-targets files the project writes (file_sd), every router the stack was told about: HAProxy's
-exporter on the router's metrics listener, each colour's /metrics through that listener, and
-blackbox probes of the live and preview health paths. Alertmanager sends every alert to one
-Slack receiver whose webhook URL is read from a file at notification time, never from this
-configuration.
+the targets files of handoff.analysis.scrape_targets (file_sd, one set per service), every
+registered router: HAProxy's exporter on the router's metrics listener, each colour's
+/metrics through that listener, and blackbox probes of the live and preview health paths.
+Alertmanager sends every alert to one Slack receiver whose webhook URL is read from a file at
+notification time, never from this configuration.
 
 Every value written into a file is either a checked name (``NAME``) or JSON/YAML made by a
 serializer (json.dumps, whose output is also valid YAML), never text pasted into a template.
@@ -15,15 +15,9 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 
 #: Container and service names: what Docker allows, without anything YAML or PromQL reads.
 NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
-#: Ports inside the router (handoff.bluegreen.haproxy_cfg: live, preview, metrics).
-ROUTER_LIVE_PORT = 8080
-ROUTER_PREVIEW_PORT = 8081
-ROUTER_METRICS_PORT = 8404
-COLOURS = ("blue", "green")
 #: Container names of the stack, as its network's DNS knows them.
 PROMETHEUS = "handoff-prometheus"
 ALERTMANAGER = "handoff-alertmanager"
@@ -34,6 +28,10 @@ PROMETHEUS_DIR = "/etc/handoff-prometheus"
 #: Where Prometheus reads the handoffs' rule files: a host folder (or, in docker-compose, a
 #: volume shared with Airflow) mounted read-only; handoff.analysis.rule_loader writes it.
 RULES_DIR = "/etc/handoff-rules"
+#: Where Prometheus reads the services' targets files, one set per service: a host folder
+#: (in docker-compose, a volume shared with Airflow) mounted read-only, written by
+#: handoff.analysis.scrape_targets at each deploy and by `stack.py sync`.
+TARGETS_DIR = "/etc/handoff-targets"
 ALERTMANAGER_DIR = "/etc/handoff-alertmanager"
 #: Where Alertmanager reads the Slack webhook URL (a file only its user can read).
 WEBHOOK_FILE = f"{ALERTMANAGER_DIR}/slack_webhook_url"
@@ -53,21 +51,6 @@ def checked(name: str, what: str) -> str:
     return name
 
 
-@dataclass(frozen=True)
-class ObservedService:
-    """One blue-green service Prometheus watches: its name and its router's container."""
-
-    service: str
-    router: str
-    health_path: str = "/health"
-
-    def __post_init__(self) -> None:
-        checked(self.service, "service")
-        checked(self.router, "router container")
-        if not re.match(r"^/[A-Za-z0-9_./-]{0,200}$", self.health_path):
-            raise ConfigError(f"health path {self.health_path!r} is not a plain URL path")
-
-
 def _yaml(value: object) -> str:
     # JSON is YAML: a serializer's output, so no value can break out of its place.
     return json.dumps(value, indent=2, sort_keys=False) + "\n"
@@ -76,18 +59,16 @@ def _yaml(value: object) -> str:
 def prometheus_yml(scrape_interval_s: int) -> str:
     """Return prometheus.yml: the stack's own jobs and the file_sd jobs of the services."""
     interval = f"{int(scrape_interval_s)}s"
-    targets = f"{PROMETHEUS_DIR}/targets"
 
     def static(job: str, address: str) -> dict[str, object]:
         return {"job_name": job, "static_configs": [{"targets": [address]}]}
 
-    def from_file(job: str, file: str) -> dict[str, object]:
-        return {
-            "job_name": job,
-            "file_sd_configs": [{"files": [f"{targets}/{file}"], "refresh_interval": "30s"}],
-        }
+    def from_files(job: str, suffix: str) -> dict[str, object]:
+        # Prometheus watches the folder: a service's file is scraped as soon as it is written.
+        files = [f"{TARGETS_DIR}/*.{suffix}.json"]
+        return {"job_name": job, "file_sd_configs": [{"files": files, "refresh_interval": "30s"}]}
 
-    blackbox = from_file("blackbox", "probes.json") | {
+    blackbox = from_files("blackbox", "probes") | {
         "metrics_path": "/probe",
         "params": {"module": ["http_2xx"]},
         "relabel_configs": [
@@ -113,49 +94,12 @@ def prometheus_yml(scrape_interval_s: int) -> str:
             static("alertmanager", f"{ALERTMANAGER}:9093"),
             static("blackbox-exporter", f"{BLACKBOX}:9115"),
             static("node", f"{NODE_EXPORTER}:9100"),
-            from_file("haproxy", "routers.json"),
-            from_file("service", "colours.json"),
+            from_files("haproxy", "routers"),
+            from_files("service", "colours"),
             blackbox,
         ],
     }
     return _yaml(config)
-
-
-def targets(services: list[ObservedService]) -> dict[str, str]:
-    """Return the file_sd targets files (name -> JSON) for the observed services."""
-    ordered = sorted(services, key=lambda s: s.service)
-    routers = [
-        {
-            "targets": [f"{s.router}:{ROUTER_METRICS_PORT}"],
-            "labels": {"service": s.service},
-        }
-        for s in ordered
-    ]
-    colours = [
-        {
-            "targets": [f"{s.router}:{ROUTER_METRICS_PORT}"],
-            "labels": {
-                "__metrics_path__": f"/colours/{colour}/metrics",
-                "service": s.service,
-                "colour": colour,
-            },
-        }
-        for s in ordered
-        for colour in COLOURS
-    ]
-    probes = [
-        {
-            "targets": [f"http://{s.router}:{port}{s.health_path}"],
-            "labels": {"service": s.service, "listener": listener},
-        }
-        for s in ordered
-        for listener, port in (("live", ROUTER_LIVE_PORT), ("preview", ROUTER_PREVIEW_PORT))
-    ]
-    return {
-        "routers.json": json.dumps(routers, indent=2) + "\n",
-        "colours.json": json.dumps(colours, indent=2) + "\n",
-        "probes.json": json.dumps(probes, indent=2) + "\n",
-    }
 
 
 #: How Alertmanager batches notifications (see alertmanager_yml).

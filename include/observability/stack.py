@@ -14,10 +14,12 @@ Ports are published on the loopback only. Every container drops every capability
 no-new-privileges, a read-only root filesystem, and memory and process limits.
 
 Sync: the routers of the blue-green engine (label ``handoff.role=router``) are connected to
-the observability network, and the targets files list them; Prometheus scrapes HAProxy's
-exporter and the colours' /metrics through each router's metrics listener, so a deploy, a
-switch or a rollback needs no new sync; a new service (a new router) does. Prometheus never
-gets the Docker socket: this script discovers, Prometheus reads files.
+the observability network, and each service's targets files (handoff.analysis.scrape_targets,
+in a host folder mounted read-only) list them; Prometheus scrapes HAProxy's exporter and the
+colours' /metrics through each router's metrics listener, so a switch or a rollback needs no
+new sync. A deploy in an environment with an ``observability`` section registers its own
+service the same way; sync serves routers started before the stack. Prometheus never gets
+the Docker socket: the engine's side connects and writes, Prometheus reads files.
 
 Settings (environment): HANDOFF_OBS_BIND (127.0.0.1), HANDOFF_PROMETHEUS_PORT (19090),
 HANDOFF_ALERTMANAGER_PORT (19093), HANDOFF_BLACKBOX_PORT (19115),
@@ -27,7 +29,9 @@ HANDOFF_ALERT_WEBHOOK_FILE (the Slack webhook URL's file; default
 HANDOFF_ALERT_WEBHOOK_CONN (else: the webhook URL of this Airflow connection, e.g.
 slack_default, resolved as the Slack provider does), HANDOFF_PROMETHEUS_RULES_DIR (the host
 folder of the handoffs' rule files, mounted read-only into Prometheus; default
-$XDG_STATE_HOME/handoff/prometheus-rules, else ~/.local/state/handoff/prometheus-rules).
+$XDG_STATE_HOME/handoff/prometheus-rules, else ~/.local/state/handoff/prometheus-rules),
+HANDOFF_PROMETHEUS_TARGETS_DIR (the host folder of the services' targets files, likewise;
+default .../handoff/prometheus-targets).
 
 Rules: handoff.analysis.rule_loader writes one file per handoff into the rules folder and asks
 Prometheus to reload (``--web.enable-lifecycle``: POST /-/reload, on the loopback-published
@@ -59,7 +63,11 @@ import docker.errors
 from docker.models.containers import Container
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(1, str(Path(__file__).resolve().parents[2] / "plugins"))  # run as a script
 import promconfig  # a sibling module: this file also runs as a script
+
+from handoff.analysis import scrape_targets
+from handoff.bluegreen.target import router_scrape_points
 
 log = logging.getLogger("handoff.observability")
 
@@ -100,6 +108,7 @@ class Settings:
     webhook_file: Path = DEFAULT_WEBHOOK_FILE
     webhook_conn: str = ""
     rules_dir: Path = dataclasses.field(default_factory=default_rules_dir)
+    targets_dir: Path = dataclasses.field(default_factory=scrape_targets.default_targets_dir)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -118,6 +127,7 @@ class Settings:
             webhook_file=Path(env.get("HANDOFF_ALERT_WEBHOOK_FILE", str(default.webhook_file))),
             webhook_conn=env.get("HANDOFF_ALERT_WEBHOOK_CONN", ""),
             rules_dir=Path(env.get("HANDOFF_PROMETHEUS_RULES_DIR") or default.rules_dir),
+            targets_dir=scrape_targets.default_targets_dir(),
         )
 
     def url(self, port: int) -> str:
@@ -198,7 +208,10 @@ def components(settings: Settings, gateway: str = "host-gateway") -> list[Compon
                 "handoff-prometheus-data": "/var/lib/prometheus/metrics2",
             },
             command=PROMETHEUS_COMMAND,
-            binds={str(settings.rules_dir): promconfig.RULES_DIR},
+            binds={
+                str(settings.rules_dir): promconfig.RULES_DIR,
+                str(settings.targets_dir): promconfig.TARGETS_DIR,
+            },
         ),
     ]
 
@@ -216,6 +229,7 @@ class Stack:
         """Start every component that is missing or stale; return what each one did."""
         gateway = self._ensure_network()
         ensure_rules_dir(self.settings.rules_dir)
+        ensure_rules_dir(self.settings.targets_dir)
         done = {}
         for component in components(self.settings, gateway):
             done[component.name] = self._ensure(component)
@@ -295,9 +309,6 @@ class Stack:
     def _write_config(self, component: Component, container: Container) -> None:
         if component.name == promconfig.PROMETHEUS:
             files = {"prometheus.yml": promconfig.prometheus_yml(self.settings.scrape_interval_s)}
-            # The targets folder exists before Prometheus starts, so it watches it from then.
-            if not read_files(container, promconfig.PROMETHEUS_DIR, ["targets/routers.json"]):
-                files |= target_files([])
             changed = put_files(container, promconfig.PROMETHEUS_DIR, files, 0o644)
             if changed and container.status == "running":
                 container.kill(signal="SIGHUP")  # Prometheus reloads its configuration
@@ -378,14 +389,19 @@ class Stack:
 
     # -- targets ---------------------------------------------------------------------
 
-    def sync(self, services: set[str] | None = None) -> list[promconfig.ObservedService]:
-        """Connect running routers to the network and write the targets; return those listed.
+    def sync(self, services: set[str] | None = None) -> list[str]:
+        """Connect running routers to the network and write their targets; return the services.
 
         ``services`` limits which new routers are connected (None: every running router but
-        a test session's); routers connected before stay listed while they run.
+        a test session's); routers connected before stay listed while they run. Targets
+        files of services whose router is gone are removed. A deploy registers its own
+        service the same way (handoff.tasks.scrape_registration), so sync is needed only for
+        routers started before the stack.
         """
         network = self.client.networks.get(NETWORK)
-        observed = []
+        watched = []
+        folder = self.settings.targets_dir
+        ensure_rules_dir(folder)
         for router in self._routers():
             service = router.labels.get(LABEL_SERVICE, "")
             attached = NETWORK in (router.attrs["NetworkSettings"]["Networks"] or {})
@@ -396,14 +412,16 @@ class Stack:
                 log.info("connecting router %s to %s", router.name, NETWORK)
                 network.connect(router)
             try:
-                observed.append(promconfig.ObservedService(service, str(router.name)))
-            except promconfig.ConfigError as exc:
+                files = scrape_targets.render(
+                    service, router_scrape_points(str(router.name), "/health")
+                )
+            except ValueError as exc:
                 log.warning("not watching router %s: %s", router.name, exc)
-        prometheus = self._get(promconfig.PROMETHEUS)
-        if prometheus is None:
-            raise SystemExit("observability: Prometheus is not running; run `make observability`")
-        put_files(prometheus, promconfig.PROMETHEUS_DIR, target_files(observed), 0o644)
-        return observed
+                continue
+            scrape_targets.write(folder, files)
+            watched.append(service)
+        scrape_targets.remove(folder, scrape_targets.services_in(folder) - set(watched))
+        return watched
 
     def _routers(self) -> Iterator[Container]:
         found = self.client.containers.list(filters={"label": f"{LABEL_ROLE}=router"})
@@ -458,14 +476,9 @@ def webhook_url_of_connection(conn_id: str) -> str:
 
 
 def ensure_rules_dir(folder: Path) -> None:
-    """Create the rules folder (0755: Prometheus' user reads it; rules hold no secret)."""
+    """Create a folder Prometheus reads (0755: its user reads it; it holds no secret)."""
     folder.mkdir(parents=True, exist_ok=True)
     folder.chmod(0o755)
-
-
-def target_files(observed: list[promconfig.ObservedService]) -> dict[str, str]:
-    """Return the targets files under their path in Prometheus' configuration folder."""
-    return {f"targets/{name}": text for name, text in promconfig.targets(observed).items()}
 
 
 def put_files(container: Container, folder: str, files: dict[str, str], mode: int) -> bool:
@@ -536,7 +549,7 @@ def main(argv: list[str] | None = None) -> int:
         watched = stack.sync()
         print(
             f"observability: watching {len(watched)} router(s): "
-            + (", ".join(s.service for s in watched) or "none yet")
+            + (", ".join(watched) or "none yet")
         )
         print(
             f"observability: Prometheus {settings.url(settings.prometheus_port)}, Alertmanager "
@@ -545,7 +558,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     elif args.command == "sync":
         watched = stack.sync()
-        print(f"observability: watching {', '.join(s.service for s in watched) or 'no router'}")
+        print(f"observability: watching {', '.join(watched) or 'no router'}")
     elif args.command == "status":
         for row in stack.status():
             print(f"{row['name']:24} {row['state']:10} {row['address']}")

@@ -34,6 +34,7 @@ from handoff.target import (
     RetireResult,
     RouterState,
     ScanResult,
+    ScrapePoints,
     ServiceState,
     SwitchResult,
 )
@@ -201,6 +202,15 @@ class FakeTarget:
         for line in self.scan_lines:
             on_line(line)
         return self.scan
+
+    def expose_metrics(self, network: str, health_path: str) -> ScrapePoints:
+        self._call("expose_metrics", network, health_path)
+        address = f"{self.service}-router:8404"
+        return ScrapePoints(
+            exporter=address,
+            colour_metrics={c.value: (address, f"/colours/{c.value}/metrics") for c in Colour},
+            health_urls={"live": f"http://{self.service}-router:8080{health_path}"},
+        )
 
 
 @dataclass

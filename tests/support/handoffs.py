@@ -11,6 +11,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "include" / "handoffs" / "PROD-DEPLOYMENT-001.md"
 SEED_SIDECAR = ROOT / "include" / "handoffs" / "PROD-DEPLOYMENT-001.deploy.yaml"
 DEMO_ENVIRONMENT = ROOT / "include" / "environments" / "demo.yaml"
+OBSERVABILITY_SECTION = "observability:\n  network: handoff-observability\n"
 SEED_ID = "PROD-DEPLOYMENT-001"
 SEED_ACCEPTED_AT = "accepted_at: 2026-11-27T09:00:00Z"
 # The seed contract's pre-deploy notice (24 hours before), which a rehearsal owes as well.
@@ -40,6 +41,7 @@ def make_handoffs(
     sidecar_edits: dict[str, str] | None = None,
     environment_edits: dict[str, str] | None = None,
     accepted_now: bool = False,
+    observed: bool = False,
 ) -> Path:
     """Write one seed-based handoff per id under root/handoffs; return that folder.
 
@@ -47,6 +49,9 @@ def make_handoffs(
     environment (e.g. ports), so tests can run side by side without sharing a router.
     ``accepted_now`` makes the acceptance a minute old, so the deployment window is open for
     a run (the seed's own acceptance, 2026-11-27, has a window long closed).
+    ``observed`` keeps the demo environment's observability section (Prometheus registers
+    and judges the service); without it the copy has none, so a test that is not about
+    monitoring neither waits for the machine's Prometheus nor shares its alerting.
     """
     if accepted_now:
         accepted = (datetime.now(UTC) - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -56,6 +61,9 @@ def make_handoffs(
     handoffs.mkdir(parents=True, exist_ok=True)
     environments.mkdir(parents=True, exist_ok=True)
     environment = DEMO_ENVIRONMENT.read_text()
+    if not observed:
+        assert OBSERVABILITY_SECTION in environment, "the demo environment's section changed"
+        environment = environment.replace(OBSERVABILITY_SECTION, "")
     for old, new in (environment_edits or {}).items():
         environment = environment.replace(old, new)
     (environments / "demo.yaml").write_text(environment)

@@ -87,6 +87,21 @@ class LeaseSettings(BaseModel):
     poll: Duration = Field(default=timedelta(minutes=1), ge=timedelta(seconds=10))
 
 
+class ObservabilitySettings(BaseModel):
+    """Prometheus and Alertmanager watch this environment's services (`make observability`).
+
+    At each deploy the service's router joins ``network`` (where Prometheus runs) and the
+    service's targets files are written (`handoff.tasks.scrape_registration`); the windows
+    then judge live's real traffic and the monitoring criteria are verified from what is
+    scraped. Where Prometheus and Alertmanager answer, and the folders they read, are the
+    machine's settings (HANDOFF_PROMETHEUS_URL and the like), never an environment file's.
+    """
+
+    model_config = STRICT
+
+    network: Name = "handoff-observability"
+
+
 class RehearsalPolicy(StrEnum):
     """Whether runs of this environment may compress time (`time_scale` other than 1)."""
 
@@ -214,6 +229,9 @@ class Environment(BaseModel):
     probes: ProbeDefaults = Field(default_factory=ProbeDefaults)
     security: SecurityTools = Field(default_factory=lambda: SecurityTools())
     watch: WatchSettings = Field(default_factory=WatchSettings)
+    # Unset: nothing registers the services with Prometheus; the windows judge by their
+    # probes alone and the monitoring criteria stay "not verified".
+    observability: ObservabilitySettings | None = None
     lease: LeaseSettings = Field(default_factory=LeaseSettings)
     # A rehearsal compresses every wait against the same engines, answered from the run's
     # parameters: only environments that say so allow it (unset: refused).

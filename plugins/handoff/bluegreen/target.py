@@ -17,7 +17,7 @@ from handoff.bluegreen import dockerapi
 from handoff.bluegreen.config import BlueGreenConfig, Listener
 from handoff.bluegreen.engine import BlueGreenEngine
 from handoff.bluegreen.errors import EngineUnreachable, InvalidState
-from handoff.bluegreen.haproxy_cfg import CONTAINER_PORTS
+from handoff.bluegreen.haproxy_cfg import CONTAINER_PORTS, METRICS_PORT
 from handoff.bluegreen.lease import ServiceLease
 from handoff.bluegreen.oneoff import run_beside
 from handoff.bluegreen.scanner import run_scanner
@@ -43,6 +43,18 @@ def posture_from_inspection(attrs: Mapping[str, Any]) -> ColourPosture:
         published_ports=frozenset(published),
         privileged=bool(host.get("Privileged")),
         added_capabilities=frozenset(host.get("CapAdd") or ()),
+    )
+
+
+def router_scrape_points(router: str, health_path: str) -> models.ScrapePoints:
+    """Return where Prometheus reads a service through its router container's name."""
+    metrics = f"{router}:{METRICS_PORT}"
+    return models.ScrapePoints(
+        exporter=metrics,
+        colour_metrics={c.value: (metrics, f"/colours/{c.value}/metrics") for c in Colour},
+        health_urls={
+            lsn.value: f"http://{router}:{CONTAINER_PORTS[lsn]}{health_path}" for lsn in Listener
+        },
     )
 
 
@@ -143,3 +155,27 @@ class DockerHaproxyTarget:
         url = f"http://{config.router_name}:{CONTAINER_PORTS[Listener.PREVIEW]}"
         env = {**environment, "HANDOFF_SCAN_URL": url}
         return run_scanner(self.engine.client, config, image, env, timeout_s, on_line)
+
+    def expose_metrics(self, network: str, health_path: str) -> models.ScrapePoints:
+        """Connect the router to the observability network; its metrics listener serves all.
+
+        HAProxy's exporter and each colour's /metrics (``/colours/<colour>/metrics``) answer
+        on the router's unpublished metrics port, so a deploy, a switch or a rollback changes
+        nothing Prometheus reads; the colours themselves never join that network.
+        """
+        config = self.engine.config
+        router = self.engine.router.container()
+        if router is None:
+            raise InvalidState(f"{config.router_name} does not exist: nothing to scrape yet")
+        try:
+            joined = dockerapi.address_on(router, network) is not None
+            if not joined:
+                found = self.engine.client.networks.list(names=[network])
+                if not found:
+                    raise InvalidState(f"the observability network {network} does not exist")
+                found[0].connect(router)
+        except docker.errors.APIError as e:
+            raise InvalidState(f"cannot connect {config.router_name} to {network}: {e}") from e
+        except dockerapi.TRANSPORT_ERRORS as e:
+            raise EngineUnreachable(f"the Docker engine did not answer: {e}") from e
+        return router_scrape_points(config.router_name, health_path)

@@ -165,16 +165,19 @@ class _Renderer:
                 ),
                 "report_dir": str(report_dir_of(self.handoff)),
                 "engine_outage": EngineOutage.of(self.environment),
-                # The same thresholds, judged on all of live's traffic in Prometheus.
-                "service": self.acceptance.service.name,
-                "handoff_id": self.plan.handoff_id,
-                "analysis": AnalysisThresholds(
-                    error_rate=error_rate.value / 100,
-                    p95_budgets_s={
-                        e.path: e.p95_ms / 1000 for e in endpoints if e.p95_ms is not None
-                    },
-                ),
             }
+            if self.environment.observability is not None:
+                # The same thresholds, judged on all of live's traffic in Prometheus.
+                self._watch_settings |= {
+                    "service": self.acceptance.service.name,
+                    "handoff_id": self.plan.handoff_id,
+                    "analysis": AnalysisThresholds(
+                        error_rate=error_rate.value / 100,
+                        p95_budgets_s={
+                            e.path: e.p95_ms / 1000 for e in endpoints if e.p95_ms is not None
+                        },
+                    ),
+                }
         return self._watch_settings
 
     def human_gate(self, task: GraphTask, extra: dict[str, Any]) -> BaseOperator:

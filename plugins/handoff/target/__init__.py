@@ -23,6 +23,7 @@ from handoff.target.models import (
     RetireResult,
     RouterState,
     ScanResult,
+    ScrapePoints,
     ServiceState,
     SwitchResult,
 )
@@ -49,6 +50,7 @@ __all__ = [
     "RetireResult",
     "RouterState",
     "ScanResult",
+    "ScrapePoints",
     "ServiceState",
     "SwitchResult",
     "TargetError",

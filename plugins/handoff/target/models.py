@@ -208,3 +208,17 @@ class ScanResult:
 
     exit_code: int
     last_line: str
+
+
+@dataclass(frozen=True)
+class ScrapePoints:
+    """Where Prometheus, on the observability network, reads one service.
+
+    ``exporter`` is the router's Prometheus exporter (``host:port``); ``colour_metrics``
+    each colour's own /metrics (colour name -> ``host:port`` and path); ``health_urls`` the
+    health URL of each listener (``live``, ``preview``) for the blackbox exporter's probes.
+    """
+
+    exporter: str
+    colour_metrics: dict[str, tuple[str, str]]
+    health_urls: dict[str, str]

@@ -25,6 +25,7 @@ from handoff.target.models import (
     DeployResult,
     RetireResult,
     ScanResult,
+    ScrapePoints,
     ServiceState,
     SwitchResult,
 )
@@ -114,6 +115,16 @@ class DeploymentTarget(Protocol):
 
         ``HANDOFF_SCAN_URL`` (where preview answers from beside the service) is added to
         ``environment``. A scanner that cannot run or outlives ``timeout_s`` gives exit -1.
+        """
+        ...
+
+    # -- observability -----------------------------------------------------------------
+
+    def expose_metrics(self, network: str, health_path: str) -> ScrapePoints:
+        """Make the service's metrics reachable from ``network``; say where Prometheus reads.
+
+        Idempotent: a service already reachable stays as it is. Raises `TargetError` when
+        the network does not exist or the service has no router yet.
         """
         ...
 

@@ -11,6 +11,7 @@ reason to roll back.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -20,8 +21,12 @@ from handoff.catalog import Handoff
 from handoff.checks import observed
 from handoff.checks.finding import Finding
 from handoff.jsonable import to_jsonable
+from handoff.tasks import scrape_registration
 
 log = logging.getLogger(__name__)
+
+#: How long verification waits for the first scrapes of a service registered at its deploy.
+FIRST_SCRAPE_WAIT_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -119,12 +124,22 @@ def verify(handoff: Handoff, live_colour: str | None) -> Verified | None:
     A service Prometheus does not scrape (not registered with the stack, or no stack) keeps
     the watches' "not verified" records: nothing was measured either way.
     """
-    assert handoff.acceptance is not None
-    if live_colour is None:
+    assert handoff.acceptance is not None and handoff.environment is not None
+    if live_colour is None or handoff.environment.observability is None:
         return None
     service = handoff.acceptance.service.name
     target = Target(service, live_colour)
     seen = observed.observe(service, target, ("blue", "green"))
+    waited = time.monotonic()
+    # A service registered at this deploy is scraped within a scrape interval or two.
+    while (
+        seen.reachable
+        and not {"haproxy", "service"} <= {j for j, v in seen.jobs_up.items() if v == 1}
+        and scrape_registration.is_registered(service)
+        and time.monotonic() - waited < FIRST_SCRAPE_WAIT_S
+    ):
+        time.sleep(2.0)
+        seen = observed.observe(service, target, ("blue", "green"))
     if not seen.reachable or not seen.jobs_up:
         log.info(
             "monitoring: Prometheus does not watch %s (%s); the monitoring criteria are left "

@@ -34,7 +34,7 @@ from handoff.runtime.snapshot import environment_file_of
 from handoff.runtime.snapshot import take as take_snapshot
 from handoff.target import Colour, InvalidState, RetireResult, TargetError
 from handoff.tasks import data_integrity as integrity
-from handoff.tasks import monitoring, service_lease
+from handoff.tasks import monitoring, scrape_registration, service_lease
 from handoff.tasks.context import (
     SNAPSHOT_KEY,
     engine_of,
@@ -239,7 +239,8 @@ def deploy_release(contract_path: str) -> dict[str, Any]:
         result.ready.requests,
         result.seconds,
     )
-    return to_jsonable(asdict(result))  # type: ignore[no-any-return]
+    scrape = scrape_registration.register(handoff, engine)
+    return {**to_jsonable(asdict(result)), "scrape": scrape}
 
 
 def health_gate(contract_path: str, listener: str) -> dict[str, Any]:

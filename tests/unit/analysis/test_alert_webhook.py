@@ -60,15 +60,18 @@ def test_a_missing_or_bad_connection_names_it_never_the_url(
     assert "se cret" not in str(raised.value)
 
 
-def test_the_stack_mounts_the_rules_read_only_and_names_the_host_for_alertmanager(
+def test_the_stack_mounts_rules_and_targets_read_only_and_names_the_host_for_alertmanager(
     tmp_path: Path,
 ) -> None:
     stack = _stack()
-    settings = stack.Settings(rules_dir=tmp_path / "rules")
+    settings = stack.Settings(rules_dir=tmp_path / "rules", targets_dir=tmp_path / "targets")
     found = {c.name: c for c in stack.components(settings, "172.30.0.1")}
     prometheus, alertmanager = found["handoff-prometheus"], found["handoff-alertmanager"]
     assert "--web.enable-lifecycle" in prometheus.command
-    assert prometheus.binds == {str(tmp_path / "rules"): "/etc/handoff-rules"}
+    assert prometheus.binds == {
+        str(tmp_path / "rules"): "/etc/handoff-rules",
+        str(tmp_path / "targets"): "/etc/handoff-targets",
+    }
     assert alertmanager.extra_hosts == {"host.docker.internal": "172.30.0.1"}
     # The rules folder is part of the spec: another folder replaces the container.
     other = {c.name: c for c in stack.components(stack.Settings(rules_dir=tmp_path / "x"))}

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
-import pytest
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "include" / "observability"))
@@ -33,26 +31,12 @@ def test_prometheus_scrapes_the_stack_and_the_services_from_files() -> None:
     ]
 
 
-def test_targets_reach_colours_and_probes_through_each_router() -> None:
-    files = promconfig.targets([promconfig.ObservedService("shop", "shop-router")])
-    routers = json.loads(files["routers.json"])
-    assert routers == [{"targets": ["shop-router:8404"], "labels": {"service": "shop"}}]
-    colours = json.loads(files["colours.json"])
-    assert [c["labels"]["__metrics_path__"] for c in colours] == [
-        "/colours/blue/metrics",
-        "/colours/green/metrics",
-    ]
-    probes = json.loads(files["probes.json"])
-    assert [p["targets"][0] for p in probes] == [
-        "http://shop-router:8080/health",
-        "http://shop-router:8081/health",
-    ]
-
-
-@pytest.mark.parametrize("name", ["Shop", "shop router", 'shop"]', "a" * 64, ""])
-def test_names_that_could_break_a_file_are_refused(name: str) -> None:
-    with pytest.raises(promconfig.ConfigError, match="cannot be written"):
-        promconfig.ObservedService(name, "shop-router")
+def test_each_service_job_reads_the_files_of_every_service_in_the_targets_folder() -> None:
+    config = yaml.safe_load(promconfig.prometheus_yml(5))
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    for job, suffix in {"haproxy": "routers", "service": "colours", "blackbox": "probes"}.items():
+        (sd,) = jobs[job]["file_sd_configs"]
+        assert sd["files"] == [f"/etc/handoff-targets/*.{suffix}.json"]
 
 
 def test_alertmanager_sends_one_message_per_alert_and_reads_the_webhook_from_a_file() -> None:
