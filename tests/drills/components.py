@@ -27,6 +27,11 @@ from handoff.catalog import load_handoff
 from tests.e2e.conftest import E2E_DAGS, VENV_BIN, Airflow, admin_password, standalone_env
 from tests.support.demo import ensure_demo_images, free_port, put_v1_live
 from tests.support.handoffs import make_handoffs
+from tests.support.observability import (
+    alertmanager_posting_to_a_receiver,
+    forget_service,
+    running_stack,
+)
 from tests.support.slack_receiver import Receiver, event_of, slack_receiver
 
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
@@ -135,9 +140,12 @@ class LiveHandoff:
     components: Components
     engine: BlueGreenEngine
     slack: Receiver
+    alerts: Receiver | None = None
 
 
-def write_handoff(dags: Path, service: str, sidecar_edits: dict[str, str] | None = None) -> Path:
+def write_handoff(
+    dags: Path, service: str, sidecar_edits: dict[str, str] | None = None, observed: bool = False
+) -> Path:
     """Write the seed handoff for ``service`` under dags/handoffs with the e2e loader beside."""
     shutil.copy(E2E_DAGS / "handoff_gates_e2e.py", dags / "handoff_loader.py")
     shutil.copy(E2E_DAGS / "handoff_errors_e2e.py", dags / "handoff_errors.py")
@@ -155,23 +163,29 @@ def write_handoff(dags: Path, service: str, sidecar_edits: dict[str, str] | None
             "ready_timeout: 2 minutes": "ready_timeout: 30s",
         },
         accepted_now=True,
+        observed=observed,
     )
     return folder / f"{HANDOFF_ID}.md"
 
 
 @contextlib.contextmanager
 def handoff_on_components(
-    root: Path, service: str, sidecar_edits: dict[str, str] | None = None
+    root: Path, service: str, sidecar_edits: dict[str, str] | None = None, observed: bool = False
 ) -> Iterator[LiveHandoff]:
-    """Run components over the seed handoff of a fresh service; remove it all afterwards."""
+    """Run components over the seed handoff of a fresh service; remove it all afterwards.
+
+    ``observed``: the environment registers the service with the machine's Prometheus, and
+    Alertmanager posts to a receiver of the drill's (``LiveHandoff.alerts``).
+    """
     ensure_demo_images()
     home = root / "airflow"
     dags = home / "dags"
     dags.mkdir(parents=True)
-    engine = put_v1_live(load_handoff(write_handoff(dags, service, sidecar_edits)))
+    engine = put_v1_live(load_handoff(write_handoff(dags, service, sidecar_edits, observed)))
     try:
         with (
             slack_receiver() as slack,
+            alerting(observed) as alerts,
             airflow_components(home, dags, slack.url) as (airflow, components),
         ):
             airflow.wait_for(
@@ -180,9 +194,20 @@ def handoff_on_components(
                 120,
                 every_s=2,
             )
-            yield LiveHandoff(airflow, components, engine, slack)
+            yield LiveHandoff(airflow, components, engine, slack, alerts)
     finally:
         engine.teardown(remove_data=True, force=True)
+        forget_service(service)
+
+
+@contextlib.contextmanager
+def alerting(observed: bool) -> Iterator[Receiver | None]:
+    """Point Alertmanager at a receiver of the drill's when the handoff is observed."""
+    if not observed:
+        yield None
+        return
+    with alertmanager_posting_to_a_receiver(running_stack()) as receiver:
+        yield receiver
 
 
 def events_of_run(bodies: list[dict[str, Any]], run_id: str) -> list[str]:

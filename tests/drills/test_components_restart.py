@@ -1,12 +1,15 @@
 """Drill: scheduler and triggerer restarted during a watch window; and two runs of one handoff.
 
 Real components (api-server, scheduler, dag-processor, triggerer as separate processes) run
-the seed handoff against the real engine and router, time-compressed. Two runs are triggered
-at once: the second must wait queued (the DAG's max_active_runs=1) and start only after the
-first ended. While the first run's validation window sits deferred in the triggerer, the
+the seed handoff against the real engine and router, time-compressed, its service watched by
+the machine's Prometheus (registered at deploy) under steady load. Two runs are triggered at
+once: the second must wait queued (the DAG's max_active_runs=1) and start only after the
+first ended. While the first run's monitoring window sits deferred in the triggerer, the
 scheduler and the triggerer are stopped (SIGTERM) and started again. The window must resume in
-the new triggerer with the same end (its trigger carries an absolute end time), the run must
-succeed, and Slack must receive each message of the run exactly once.
+the new triggerer with the same end (its trigger carries an absolute end time) and with every
+metric measurement since the window's start recovered from Prometheus (the trigger keeps no
+statistics of its own), the run must succeed, and Slack must receive each message of the run
+exactly once.
 """
 
 from __future__ import annotations
@@ -32,12 +35,15 @@ pytestmark = pytest.mark.drill(
     name="scheduler + triggerer restarted in a watch window", timeout_s=900
 )
 
-WATCH = "validation_period.watch"
-# Run 1: the validation window ends 24 h ÷ 1200 = 72 s after the switch (windows count from
-# the switch), some 50 s after it starts (deferred; a restart takes up to ~30 s here);
+WATCH = "monitoring_period.watch"
+# Run 1: the monitoring window ends 72 h ÷ 1800 = 144 s after the switch (windows count from
+# the switch), some 90 s after it starts (deferred; a restart takes up to ~30 s here);
 # run 2 goes faster.
-FIRST_SCALE, SECOND_SCALE = 1200, 7200
-PROBING = re.compile(r"window validation: probing .* until (\S+) \((-?\d+) s from now\)")
+FIRST_SCALE, SECOND_SCALE = 1800, 7200
+PROBING = re.compile(r"window monitoring: probing .* until (\S+) \((-?\d+) s from now\)")
+# One measurement every 5 s (the rehearsal's floor) over the 144 s window, a few spared.
+EXPECTED_MEASUREMENTS = 144 // 5 - 4
+RECOVERED = re.compile(r"(\d+) measurement\(s\) since the window's start recovered")
 
 
 def dag_run(airflow: Airflow, run_id: str) -> dict[str, Any]:
@@ -48,7 +54,7 @@ def test_restarts_in_a_watch_window_and_a_second_run_that_waits(
     tmp_path: Path, drill: DrillRecorder
 ) -> None:
     service = f"dr-{int(time.time() * 1000) % 10**8}"
-    with handoff_on_components(tmp_path, service) as live:
+    with handoff_on_components(tmp_path, service, observed=True) as live:
         airflow, components, engine = live.airflow, live.components, live.engine
         config = engine.config
         spec = LoadSpec(
@@ -97,11 +103,17 @@ def test_restarts_in_a_watch_window_and_a_second_run_that_waits(
         runs = {r: dag_run(airflow, r) for r in (first, second)}
         watch = airflow.api("GET", f"/dags/{DAG_ID}/dagRuns/{first}/taskInstances/{WATCH}")
         log = task_log(airflow, DAG_ID, first, WATCH)
+        verdict = airflow.api(
+            "GET", f"/dags/{DAG_ID}/dagRuns/{first}/taskInstances/{WATCH}/xcomEntries/verdict"
+        )["value"]
         probing = PROBING.findall(log)
+        recovered = [int(n) for n in RECOVERED.findall(log)]
         ends = [end for end, _ in probing]
         left = [int(seconds) for _, seconds in probing]
         bodies = list(live.slack.inbox.bodies)
 
+    error_rate = next(a for a in verdict["analyses"] if a["metric"] == "router_error_rate")
+    measured = sum(error_rate["counts"][k] for k in ("successful", "failed", "inconclusive"))
     first_events = events_of_run(bodies, first)
     second_events = events_of_run(bodies, second)
     planned_end = datetime.fromisoformat(ends[0]) if ends else None
@@ -123,7 +135,9 @@ def test_restarts_in_a_watch_window_and_a_second_run_that_waits(
             f"end, try {watch['try_number']}; run 1 {runs[first]['state']}, Slack got "
             f"{len(first_events)} messages, "
             f"{'the planned sequence' if first_events == SUCCESS_EVENTS else first_events}"
-            f"; {requests} requests, {acknowledged} acknowledged writes"
+            f"; {requests} requests, {acknowledged} acknowledged writes; the new trigger "
+            f"recovered {recovered[-1] if recovered else 0} measurements from Prometheus, the "
+            f"error rate judged on {measured} ({error_rate['status']})"
         ),
         requests_failed=failed,
         data_lost=lost,
@@ -142,6 +156,11 @@ def test_restarts_in_a_watch_window_and_a_second_run_that_waits(
     )
     assert runs[first]["state"] == "success", runs
     assert len(ends) >= 2 and len(set(ends)) == 1, ends  # re-created with the same end
+    # The new trigger asked Prometheus for every point since the window's start (the
+    # switch), those the old one had measured included, and judged them all.
+    assert len(recovered) >= 2 and recovered[-1] > recovered[0], recovered
+    assert error_rate["status"] == "passed", error_rate
+    assert measured >= EXPECTED_MEASUREMENTS, (measured, error_rate)
     assert left[-1] > 0, left  # it resumed inside the window, not after it
     assert resumed_late_s is not None and -1.0 <= resumed_late_s < 30.0
     assert watch["try_number"] == 1

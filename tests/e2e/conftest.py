@@ -31,6 +31,11 @@ from handoff.bluegreen import BlueGreenEngine
 from handoff.catalog import load_handoff
 from tests.support.demo import ROOT, ensure_demo_images, free_port, put_v1_live
 from tests.support.handoffs import SEED_ID, make_handoffs
+from tests.support.observability import (
+    alertmanager_posting_to_a_receiver,
+    forget_service,
+    running_stack,
+)
 from tests.support.slack_receiver import Receiver, conn_json, slack_receiver
 
 GATE_HANDOFF_ID = "GATE-E2E"
@@ -53,6 +58,8 @@ class Airflow:
     home: Path
     session: requests.Session
     slack: Receiver | None = None
+    #: Where Alertmanager posts while an observed service's test runs (seed_service).
+    alerts: Receiver | None = None
 
     def api(self, method: str, path: str, **kwargs: Any) -> Any:
         """Call the REST API v2 and return the JSON answer; fail the test on an HTTP error."""
@@ -191,13 +198,21 @@ def airflow(tmp_path_factory: pytest.TempPathFactory, slack: Receiver) -> Iterat
 
 @pytest.fixture
 def seed_service(airflow: Airflow) -> Iterator[BlueGreenEngine]:
-    """Blue runs 1.0.0 live before the handoff; everything is removed afterwards."""
+    """Blue runs 1.0.0 live before the handoff; everything is removed afterwards.
+
+    The seed's environment is observed: its deploy registers the service with the machine's
+    Prometheus, and Alertmanager posts to ``airflow.alerts`` (a receiver of the test's).
+    """
     ensure_demo_images()
     engine = put_v1_live(load_handoff(airflow.home / "dags" / "handoffs" / f"{SEED_ID}.md"))
     try:
-        yield engine
+        with alertmanager_posting_to_a_receiver(running_stack()) as alerts:
+            airflow.alerts = alerts
+            yield engine
     finally:
+        airflow.alerts = None
         engine.teardown(remove_data=True, force=True)
+        forget_service(engine.config.service)
 
 
 def write_gate_handoff(dags: Path) -> Path:
@@ -236,6 +251,7 @@ def write_seed_handoff(dags: Path) -> Path:
             "ready_timeout: 2 minutes": "ready_timeout: 30s",
         },
         accepted_now=True,
+        observed=True,
     )
     handoffs = dags / "handoffs"
     environments = dags / "environments"

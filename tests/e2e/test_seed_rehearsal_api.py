@@ -17,17 +17,22 @@ from urllib.parse import quote
 import pytest
 import requests
 
+from handoff.analysis.alert_test import TEST_ALERT
 from handoff.bluegreen import BlueGreenEngine, Colour
+from handoff.plan.graph import DEPLOY_TASK
 from tests.e2e.conftest import Airflow
 from tests.e2e.test_watch_deferred import log_line, run_state
 from tests.integration.dags.test_rehearsal import SUCCESS_EVENTS
 from tests.support.demo import V2
 from tests.support.handoffs import REHEARSAL_ANSWERS
-from tests.support.slack_receiver import event_of
+from tests.support.slack_receiver import alertmanager_messages, event_of
 
 pytestmark = pytest.mark.e2e
 
 DAG_ID = "handoff_prod_deployment_001"
+HANDOFF_ID = "PROD-DEPLOYMENT-001"
+#: The seed contract's acceptance criteria (functional, performance, security, monitoring...).
+SEED_CRITERIA = 15
 # 7200: the 24 h validation window lasts 12 s and the 72 h monitoring window 36 s.
 TIME_SCALE = 7200
 RUN_DEADLINE_S = 420
@@ -147,6 +152,19 @@ def test_seed_rehearsal_through_the_rest_api(
         print(f'EVIDENCE "{record["criterion"]}": {record["status"]}')
     assert evidence, "no EVIDENCE lines in the task logs"
     assert not [r for r in evidence if r["status"] == "failed"], evidence
+    # Prometheus watched the release (registered at deploy): every criterion was measured,
+    # none is left "not verified", and the monitoring coverage is a figure.
+    criteria = {r["criterion"] for r in evidence}
+    unverified = {r["criterion"] for r in evidence if r["status"] == "not verified"}
+    print(f"{len(criteria)} criteria, {len(criteria) - len(unverified)} measured")
+    assert len(criteria) == SEED_CRITERIA and not unverified, sorted(unverified)
+    assert re.search(r"registered with Prometheus on handoff-observability", logs[DEPLOY_TASK])
+    coverage = re.search(r"monitoring: coverage (\d+)% of the critical metrics", everything)
+    assert coverage and coverage.group(1) == "100", coverage
+    # The Error Tracking test alert went through Alertmanager to the test's receiver.
+    assert airflow.alerts is not None
+    alerts = alertmanager_messages(airflow.alerts.inbox)
+    assert any(m.alertname == TEST_ALERT and m.handoff == HANDOFF_ID for m in alerts), alerts
 
     # The release serves live on green; blue, retired at handover, is gone.
     service = seed_service.status()

@@ -22,7 +22,6 @@ import secrets
 import stat
 import threading
 import time
-import urllib.parse
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -38,13 +37,8 @@ from handoff.bluegreen import BlueGreenEngine
 from tests.integration.bluegreen.conftest import docker_client, engine, make_config
 from tests.integration.observability.test_stack import get_json, stack_module, traffic
 from tests.support.demo import V1, V2
-from tests.support.slack_receiver import (
-    WEBHOOK_PATH,
-    AlertMessage,
-    Receiver,
-    alertmanager_messages,
-    slack_receiver,
-)
+from tests.support.observability import alertmanager_posting_to_a_receiver, running_stack
+from tests.support.slack_receiver import AlertMessage, Receiver, alertmanager_messages
 
 __all__ = ["docker_client", "engine", "make_config"]
 
@@ -58,26 +52,14 @@ ERROR_RATE = "HandoffErrorRate"
 @pytest.fixture(scope="module")
 def stack() -> Any:
     """Return the machine's observability stack, started if it was missing."""
-    running = stack_module.Stack(stack_module.Settings.from_env())
-    running.up()
-    return running
+    return running_stack()
 
 
 @pytest.fixture
 def receiver(stack: Any) -> Iterator[Receiver]:
     """Return a Slack receiver Alertmanager posts to for the test's duration."""
-    alertmanager = stack.client.containers.get(promconfig.ALERTMANAGER)
-    name = Path(promconfig.WEBHOOK_FILE).name
-    previous = stack_module.read_files(alertmanager, promconfig.ALERTMANAGER_DIR, [name])
-    with slack_receiver(host=stack.gateway()) as running:
-        port = urllib.parse.urlsplit(running.url).port
-        url = f"http://{stack_module.HOST_ALIAS}:{port}/{WEBHOOK_PATH}"
-        # Alertmanager reads api_url_file at each notification: no reload needed.
-        stack.write_webhook_url(alertmanager, url)
-        try:
-            yield running
-        finally:
-            stack.write_webhook_url(alertmanager, previous.get(name, stack_module.NO_WEBHOOK))
+    with alertmanager_posting_to_a_receiver(stack) as running:
+        yield running
 
 
 class Traffic:

@@ -7,16 +7,12 @@ watched through its router for the test's duration and forgotten afterwards.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import secrets
-import sys
 import time
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -24,6 +20,7 @@ import pytest
 from handoff.bluegreen import BlueGreenEngine
 from tests.integration.bluegreen.conftest import docker_client, engine, make_config
 from tests.support.demo import ROOT, V1, V2
+from tests.support.observability import load, stack_module
 
 __all__ = ["docker_client", "engine", "make_config"]
 
@@ -32,17 +29,6 @@ pytestmark = pytest.mark.integration
 DEADLINE_S = 40.0
 
 
-def load(path: Path, name: str) -> ModuleType:
-    """Import a script of the project by its path."""
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-stack_module = load(ROOT / "include" / "observability" / "stack.py", "observability_stack")
 traffic = load(ROOT / "include" / "demo" / "scripts" / "traffic.py", "demo_traffic")
 
 
