@@ -41,8 +41,9 @@ WATCH = "monitoring_period.watch"
 # run 2 goes faster.
 FIRST_SCALE, SECOND_SCALE = 1800, 7200
 PROBING = re.compile(r"window monitoring: probing .* until (\S+) \((-?\d+) s from now\)")
-# One measurement every 5 s (the rehearsal's floor) over the 144 s window, a few spared.
-EXPECTED_MEASUREMENTS = 144 // 5 - 4
+# The restart comes about half-way through the window (measured: 19 of one analysis in
+# all, 20 recovered across the analyses); a verdict that lost the first half would have ~9.
+MIN_MEASURED = 14
 RECOVERED = re.compile(r"(\d+) measurement\(s\) since the window's start recovered")
 
 
@@ -126,7 +127,7 @@ def test_restarts_in_a_watch_window_and_a_second_run_that_waits(
             f"scheduler and triggerer stopped (SIGTERM, {stopped['scheduler']:.1f} s and "
             f"{stopped['triggerer']:.1f} s) and started again "
             f"{(back_at - restart_at).total_seconds():.0f} s later, while the first run's "
-            "validation window was deferred"
+            "monitoring window was deferred"
         ),
         observed=(
             f"the window was probed by {len(ends)} trigger instances, all until the same end "
@@ -160,7 +161,7 @@ def test_restarts_in_a_watch_window_and_a_second_run_that_waits(
     # switch), those the old one had measured included, and judged them all.
     assert len(recovered) >= 2 and recovered[-1] > recovered[0], recovered
     assert error_rate["status"] == "passed", error_rate
-    assert measured >= EXPECTED_MEASUREMENTS, (measured, error_rate)
+    assert measured >= MIN_MEASURED, (measured, recovered, error_rate)
     assert left[-1] > 0, left  # it resumed inside the window, not after it
     assert resumed_late_s is not None and -1.0 <= resumed_late_s < 30.0
     assert watch["try_number"] == 1
