@@ -186,6 +186,11 @@ def latency_by_path(target: Target, window_s: float, quantile: float = 0.95) -> 
     return f"histogram_quantile({quantile:g}, sum by (le, path) (rate({buckets}[{window}])))"
 
 
+def latency_series_by_path(target: Target) -> str:
+    """Return one series per path the latency histogram tracks (whatever its recent rate)."""
+    return f"count by (path) ({_histogram(target, 'count')})"
+
+
 def ratio(name: str, release: MetricQuery, baseline: MetricQuery) -> MetricQuery:
     """Return release / baseline: "within ±10 % of the old colour" as one query.
 

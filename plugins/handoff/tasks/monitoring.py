@@ -26,7 +26,7 @@ from handoff.tasks import scrape_registration
 log = logging.getLogger(__name__)
 
 #: How long verification waits for the first scrapes of a service registered at its deploy.
-FIRST_SCRAPE_WAIT_S = 30.0
+FIRST_SCRAPE_WAIT_S = 45.0
 
 
 @dataclass(frozen=True)
@@ -118,6 +118,16 @@ def remove(handoff: Handoff, why: str) -> None:
     log.info("monitoring: alert rules removed (%s) in %.0f ms", why, removed.unload_ms)
 
 
+def _first_scrapes_in(seen: observed.Observed, live_colour: str, endpoints: list[str]) -> bool:
+    """Tell whether Prometheus holds the jobs, latencies and live resources judged below."""
+    up = {job for job, value in seen.jobs_up.items() if value == 1}
+    return (
+        {"haproxy", "service"} <= up
+        and all(p in seen.latency_series or p in seen.latency_paths for p in endpoints)
+        and len(seen.resources.get(live_colour, {})) >= 2
+    )
+
+
 def verify(handoff: Handoff, live_colour: str | None) -> Verified | None:
     """Verify the monitoring criteria from Prometheus; None when it does not watch the service.
 
@@ -129,12 +139,14 @@ def verify(handoff: Handoff, live_colour: str | None) -> Verified | None:
         return None
     service = handoff.acceptance.service.name
     target = Target(service, live_colour)
+    endpoints = [e.path for e in handoff.acceptance.checks.endpoints]
     seen = observed.observe(service, target, ("blue", "green"))
     waited = time.monotonic()
-    # A service registered at this deploy is scraped within a scrape interval or two.
+    # A service registered at this deploy is scraped within a scrape interval or two, and
+    # its rates need two scrapes of each series: wait (bounded) for what is judged below.
     while (
         seen.reachable
-        and not {"haproxy", "service"} <= {j for j, v in seen.jobs_up.items() if v == 1}
+        and not _first_scrapes_in(seen, live_colour, endpoints)
         and scrape_registration.is_registered(service)
         and time.monotonic() - waited < FIRST_SCRAPE_WAIT_S
     ):
@@ -152,7 +164,6 @@ def verify(handoff: Handoff, live_colour: str | None) -> Verified | None:
     alert = send_test(handoff) if "problem" not in rules else None
     # The live colour always; the other one when it runs (it does until handover).
     colours = sorted({live_colour, *(c for c, r in seen.resources.items() if r)})
-    endpoints = [e.path for e in handoff.acceptance.checks.endpoints]
     findings = {
         "application": observed.application(seen),
         "errors": observed.error_tracking(rules, alert),
