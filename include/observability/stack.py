@@ -228,8 +228,8 @@ class Stack:
     def up(self) -> dict[str, str]:
         """Start every component that is missing or stale; return what each one did."""
         gateway = self._ensure_network()
-        ensure_rules_dir(self.settings.rules_dir)
-        ensure_rules_dir(self.settings.targets_dir)
+        ensure_readable_dir(self.settings.rules_dir)
+        ensure_readable_dir(self.settings.targets_dir)
         done = {}
         for component in components(self.settings, gateway):
             done[component.name] = self._ensure(component)
@@ -401,7 +401,7 @@ class Stack:
         network = self.client.networks.get(NETWORK)
         watched = []
         folder = self.settings.targets_dir
-        ensure_rules_dir(folder)
+        ensure_readable_dir(folder)
         for router in self._routers():
             service = router.labels.get(LABEL_SERVICE, "")
             attached = NETWORK in (router.attrs["NetworkSettings"]["Networks"] or {})
@@ -475,7 +475,7 @@ def webhook_url_of_connection(conn_id: str) -> str:
     return checked_url(url, f"Airflow connection {conn_id!r}")
 
 
-def ensure_rules_dir(folder: Path) -> None:
+def ensure_readable_dir(folder: Path) -> None:
     """Create a folder Prometheus reads (0755: its user reads it; it holds no secret)."""
     folder.mkdir(parents=True, exist_ok=True)
     folder.chmod(0o755)

@@ -52,6 +52,14 @@ class Observed:
     auth_failures: float | None = None
     refused: float | None = None
 
+    def up_jobs(self) -> set[str]:
+        """Return the jobs whose targets answer (``up == 1``)."""
+        return {job for job, value in self.jobs_up.items() if value == 1}
+
+    def tracked_paths(self) -> set[str]:
+        """Return the paths whose latency is scraped, with or without a p95 to show."""
+        return set(self.latency_series) | set(self.latency_paths)
+
 
 def _by(result: object, label: str) -> dict[str, float]:
     if not isinstance(result, InstantResult):
@@ -144,7 +152,7 @@ def application(observed: Observed) -> Finding:
     """Application Monitoring: the service's jobs are up and its series scraped."""
     if not observed.reachable:
         return _unreachable(observed)
-    up = {job for job, value in observed.jobs_up.items() if value == 1}
+    up = observed.up_jobs()
     ok = {"haproxy", "service"} <= up
     shown = ", ".join(observed.names[:12]) + (" ..." if len(observed.names) > 12 else "")
     return Finding(
@@ -186,7 +194,7 @@ def performance(observed: Observed, endpoints: Sequence[str], colours: Sequence[
     """Performance Monitoring: latency per endpoint and resources per colour are tracked."""
     if not observed.reachable:
         return _unreachable(observed)
-    tracked = set(observed.latency_series) | set(observed.latency_paths)
+    tracked = observed.tracked_paths()
     untracked = [p for p in endpoints if p not in tracked]
     no_resources = [c for c in colours if len(observed.resources.get(c, {})) < 2]
     latency = ", ".join(

@@ -120,10 +120,9 @@ def remove(handoff: Handoff, why: str) -> None:
 
 def _first_scrapes_in(seen: observed.Observed, live_colour: str, endpoints: list[str]) -> bool:
     """Tell whether Prometheus holds the jobs, latencies and live resources judged below."""
-    up = {job for job, value in seen.jobs_up.items() if value == 1}
     return (
-        {"haproxy", "service"} <= up
-        and all(p in seen.latency_series or p in seen.latency_paths for p in endpoints)
+        {"haproxy", "service"} <= seen.up_jobs()
+        and set(endpoints) <= seen.tracked_paths()
         and len(seen.resources.get(live_colour, {})) >= 2
     )
 
