@@ -1,7 +1,7 @@
 """Reports of real rehearsals kept as fixtures, read back into the report model.
 
 tests/fixtures/reports/*.report.json are the JSON reports of the success and rollback
-rehearsals of tests/integration/report (the seed contract on the real Docker engine):
+rehearsals of tests/integration/dags (the seed contract on the real Docker engine):
 their evidence is what the checks really record, so the renderers are tested on it.
 """
 

@@ -183,14 +183,15 @@ class WatchTrigger(BaseTrigger):
         try:
             if metrics is not None and prometheus is not None:
                 recovered = await metrics.catch_up(prometheus, time.time())
+                # The count is logged even when 0: a restarted watch is told apart from a
+                # fresh one by it, in the log and in the restart drill.
                 log.info(
-                    "window %s: judging %s in Prometheus at %s%s",
+                    "window %s: judging %s in Prometheus at %s; %s measurement(s) since the "
+                    "window's start recovered from it",
                     self.window,
                     ", ".join(f"{s.metric} {s.condition.describe()}" for s in metrics.specs),
                     self.prometheus_url,
-                    f"; {recovered} measurement(s) since the window's start recovered from it"
-                    if recovered
-                    else "",
+                    recovered,
                 )
             extended = False
             while True:

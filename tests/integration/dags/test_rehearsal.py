@@ -2,11 +2,16 @@
 
 Each test gives the handoff its own service, ports and data volume, makes release 1.0.0 live
 on blue first (the state a real handoff starts from), then runs the DAG compressed in time.
+The success, abort and rollback rehearsals also read the report their `report` task wrote and
+check it against the run's own records (tests/support/run_reports.py); one of them runs with
+a report that cannot be written.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
+import re
 import sqlite3
 import uuid
 from collections.abc import Iterator
@@ -23,7 +28,14 @@ from handoff.evidence import Evidence, EvidenceStatus, EvidenceStore
 from tests.support.airflow_env import loader_dagbag
 from tests.support.demo import V1, V2, V3, ensure_demo_images, free_port, put_v1_live
 from tests.support.handoffs import make_handoffs, rehearsal_conf
-from tests.support.slack_receiver import Receiver, conn_json, down_url, slack_receiver
+from tests.support.run_reports import (
+    check_common,
+    metric,
+    read_report,
+    switch_figures,
+    xcom,
+)
+from tests.support.slack_receiver import Receiver, conn_json, slack_receiver
 
 pytestmark = pytest.mark.integration
 
@@ -103,19 +115,31 @@ def rehearsal(
         engine.teardown(remove_data=True, force=True)
 
 
-def run_dag(rehearsal: Rehearsal, **conf: Any) -> tuple[str, dict[str, str], list[str]]:
-    """Run the DAG with dag.test(); return the run state, task states and start order.
+def dag_run(rehearsal: Rehearsal, **conf: Any) -> Any:
+    """Run the DAG with dag.test() and return its dag run.
 
     The drill gives the contract's notice and answers the gates explicitly (`rehearsal_conf`).
     """
     bag = loader_dagbag()
     assert bag.import_errors == {}
-    dag = bag.dags[rehearsal.dag_id]
-    run = dag.test(run_conf=rehearsal_conf(**conf))
+    return bag.dags[rehearsal.dag_id].test(run_conf=rehearsal_conf(**conf))
+
+
+def outcome(run: Any) -> tuple[str, dict[str, str], list[str]]:
+    """Return the run state, task states and start order of a dag run."""
     instances = run.get_task_instances()
     states = {ti.task_id: str(ti.state) for ti in instances}
     started = sorted((ti for ti in instances if ti.start_date), key=lambda ti: ti.start_date)
     return str(run.state), states, [ti.task_id for ti in started]
+
+
+def run_dag(rehearsal: Rehearsal, **conf: Any) -> tuple[str, dict[str, str], list[str]]:
+    """Run the DAG; return the run state, task states and start order."""
+    return outcome(dag_run(rehearsal, **conf))
+
+
+def contract_of(rehearsal: Rehearsal) -> Path:
+    return rehearsal.folder / f"{SEED_ID}.md"
 
 
 def evidence(rehearsal: Rehearsal) -> list[Evidence]:
@@ -182,7 +206,8 @@ def assert_rolled_back(
 
 
 def test_good_release_goes_live_and_blue_is_retired(rehearsal: Rehearsal) -> None:
-    state, states, started = run_dag(rehearsal, time_scale=7200, release=V2)
+    run = dag_run(rehearsal, time_scale=7200, release=V2)
+    state, states, started = outcome(run)
     assert state == "success", states
     assert in_order(
         started,
@@ -242,12 +267,36 @@ def test_good_release_goes_live_and_blue_is_retired(rehearsal: Rehearsal) -> Non
         line.startswith('EVIDENCE "Performance Validation": passed — /api/optimize p95 ')
         for line in log_lines
     ), log_lines
+    # The report: the report task did not change the outcome, and its figures are the run's.
+    written = read_report(run, contract_of(rehearsal))
+    report = written.report
+    assert report["outcome"] == "succeeded"
+    check_common(run, written, contract_of(rehearsal), rehearsal.slack.inbox.bodies)
+    downtime_row = metric(report, "downtime")
+    probe = xcom(run, "switch.move_live_traffic")["probe"]
+    figures = ("failed", "requests", "slowest_during_switch_ms", "steady_p999_ms")
+    assert downtime_row["details"] == {key: probe[key] for key in figures}
+    assert downtime_row["details"]["slowest_during_switch_ms"] > 0
+    assert (probe["requests"], probe["failed"]) == switch_figures(rehearsal.slack.inbox.bodies)
+    assert downtime_row["status"] == "met"
+    errors = metric(report, "error rate")
+    verdicts = [
+        xcom(run, f"{w}.watch", "verdict")["summary"]
+        for w in ("all_clear", "validation_period", "monitoring_period")
+    ]
+    assert errors["details"]["samples"] == sum(v["samples"] for v in verdicts)
+    assert errors["details"]["errors"] == sum(v["errors"] for v in verdicts) == 0
+    assert errors["status"] == "met"
+    deploy = metric(report, "deployment time")
+    assert deploy["status"] == "met" and 0 < deploy["value"] < 3600
+    assert metric(report, "rollback time")["status"] == "not measured"
 
 
 @pytest.mark.service_env({"DEMO_MODE": "never_ready"})
 def test_never_ready_release_aborts_and_blue_is_untouched(rehearsal: Rehearsal) -> None:
     before = rehearsal.engine.status().live
-    state, states, started = run_dag(rehearsal, time_scale=7200, release=V2)
+    run = dag_run(rehearsal, time_scale=7200, release=V2)
+    state, states, started = outcome(run)
     assert state == "failed"
     assert states["deploy.start_release"] == "failed"
     assert states["switch.move_live_traffic"] == "upstream_failed"
@@ -265,13 +314,23 @@ def test_never_ready_release_aborts_and_blue_is_untouched(rehearsal: Rehearsal) 
         "deployment aborted",
     ]
     assert "deploy.start_release" in rehearsal.slack.inbox.bodies[2]["text"]
+    written = read_report(run, contract_of(rehearsal))
+    report = written.report
+    assert report["outcome"] == "aborted"
+    assert "deploy.start_release" in report["outcome_detail"]
+    check_common(run, written, contract_of(rehearsal), rehearsal.slack.inbox.bodies)
+    for name in ("deployment time", "downtime", "error rate", "rollback time"):
+        assert metric(report, name)["status"] == "not measured", name
+    events = [n["event"] for n in report["notifications"]]
+    assert events == ["NOTICE", "DEPLOY_STARTED", "ESCALATION", "ABORTED"]
 
 
 @pytest.mark.service_env(
     {"DEMO_MODE": "erroring", "DEMO_ERROR_RATE": "100", "DEMO_ERROR_AFTER": "35"}
 )
 def test_release_erroring_in_the_validation_window_rolls_back(rehearsal: Rehearsal) -> None:
-    state, states, started = run_dag(rehearsal, time_scale=1440, release=V2)
+    run = dag_run(rehearsal, time_scale=1440, release=V2)
+    state, states, started = outcome(run)
     assert state == "failed"
     assert states["switch.move_live_traffic"] == "success"
     assert states["all_clear.watch"] == "success"
@@ -309,6 +368,22 @@ def test_release_erroring_in_the_validation_window_rolls_back(rehearsal: Rehears
     assert rolled.status is EvidenceStatus.PASSED and rolled.measured["restored"] == V1
     (kept,) = records_of(records, "Data Integrity", "rollback.roll_back")
     assert kept.status is EvidenceStatus.PASSED and kept.measured["missing"] == 0
+    written = read_report(run, contract_of(rehearsal))
+    report = written.report
+    assert report["outcome"] == "rolled back"
+    assert "validation_period.watch" in report["outcome_detail"]
+    check_common(run, written, contract_of(rehearsal), rehearsal.slack.inbox.bodies)
+    rollback = metric(report, "rollback time")
+    measured = xcom(run, "rollback.roll_back")["measured_seconds"]
+    assert rollback["value"] == measured and rollback["status"] == "met"
+    told = re.search(r"service restored in ([\d.]+) s", json.dumps(rehearsal.slack.inbox.bodies))
+    assert told is not None and abs(float(told[1]) - measured) <= 0.01
+    errors = metric(report, "error rate")
+    breach = xcom(run, "validation_period.watch", "verdict")
+    assert breach["status"] == "breach"
+    assert errors["status"] == "missed"
+    assert errors["details"]["windows"]["validation"]["errors"] == breach["summary"]["errors"]
+    assert (metric(report, "downtime")["details"]["failed"]) == 0
 
 
 @pytest.mark.service_env(
@@ -503,9 +578,16 @@ def ledger_rows(rehearsal: Rehearsal) -> list[tuple[str, str, int]]:
         return [(str(e), str(s), int(a)) for e, s, a in rows.fetchall()]
 
 
-def test_slack_failing_twice_then_recovering_loses_and_duplicates_nothing(
-    rehearsal: Rehearsal,
+def test_slack_failing_twice_and_a_report_that_cannot_be_written_lose_and_change_nothing(
+    rehearsal: Rehearsal, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from handoff.tasks import report_step
+
+    def disk_full(*_: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    # dag.test() runs tasks in this process: the fault reaches the real report task.
+    monkeypatch.setattr(report_step, "write_report", disk_full)
     rehearsal.slack.inbox.fail_next = 2
     state, states, _ = run_dag(
         rehearsal,
@@ -514,33 +596,20 @@ def test_slack_failing_twice_then_recovering_loses_and_duplicates_nothing(
         deploy_at=datetime.now(UTC).isoformat(),  # no notice: the emergency is what allows it
         emergency_reason="CVE-2026-0001 hotfix",
     )
-    assert state == "success", states
-    expected = [SUCCESS_EVENTS[0], "emergency override of the notice period", *SUCCESS_EVENTS[1:]]
+    assert state == "success", states  # the deployment's outcome is unchanged
+    assert states["report"] == "failed"  # red in the grid
+    assert states["handover.retire_old_colour"] == "success"
+    expected = [
+        SUCCESS_EVENTS[0],
+        "emergency override of the notice period",
+        *SUCCESS_EVENTS[1:],
+        "escalation",  # the report that could not be written
+    ]
     assert rehearsal.slack.inbox.events() == expected
     assert "CVE-2026-0001 hotfix" in rehearsal.slack.inbox.bodies[1]["text"]
+    escalation = json.dumps(rehearsal.slack.inbox.bodies[-1])
+    assert "report" in escalation and "No space left" in escalation
     assert rehearsal.slack.inbox.requests == len(expected) + 2
     rows = ledger_rows(rehearsal)
     assert [status for _, status, _ in rows] == ["sent"] * len(expected)
     assert rows[0] == ("NOTICE", "sent", 3)
-
-
-def test_slack_down_for_the_whole_run_changes_nothing_and_is_recorded(
-    rehearsal: Rehearsal, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("AIRFLOW_CONN_HANDOFF_SLACK", conn_json(down_url()))
-    state, states, _ = run_dag(rehearsal, time_scale=7200, release=V2)
-    assert state == "success", states
-    assert states["rollback.roll_back"] == "skipped" and states["abort"] == "skipped"
-    rows = ledger_rows(rehearsal)
-    assert [event for event, _, _ in rows] == [
-        "NOTICE",
-        "DEPLOY_STARTED",
-        "PHASE",
-        "SWITCH_DONE",
-        "ALL_CLEAR",
-        "VALIDATION_PASSED",
-        "PHASE",
-        "HANDOVER_COMPLETE",
-    ]
-    assert all(status == "failed" and attempts == 3 for _, status, attempts in rows), rows
-    assert rehearsal.slack.inbox.requests == 0

@@ -1,8 +1,8 @@
 """The HTML report in headless Chromium: 0 axe violations (WCAG 2.1 A/AA and best practice).
 
 Audited on the reports of real rehearsals (tests/fixtures/reports, written by the
-rehearsals of test_run_reports) and on one full of hostile contract text; the live
-rehearsals of test_run_reports audit the report they have just written the same way.
+rehearsals of tests/integration/dags) and on one full of hostile contract text; the live
+rehearsals of test_rehearsal audit the report they have just written the same way.
 """
 
 from __future__ import annotations
