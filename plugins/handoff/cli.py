@@ -15,6 +15,7 @@ from pathlib import Path
 
 from handoff.acceptance import Environment, load_yaml_model
 from handoff.catalog import Catalog, environments_dir_for, load_catalog, load_handoff
+from handoff.checks.dependencies import configured
 from handoff.contract.parser import parse_contract
 from handoff.errors import Diagnostic, Severity, errors_in
 from handoff.jsonable import to_jsonable
@@ -53,7 +54,7 @@ def _lint(paths: list[Path], as_json: bool) -> int:
     else:
         for diagnostic in diagnostics:
             print(diagnostic.render())
-        for line in _not_verified(catalog):
+        for line in _not_verified(catalog) + _dependencies(catalog):
             print(line)
         print(
             f"{len(catalog.handoffs)} contract(s) checked: {errors} error(s), {warnings} warning(s)"
@@ -90,6 +91,16 @@ def _not_verified(catalog: Catalog) -> list[str]:
         if handoff.plan is not None
         for b in handoff.plan.checks
         if b.kind is CheckKind.NOT_VERIFIED
+    ]
+
+
+def _dependencies(catalog: Catalog) -> list[str]:
+    """Return a note per sidecar listing the Dependencies preflight proves before deploying."""
+    return [
+        f"{handoff.sidecar_path}: note: preflight proves the dependencies: "
+        + "; ".join(configured(handoff.acceptance.checks.dependencies))
+        for handoff in catalog.handoffs
+        if handoff.acceptance is not None and handoff.plan is not None
     ]
 
 

@@ -54,6 +54,7 @@ _SETTINGS = {
     CheckKind.DATA_INTEGRITY: "checks.data_integrity",
     CheckKind.CONFIGURATION: "nothing to set: the run records its inputs' hashes",
     CheckKind.COMMUNICATION: "the environment's Slack connection (slack_conn_id)",
+    CheckKind.DEPENDENCIES: "checks.dependencies (capacity, access, tls), at preflight",
 }
 # Criteria whose check has nothing to measure with the skeleton's settings.
 _UNVERIFIED_UNTIL = {

@@ -26,6 +26,7 @@ from handoff.target import (
     CommandResult,
     DeployResult,
     EndedCheck,
+    EngineCapacity,
     InvalidState,
     LeaseHolder,
     LeaseOutcome,
@@ -65,6 +66,11 @@ class FakeTarget:
     )
     scan: ScanResult = field(default_factory=lambda: ScanResult(0, "no findings"))
     scan_lines: tuple[str, ...] = ("scanning", "no findings")
+    engine: EngineCapacity = field(
+        default_factory=lambda: EngineCapacity(
+            "27.0.0", 8 * 2**30, 4 * 2**30, 20 * 2**30, 512 * 2**20, 512 * 2**20, 100 * 2**20
+        )
+    )
     calls: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
     failures: dict[str, Exception] = field(default_factory=dict)
 
@@ -211,6 +217,10 @@ class FakeTarget:
             colour_metrics={c.value: (address, f"/colours/{c.value}/metrics") for c in Colour},
             health_urls={"live": f"http://{self.service}-router:8080{health_path}"},
         )
+
+    def capacity(self) -> EngineCapacity:
+        self._call("capacity")
+        return self.engine
 
 
 @dataclass

@@ -25,6 +25,19 @@ DEFAULT_POLICY = EngineOutagePolicy.WAIT
 DEFAULT_WAIT = timedelta(minutes=5)
 
 
+class RouterTls(BaseModel):
+    """The live listener's certificate files (PEM), on the machine that runs the tasks.
+
+    Relative paths are resolved against the folder holding `environments/` (`include/`).
+    """
+
+    model_config = STRICT
+
+    ca_file: str = Field(min_length=1, description="the CA probes and checks trust, explicitly")
+    cert_file: str = Field(min_length=1, description="the certificate, then its chain")
+    key_file: str = Field(min_length=1, description="the private key: mode 0600, never logged")
+
+
 class RouterSettings(BaseModel):
     """The HAProxy router in front of the two colours."""
 
@@ -35,6 +48,8 @@ class RouterSettings(BaseModel):
     host: str = "127.0.0.1"
     live_port: Port
     preview_port: Port
+    # Unset: plain HTTP. Set: the certificate the sidecar's `checks.dependencies.tls` checks.
+    tls: RouterTls | None = None
 
 
 class ProbeDefaults(BaseModel):

@@ -259,6 +259,54 @@ class DataIntegritySettings(BaseModel):
         return self.write_probe is WriteProbe.STORE_API or self.command is not None
 
 
+class CapacitySettings(BaseModel):
+    """What the engine must have free for a second colour beside the live one."""
+
+    model_config = STRICT
+
+    # Beyond the second colour's memory limit and the live colour's room to grow to its own.
+    memory_headroom_mb: int = Field(default=256, ge=0)
+    min_free_disk_mb: int = Field(default=1024, ge=0)
+    min_engine_version: str = Field(default="20.10", pattern=r"^\d+(\.\d+){0,2}$")
+
+
+class AccessSettings(BaseModel):
+    """Airflow connections the handoff needs besides the Slack one (always checked)."""
+
+    model_config = STRICT
+
+    connections: list[Name] = Field(
+        default_factory=list,
+        description="connection ids that must exist; one with a host must accept a TCP "
+        "connection (secrets are never read into a message)",
+    )
+
+
+class TlsSettings(BaseModel):
+    """The certificate the router serves on the live listener for the service's domain."""
+
+    model_config = STRICT
+
+    domain: str = Field(
+        max_length=253,
+        pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
+        description="the host name users reach the service at; the certificate must name it",
+    )
+    # The certificate must outlive deploy time + the monitoring window + this margin.
+    margin: Duration = timedelta(days=7)
+
+
+class DependencySettings(BaseModel):
+    """The contract's Dependencies proven at preflight, before anything is deployed."""
+
+    model_config = STRICT
+
+    capacity: CapacitySettings = Field(default_factory=lambda: CapacitySettings())
+    access: AccessSettings = Field(default_factory=lambda: AccessSettings())
+    # Unset: the router speaks plain HTTP and the Domain/SSL dependency is not verified.
+    tls: TlsSettings | None = None
+
+
 class CheckSettings(BaseModel):
     """What the validation gates measure."""
 
@@ -272,6 +320,7 @@ class CheckSettings(BaseModel):
     accessibility: AccessibilitySettings = Field(default_factory=lambda: AccessibilitySettings())
     monitoring: MonitoringSettings = Field(default_factory=lambda: MonitoringSettings())
     data_integrity: DataIntegritySettings = Field(default_factory=lambda: DataIntegritySettings())
+    dependencies: DependencySettings = Field(default_factory=lambda: DependencySettings())
 
 
 class PromotionMode(enum.Enum):

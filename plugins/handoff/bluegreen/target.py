@@ -13,7 +13,7 @@ from typing import Any
 
 import docker.errors
 
-from handoff.bluegreen import dockerapi
+from handoff.bluegreen import capacity, dockerapi
 from handoff.bluegreen.config import BlueGreenConfig, Listener
 from handoff.bluegreen.engine import BlueGreenEngine
 from handoff.bluegreen.errors import EngineUnreachable, InvalidState
@@ -179,3 +179,12 @@ class DockerHaproxyTarget:
         except dockerapi.TRANSPORT_ERRORS as e:
             raise EngineUnreachable(f"the Docker engine did not answer: {e}") from e
         return router_scrape_points(config.router_name, health_path)
+
+    def capacity(self) -> models.EngineCapacity:
+        """Measure the engine's free memory and disk, its version, and the live colour."""
+        state = self.engine.status()
+        live = self.engine.colours.container(state.live.colour) if state.live else None
+        try:
+            return capacity.measure(self.engine.client, self.engine.config, live)
+        except dockerapi.TRANSPORT_ERRORS as e:
+            raise EngineUnreachable(f"the Docker engine went away measuring capacity: {e}") from e

@@ -24,6 +24,7 @@ class CheckKind(enum.Enum):
     DATA_INTEGRITY = "acknowledged writes survive"
     CONFIGURATION = "configuration recorded and revertible"
     COMMUNICATION = "planned messages sent"
+    DEPENDENCIES = "dependencies proven before deploy"
     NOT_VERIFIED = "not verified"
 
 

@@ -14,6 +14,7 @@ from handoff.checks import (
     accessibility,
     communication,
     configuration,
+    dependencies,
     health,
     integrity,
     monitoring,
@@ -38,6 +39,7 @@ SPECS: tuple[CheckSpec, ...] = (
     zero_downtime.SPEC,
     configuration.SPEC,
     communication.SPEC,
+    dependencies.SPEC,
 )
 
 _BY_KIND: Mapping[CheckKind, CheckSpec] = by_kind(SPECS)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from handoff.checks.dependencies import GROUP as DEPENDENCIES_GROUP
 from handoff.contract.model import MetricKind
 from handoff.contract.quantities import Threshold, format_seconds
 from handoff.evidence import Evidence, EvidenceStatus
@@ -90,8 +91,10 @@ def build_report(records: RunRecords) -> Report:
             _evidence_row(e, ref)
             for e in records.evidence
             if e.criterion not in {b.criterion.name for b in records.plan.checks}
+            and e.group != DEPENDENCIES_GROUP
         ),
         drift=tuple(records.drift),
+        dependencies=_dependencies(records, ref),
     )
 
 
@@ -235,6 +238,26 @@ def _criteria(records: RunRecords, ref: RunRef) -> tuple[CriterionRow, ...]:
                 group=binding.criterion.group,
                 name=binding.criterion.name,
                 check=binding.kind.value,
+                status=criterion_status(found),
+                evidence=tuple(_evidence_row(e, ref) for e in found),
+            )
+        )
+    return tuple(rows)
+
+
+def _dependencies(records: RunRecords, ref: RunRef) -> tuple[CriterionRow, ...]:
+    """Return a row per contract Dependencies item (then any item preflight named itself)."""
+    proven = [e for e in records.evidence if e.group == DEPENDENCIES_GROUP]
+    names = [item.name for item in records.plan.contract.dependencies]
+    names += [e.criterion for e in proven if e.criterion not in names]
+    rows = []
+    for name in dict.fromkeys(names):
+        found = [e for e in proven if e.criterion == name]
+        rows.append(
+            CriterionRow(
+                group=DEPENDENCIES_GROUP,
+                name=name,
+                check=found[0].check if found else "no automatic check",
                 status=criterion_status(found),
                 evidence=tuple(_evidence_row(e, ref) for e in found),
             )

@@ -88,7 +88,9 @@ def render_html(report: Report) -> str:
             f"<tr><td>{escape(m.name)}</td><td>{escape(m.target)}</td><td>{escape(m.measured)}</td>"
             f"<td>{badge(m.status.value)}</td><td>{escape(m.source)}</td></tr>"
         )
-    out.append("</table><h2>Acceptance criteria</h2>")
+    out.append("</table><h2>Dependencies (proven at preflight)</h2>")
+    out += criteria_table(report.dependencies, "dependencies")
+    out.append("<h2>Acceptance criteria</h2>")
     out += criteria_table(report.criteria)
     out.append("<h2>Timeline: planned against actual</h2>")
     out.append(timeline_svg(report.timeline))
@@ -118,10 +120,10 @@ def render_html(report: Report) -> str:
     return "\n".join(out)
 
 
-def criteria_table(criteria: tuple[CriterionRow, ...]) -> list[str]:
+def criteria_table(criteria: tuple[CriterionRow, ...], table_id: str = "criteria") -> list[str]:
     """Return the criteria table: a row per evidence record, its measured values apart."""
     out = [
-        '<table id="criteria"><tr><th>group</th><th>criterion</th><th>check</th>'
+        f'<table id="{table_id}"><tr><th>group</th><th>criterion</th><th>check</th>'
         "<th>status</th><th>evidence</th><th>measured</th><th>log</th></tr>"
     ]
     for c in criteria:

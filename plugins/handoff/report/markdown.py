@@ -101,6 +101,7 @@ def render_markdown(report: Report) -> str:
             f"| {cell(m.name)} | {cell(m.target)} | {cell(m.measured)} | "
             f"**{cell(m.status.value)}** | {cell(m.source)} |"
         )
+    lines += criteria_section(report.dependencies, "Dependencies (proven at preflight)")
     lines += criteria_section(report.criteria)
     lines += timeline_section(report)
     lines += ["", "## Notifications", ""]
@@ -123,9 +124,11 @@ def evidence_cells(e: EvidenceRow, criterion_status: str) -> str:
     )
 
 
-def criteria_section(criteria: tuple[CriterionRow, ...]) -> list[str]:
+def criteria_section(
+    criteria: tuple[CriterionRow, ...], title: str = "Acceptance criteria"
+) -> list[str]:
     """Return the criteria table: a row per evidence record, its measured values apart."""
-    lines = ["", "## Acceptance criteria", ""]
+    lines = ["", f"## {title}", ""]
     lines.append("| group | criterion | check | status | evidence | measured | log |")
     lines.append("|---|---|---|---|---|---|---|")
     for c in criteria:

@@ -161,6 +161,8 @@ class Report:
     notifications: tuple[NotificationRow, ...]
     unplanned_evidence: tuple[EvidenceRow, ...] = ()
     drift: tuple[DriftRow, ...] = ()
+    # The contract's Dependencies, each with what preflight proved of it (group is the check).
+    dependencies: tuple[CriterionRow, ...] = ()
 
     def metric(self, name: str) -> MetricRow:
         """Return a metric by name."""

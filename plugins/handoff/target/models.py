@@ -7,7 +7,7 @@ service (`handoff.target.port`).
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 
@@ -222,3 +222,25 @@ class ScrapePoints:
     exporter: str
     colour_metrics: dict[str, tuple[str, str]]
     health_urls: dict[str, str]
+
+
+@dataclass(frozen=True)
+class EngineCapacity:
+    """What the engine has free for a second colour, and what the live colour holds.
+
+    Bytes throughout. ``live_*`` are 0 when nothing is live; ``colour_limit`` is the memory
+    limit a new colour gets. ``available_memory`` is the engine host's MemAvailable, read
+    where the colours run (for Docker: in a one-off container on the engine).
+    """
+
+    engine_version: str
+    total_memory: int
+    available_memory: int
+    free_disk: int
+    colour_limit: int
+    live_limit: int
+    live_usage: int
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the plain JSON form (evidence records carry it)."""
+        return asdict(self)

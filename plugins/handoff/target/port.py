@@ -23,6 +23,7 @@ from handoff.target.models import (
     ColourPosture,
     CommandResult,
     DeployResult,
+    EngineCapacity,
     RetireResult,
     ScanResult,
     ScrapePoints,
@@ -116,6 +117,10 @@ class DeploymentTarget(Protocol):
         ``HANDOFF_SCAN_URL`` (where preview answers from beside the service) is added to
         ``environment``. A scanner that cannot run or outlives ``timeout_s`` gives exit -1.
         """
+        ...
+
+    def capacity(self) -> EngineCapacity:
+        """Measure what the engine has free for a second colour beside the live one."""
         ...
 
     # -- observability -----------------------------------------------------------------

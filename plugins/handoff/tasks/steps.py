@@ -34,7 +34,7 @@ from handoff.runtime.snapshot import environment_file_of
 from handoff.runtime.snapshot import take as take_snapshot
 from handoff.target import Colour, InvalidState, RetireResult, TargetError
 from handoff.tasks import data_integrity as integrity
-from handoff.tasks import monitoring, scrape_registration, service_lease
+from handoff.tasks import dependencies, monitoring, scrape_registration, service_lease
 from handoff.tasks.context import (
     SNAPSHOT_KEY,
     engine_of,
@@ -43,7 +43,7 @@ from handoff.tasks.context import (
     pulled,
     run_settings,
 )
-from handoff.tasks.evidence_records import fail_on_failed, record
+from handoff.tasks.evidence_records import criteria_for, fail_on_failed, record, record_criteria
 from handoff.tasks.notify import announce, check_slack_connection
 
 log = logging.getLogger(__name__)
@@ -82,8 +82,9 @@ def preflight(contract_path: str) -> dict[str, Any]:
             format_seconds(settings.notice_lead.total_seconds()),
             settings.emergency_reason,
         )
+    target = engine_of(handoff)
     try:
-        state = engine_of(handoff).status()
+        state = target.status()
     except TargetError as e:
         raise AirflowFailException(f"engine or router not usable: {e}") from e
     live = state.live
@@ -92,6 +93,7 @@ def preflight(contract_path: str) -> dict[str, Any]:
     else:
         log.info("live: %s runs %s", live.colour.value, live.release)
         _check_live_health(handoff)
+    proven = dependencies.dependency_records(handoff, target, now, settings.deploy_at)
     # In a rehearsal the wait for the deploy time is compressed like every other wait.
     real_wait = max(settings.deploy_at - now, timedelta(0))
     wait = real_wait / settings.time_scale
@@ -123,7 +125,18 @@ def preflight(contract_path: str) -> dict[str, Any]:
         if live
         else None
     )
-    record(handoff, [(CheckKind.CONFIGURATION, [_configuration_finding(hashes, live_before)])])
+    configuration = [_configuration_finding(hashes, live_before)]
+    config_criteria = criteria_for(handoff, CheckKind.CONFIGURATION)
+    dependency_findings = [f for _, found in proven for f in found]
+    deps = CheckKind.DEPENDENCIES
+    record_criteria(
+        handoff,
+        [(c, CheckKind.CONFIGURATION, configuration) for c in config_criteria]
+        + [(item, deps, found) for item, found in proven]
+        # A criterion a sidecar binds to `dependencies` gets every dependency's finding.
+        + [(c, deps, dependency_findings) for c in criteria_for(handoff, deps)],
+    )
+    fail_on_failed(dependency_findings, "dependencies (nothing was deployed)")
     return {
         "settings": settings.to_xcom(),
         "wait_until": (now + wait).isoformat(),

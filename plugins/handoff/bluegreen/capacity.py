@@ -1,0 +1,99 @@
+"""What a Docker engine has free for a second colour: memory, disk, its version.
+
+`docker info` gives the engine's total memory but not what is free, and its host may be
+another machine than the worker's, so free memory and disk are read where the colours run:
+one short-lived container of the router image (present on every engine that serves the
+service) prints the host's `/proc/meminfo` MemAvailable and `df` of its own root, which is
+the engine's data root (where a new colour's layers go). It has no network, no capability
+and is always removed. The live colour's memory limit and usage come from its inspection
+and one stats sample.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+import docker
+import docker.errors
+import requests.exceptions
+from docker.models.containers import Container
+
+from handoff.bluegreen import dockerapi
+from handoff.bluegreen.config import LABEL_ROLE, LABEL_SERVICE, BlueGreenConfig
+from handoff.bluegreen.errors import BlueGreenError
+from handoff.bluegreen.origin import origin_labels
+from handoff.target.models import EngineCapacity
+
+log = logging.getLogger(__name__)
+
+ROLE = "capacity-probe"
+# Prints "MemAvailable: <kB> kB" then the df line of / (POSIX output, 1 kB blocks).
+_SCRIPT = "grep '^MemAvailable:' /proc/meminfo && df -Pk / | tail -n 1"
+_WAIT_S = 20.0
+
+
+def parse_probe_output(text: str) -> tuple[int, int]:
+    """Return (available memory, free disk) in bytes from the probe's two lines."""
+    available = free = -1
+    for line in text.splitlines():
+        fields = line.split()
+        if line.startswith("MemAvailable:") and len(fields) >= 2:
+            available = int(fields[1]) * 1024
+        elif len(fields) >= 6 and fields[3].isdigit():
+            free = int(fields[3]) * 1024
+    if available < 0 or free < 0:
+        raise BlueGreenError(f"capacity probe: unexpected output {text[:200]!r}")
+    return available, free
+
+
+def measure(
+    client: docker.DockerClient, config: BlueGreenConfig, live: Container | None
+) -> EngineCapacity:
+    """Measure the engine: version, total and available memory, free disk, the live colour."""
+    info = client.info()
+    version = str(client.version().get("Version", ""))
+    available, free = _probe(client, config)
+    live_limit = live_usage = 0
+    if live is not None:
+        live_limit = int((live.attrs.get("HostConfig") or {}).get("Memory") or 0)
+        stats = live.stats(stream=False, one_shot=True)
+        live_usage = int((stats.get("memory_stats") or {}).get("usage") or 0)
+    return EngineCapacity(
+        engine_version=version,
+        total_memory=int(info.get("MemTotal") or 0),
+        available_memory=available,
+        free_disk=free,
+        colour_limit=config.limits.memory_mb * 2**20,
+        live_limit=live_limit,
+        live_usage=live_usage,
+    )
+
+
+def _probe(client: docker.DockerClient, config: BlueGreenConfig) -> tuple[int, int]:
+    dockerapi.require_image(client, config.router_image, "router")
+    name = f"{config.service}-capacity-{uuid.uuid4().hex[:6]}"
+    try:
+        container = client.containers.create(
+            config.router_image,
+            entrypoint=["sh", "-c", _SCRIPT],
+            name=name,
+            network_mode="none",
+            labels={LABEL_SERVICE: config.service, LABEL_ROLE: ROLE, **origin_labels()},
+            detach=True,
+            **dockerapi.hardening(config.limits),
+        )
+    except (docker.errors.APIError, requests.exceptions.RequestException) as exc:
+        raise BlueGreenError(f"capacity probe: cannot create {name}: {exc}") from exc
+    try:
+        container.start()
+        code = int(container.wait(timeout=_WAIT_S)["StatusCode"])
+        output = container.logs(stdout=True, stderr=True).decode("utf-8", "replace")
+        if code != 0:
+            raise BlueGreenError(f"capacity probe exited {code}: {output.strip()[:200]}")
+        return parse_probe_output(output)
+    finally:
+        try:
+            container.remove(force=True)
+        except docker.errors.APIError as exc:
+            log.warning("could not remove %s: %s", name, exc)

@@ -1,0 +1,185 @@
+"""The contract's Dependencies, proven at preflight before anything is deployed.
+
+Each dependency the project can check has a pure judgement here; preflight
+(`handoff.tasks.dependencies`) measures, records each finding under the contract's own
+Dependencies item (its name, e.g. "Infrastructure") and aborts on any failure, so nothing is
+deployed. Capacity: memory for a second colour beside the live one (both run until
+handover), free disk, the engine's version. Access: the Airflow connections exist and answer.
+Domain/SSL: `handoff.checks.certificate`.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from handoff.acceptance.sidecar import CapacitySettings, DependencySettings
+from handoff.checks.finding import Finding
+from handoff.checks.kinds import CheckKind, CheckPhase
+from handoff.checks.spec import CheckSpec, SidecarSettings
+from handoff.contract.model import Item
+from handoff.evidence.model import EvidenceStatus
+from handoff.target.models import EngineCapacity
+
+MB = 2**20
+GROUP = "Dependencies"
+
+
+class Dependency(enum.Enum):
+    """A dependency preflight proves; the value is the label used without a contract item."""
+
+    CAPACITY = "Infrastructure"
+    ACCESS = "Access Control"
+    TLS = "Domain/SSL"
+
+
+# Words that find a dependency's item among the contract's Dependencies (by its name).
+_WORDS: dict[Dependency, tuple[str, ...]] = {
+    Dependency.CAPACITY: ("infrastructure", "capacity", "provision"),
+    Dependency.ACCESS: ("access", "credential"),
+    Dependency.TLS: ("ssl", "tls", "domain", "certificate"),
+}
+
+
+def item_for(dependency: Dependency, items: Sequence[Item]) -> tuple[str, int]:
+    """Return the name (and line, 0 if none) of the contract item a dependency proves."""
+    for item in items:
+        name = item.name.lower()
+        if any(word in name for word in _WORDS[dependency]):
+            return item.name, item.line
+    return dependency.value, 0
+
+
+def _mb(value: int) -> str:
+    return f"{value / MB:,.0f} MB"
+
+
+def memory_needed(capacity: EngineCapacity, settings: CapacitySettings) -> int:
+    """Return the memory (bytes) that must be available before a second colour starts.
+
+    The new colour may grow to its limit, and the live one (already counted in what is in
+    use) from its usage to its own limit: both run until handover.
+    """
+    live_growth = max(capacity.live_limit - capacity.live_usage, 0)
+    return capacity.colour_limit + live_growth + settings.memory_headroom_mb * MB
+
+
+def judge_capacity(capacity: EngineCapacity, settings: CapacitySettings) -> Finding:
+    """Decide whether memory and disk allow a second colour beside the live one."""
+    needed = memory_needed(capacity, settings)
+    disk_needed = settings.min_free_disk_mb * MB
+    problems = []
+    if capacity.available_memory < needed:
+        problems.append(
+            f"memory: {_mb(capacity.available_memory)} available, {_mb(needed)} needed "
+            f"(new colour limit {_mb(capacity.colour_limit)} + live colour's room to its limit "
+            f"{_mb(max(capacity.live_limit - capacity.live_usage, 0))} + headroom "
+            f"{settings.memory_headroom_mb:,} MB)"
+        )
+    if capacity.free_disk < disk_needed:
+        problems.append(f"disk: {_mb(capacity.free_disk)} free, {_mb(disk_needed)} needed")
+    summary = (
+        "; ".join(problems)
+        if problems
+        else f"room for a second colour: {_mb(capacity.available_memory)} of "
+        f"{_mb(capacity.total_memory)} available, {_mb(needed)} needed; "
+        f"{_mb(capacity.free_disk)} disk free, {_mb(disk_needed)} needed"
+    )
+    return Finding(
+        EvidenceStatus.FAILED if problems else EvidenceStatus.PASSED,
+        f"capacity: {summary}",
+        capacity.to_json(),
+        {"available_memory_min": needed, "free_disk_min": disk_needed},
+    )
+
+
+def version_tuple(text: str) -> tuple[int, ...]:
+    """Return the leading numbers of a version ('20.10.24+dfsg1' -> (20, 10, 24))."""
+    numbers = re.match(r"^v?(\d+(?:\.\d+)*)", text.strip())
+    return tuple(int(n) for n in numbers.group(1).split(".")) if numbers else ()
+
+
+def judge_engine_version(version: str, minimum: str) -> Finding:
+    """Decide whether the engine's version is at least the minimum."""
+    found, wanted = version_tuple(version), version_tuple(minimum)
+    ok = bool(found) and found >= wanted
+    return Finding(
+        EvidenceStatus.PASSED if ok else EvidenceStatus.FAILED,
+        f"engine version {version or 'unknown'} {'meets' if ok else 'is below'} the minimum "
+        f"{minimum}",
+        {"engine_version": version},
+        {"min_engine_version": minimum},
+    )
+
+
+@dataclass(frozen=True)
+class ConnectionCheck:
+    """One Airflow connection as preflight found it: never its password or extra."""
+
+    conn_id: str
+    exists: bool
+    conn_type: str = ""
+    # Where it was dialled ("host:port"), '' when it names nothing to dial.
+    dialled: str = ""
+    # None: nothing to dial; else whether a TCP connection was accepted.
+    answered: bool | None = None
+    detail: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """Tell whether the connection exists and did not refuse to answer."""
+        return self.exists and self.answered is not False
+
+    def describe(self) -> str:
+        """Return one phrase about the connection (names and addresses only)."""
+        if not self.exists:
+            return f"{self.conn_id}: missing ({self.detail})"
+        if self.answered is None:
+            return f"{self.conn_id} ({self.conn_type}): exists, nothing to dial"
+        state = "answers" if self.answered else f"does not answer ({self.detail})"
+        return f"{self.conn_id} ({self.conn_type}): {state} at {self.dialled}"
+
+
+def judge_access(checks: Sequence[ConnectionCheck]) -> Finding:
+    """Decide whether every connection the handoff needs exists and answers."""
+    bad = [c for c in checks if not c.ok]
+    return Finding(
+        EvidenceStatus.FAILED if bad else EvidenceStatus.PASSED,
+        "connections: " + "; ".join(c.describe() for c in checks),
+        {
+            "connections": {
+                c.conn_id: {"exists": c.exists, "type": c.conn_type, "answered": c.answered}
+                for c in checks
+            }
+        },
+        {"exist": [c.conn_id for c in checks], "answer": "those with a host"},
+    )
+
+
+def configured(settings: DependencySettings) -> list[str]:
+    """Return what preflight checks for this sidecar, a phrase per dependency (for lint)."""
+    capacity = settings.capacity
+    listed = [
+        f"capacity (memory headroom {capacity.memory_headroom_mb} MB, disk "
+        f"{capacity.min_free_disk_mb} MB, engine >= {capacity.min_engine_version})",
+        "access (the Slack connection"
+        + (f", {', '.join(settings.access.connections)}" if settings.access.connections else "")
+        + ")",
+    ]
+    if settings.tls:
+        listed.append(f"tls ({settings.tls.domain}, margin {settings.tls.margin})")
+    else:
+        listed.append("tls: not configured (checks.dependencies.tls), plain HTTP")
+    return listed
+
+
+# Recorded by preflight (`handoff.tasks.steps.preflight`) under the contract's Dependencies
+# items, not under criteria: no rule binds a criterion to it by its words, and no gate.
+SPEC = CheckSpec(
+    kind=CheckKind.DEPENDENCIES,
+    rules=(),
+    phases=(CheckPhase.PREFLIGHT,),
+    settings=(SidecarSettings("dependencies", DependencySettings),),
+)

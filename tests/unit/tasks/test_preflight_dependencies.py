@@ -1,0 +1,88 @@
+"""Preflight proves the contract's Dependencies, or stops the run with nothing deployed.
+
+Against the in-memory target (its `capacity` answers what a test sets) and real Airflow
+connections from the environment, one of them a real listening socket.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from airflow.sdk.exceptions import AirflowFailException
+
+from handoff.evidence import EvidenceStore, run_dir
+from handoff.tasks import steps
+from tests.support.fake_target import FakeTarget, FakeTI, running_task
+from tests.support.handoffs import make_handoffs
+from tests.unit.tasks.conftest import HANDOFF_ID
+
+
+@pytest.fixture
+def slack_listener(monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
+    """A Slack connection whose host accepts TCP connections (nothing is ever sent)."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(8)
+        port = server.getsockname()[1]
+        monkeypatch.setenv(
+            "AIRFLOW_CONN_HANDOFF_SLACK",
+            json.dumps({"conn_type": "slackwebhook", "host": f"http://127.0.0.1:{port}",
+                        "password": "/services/T000/B000/not-a-secret"}),
+        )  # fmt: skip
+        yield port
+
+
+def _contract(tmp_path: Path, dependencies: str) -> str:
+    seed_end = "    timeout: 2 minutes"
+    folder = make_handoffs(
+        tmp_path,
+        [HANDOFF_ID],
+        sidecar_edits={seed_end: seed_end + "\n  dependencies:\n" + dependencies},
+        environment_edits={"report_dir: reports": f"report_dir: {tmp_path}/reports"},
+        accepted_now=True,
+    )
+    return str(folder / f"{HANDOFF_ID}.md")
+
+
+def _preflight(contract: str, tmp_path: Path) -> tuple[dict[str, object] | None, list, str]:
+    ti = FakeTI(task_id="preflight")
+    error = ""
+    with running_task(ti):
+        try:
+            result = steps.preflight(contract)
+        except AirflowFailException as e:
+            result, error = None, str(e)
+    store = EvidenceStore(run_dir(tmp_path / "reports", ti.dag_id, ti.run_id))
+    records = [r for r in store.read_all() if r.group == "Dependencies"]
+    return result, records, error
+
+
+def test_preflight_passes_when_capacity_and_connections_hold_and_aborts_when_not(
+    tmp_path: Path, target: FakeTarget, slack_listener: int
+) -> None:
+    passing = _contract(tmp_path / "pass", "    capacity: {memory_headroom_mb: 256}\n")
+    result, records, error = _preflight(passing, tmp_path / "pass")
+    assert result is not None, error
+    by_item = {r.criterion: r for r in records if r.summary.startswith("capacity")}
+    assert by_item["Infrastructure"].status.value == "passed"
+    assert {r.criterion for r in records} >= {"Infrastructure", "Access Control", "Domain/SSL"}
+    access = next(r for r in records if r.criterion == "Access Control")
+    assert f"answers at 127.0.0.1:{slack_listener}" in access.summary
+    assert "not-a-secret" not in json.dumps([r.to_json() for r in records])
+
+    # Far more memory than the engine has, and a connection nobody defined: both named.
+    failing = _contract(
+        tmp_path / "fail",
+        "    capacity: {memory_headroom_mb: 100000000}\n"
+        "    access: {connections: [handoff_registry]}\n",
+    )
+    result, records, error = _preflight(failing, tmp_path / "fail")
+    assert result is None and "nothing was deployed" in error
+    assert "memory: 4,096 MB available" in error and "handoff_registry: missing" in error
+    failed = {r.criterion for r in records if r.status.value == "failed"}
+    assert failed == {"Infrastructure", "Access Control"}
+    assert "deploy" not in target.ops() and not target.colours
