@@ -64,6 +64,10 @@ def report_from_json(data: dict[str, Any]) -> Report:
         notifications=tuple(NotificationRow(**n) for n in data["notifications"]),
         unplanned_evidence=tuple(_evidence(e) for e in data["unplanned_evidence"]),
         drift=tuple(DriftRow(**d) for d in data["drift"]),
+        dependencies=tuple(
+            CriterionRow(**{**c, "evidence": tuple(_evidence(e) for e in c["evidence"])})
+            for c in data.get("dependencies", ())  # reports kept before the section existed
+        ),
     )
 
 

@@ -65,6 +65,22 @@ class ContainerLimits:
 
 
 @dataclass(frozen=True)
+class LiveTls:
+    """The live listener's TLS: files on the worker, never their content in a log or repr.
+
+    ``cert_file`` holds the certificate and its chain, ``key_file`` its key (mode 0600; the
+    router gets both in one file, what HAProxy's ``crt`` reads); ``ca_file`` is the CA every
+    probe of the listener trusts, and only it; ``domain`` the host name probes ask for (SNI)
+    and verify the certificate against.
+    """
+
+    domain: str
+    cert_file: str
+    key_file: str
+    ca_file: str
+
+
+@dataclass(frozen=True)
 class BlueGreenConfig:
     """Settings of one service's blue-green deployment.
 
@@ -102,6 +118,8 @@ class BlueGreenConfig:
     volumes: tuple[VolumeMount, ...] = ()
     environment: tuple[tuple[str, str], ...] = field(default=())
     limits: ContainerLimits = field(default=ContainerLimits())
+    # TLS on the live listener (`handoff.bluegreen.tls`); None: plain HTTP.
+    live_tls: LiveTls | None = None
 
     def __post_init__(self) -> None:
         problems = []

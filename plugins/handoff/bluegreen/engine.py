@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 import docker
 
-from handoff.bluegreen import dockerapi, probe
+from handoff.bluegreen import dockerapi, probe, tls
 from handoff.bluegreen.colours import Colours
 from handoff.bluegreen.config import BlueGreenConfig, Colour, Listener, Role
 from handoff.bluegreen.errors import InvalidState, ReleaseNeverReady, VerificationFailed
@@ -239,8 +239,11 @@ class BlueGreenEngine:
 
     def _verify_live(self, colour: Colour, release: str) -> ProbeSummary:
         cfg = self.config
+        live_tls = tls.client_of(cfg.live_tls)
         result = probe.until_streak(
-            lambda: probe.get(cfg.router_host, cfg.live_port, cfg.health_path, cfg.probe_timeout_s),
+            lambda: probe.get(
+                cfg.router_host, cfg.live_port, cfg.health_path, cfg.probe_timeout_s, live_tls
+            ),
             lambda answer: answer.healthy_from(colour),
             cfg.verify_threshold,
             cfg.verify_deadline_s,

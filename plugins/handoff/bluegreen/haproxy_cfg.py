@@ -23,6 +23,10 @@ CONTAINER_PORTS = {Listener.LIVE: 8080, Listener.PREVIEW: 8081}
 #: The metrics listener's port inside the router: reached over Docker networks, never published.
 METRICS_PORT = 8404
 CONFIG_PATH = "/var/lib/handoff-router/haproxy.cfg"
+#: The live listener's certificate and key inside the router (mode 0600, owned by haproxy);
+#: a renewal replaces it through the runtime API (`set ssl cert`), then on disk.
+TLS_PEM_PATH = "/var/lib/handoff-router/tls/live.pem"
+_TLS_BIND = f" ssl crt {TLS_PEM_PATH} alpn http/1.1"
 #: What may be written into the file unquoted: names and ports (no space, '#', quote, newline).
 _TOKEN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 
@@ -66,7 +70,7 @@ defaults
 
 _FRONTEND = """
 frontend {name}
-    bind :{port}
+    bind :{port}{tls}
     # Names the colour that answered; probes and load tests measure switches with it.
     http-response set-header X-Handoff-Server %s
     default_backend {name}
@@ -114,7 +118,8 @@ def render(config: BlueGreenConfig, live: Colour | None, preview: Colour | None)
     hosts = {c: _token(config.container_name(c), "container name") for c in Colour}
     parts = [_HEADER.format(service=service)]
     for listener in Listener:
-        parts.append(_FRONTEND.format(name=listener.value, port=CONTAINER_PORTS[listener]))
+        tls = _TLS_BIND if listener is Listener.LIVE and config.live_tls else ""
+        parts.append(_FRONTEND.format(name=listener.value, port=CONTAINER_PORTS[listener], tls=tls))
     for listener, target in ((Listener.LIVE, live), (Listener.PREVIEW, preview)):
         parts.append(f"\nbackend {listener.value}\n")
         for colour in Colour:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import http.client
 import json
 import logging
+import ssl
 import threading
 import time
 import uuid
@@ -23,6 +24,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from types import TracebackType
 
+from handoff.bluegreen import probe
 from handoff.bluegreen.probe import SERVER_HEADER
 
 log = logging.getLogger(__name__)
@@ -46,6 +48,8 @@ class LoadSpec:
     read_paths: tuple[str, ...] = ("/api/status", "/version", "/health")
     write_path: str = "/api/records"
     timeout_s: float = 10.0
+    # (domain, context trusting the CA) for a TLS listener (`handoff.bluegreen.tls`).
+    tls: tuple[str, ssl.SSLContext] | None = None
 
 
 @dataclass(frozen=True)
@@ -219,7 +223,7 @@ class LoadGenerator:
                     time.sleep(delay)
                 next_at += interval
             if conn is None:
-                conn = http.client.HTTPConnection(spec.host, spec.port, timeout=spec.timeout_s)
+                conn = probe.connection(spec.host, spec.port, spec.timeout_s, spec.tls)
             i += 1
             write = spec.write_every > 0 and i % spec.write_every == 0
             sample = self._send(conn, write, spec.read_paths[i % len(spec.read_paths)])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import logging
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,10 +31,52 @@ class Answer:
         return 200 <= self.status < 300 and self.server == colour.value
 
 
-def get(host: str, port: int, path: str, timeout: float) -> Answer:
+class TlsConnection(http.client.HTTPSConnection):
+    """HTTPS to an address, verifying the certificate for a domain (SNI) against a context.
+
+    The router is reached at its address (127.0.0.1) while the certificate names the
+    service's domain: the context checks that name, never the address.
+    """
+
+    def __init__(
+        self, host: str, port: int, domain: str, context: ssl.SSLContext, timeout: float
+    ) -> None:
+        super().__init__(host, port, timeout=timeout, context=context)
+        self.domain = domain
+        self.tls_context = context
+
+    def connect(self) -> None:
+        """Open TCP, then TLS for the domain (verified: the context requires it)."""
+        http.client.HTTPConnection.connect(self)
+        self.sock = self.tls_context.wrap_socket(self.sock, server_hostname=self.domain)
+
+
+def trusting(ca_file: str) -> ssl.SSLContext:
+    """Return a client context trusting only ``ca_file``: certificate and name required."""
+    context = ssl.create_default_context(cafile=ca_file)  # no system store with a cafile
+    assert context.verify_mode is ssl.CERT_REQUIRED and context.check_hostname
+    return context
+
+
+def connection(
+    host: str, port: int, timeout: float, tls: tuple[str, ssl.SSLContext] | None = None
+) -> http.client.HTTPConnection:
+    """Return a plain connection, or a verified TLS one when ``tls`` = (domain, context)."""
+    if tls is None:
+        return http.client.HTTPConnection(host, port, timeout=timeout)
+    return TlsConnection(host, port, tls[0], tls[1], timeout)
+
+
+def get(
+    host: str,
+    port: int,
+    path: str,
+    timeout: float,
+    tls: tuple[str, ssl.SSLContext] | None = None,
+) -> Answer:
     """Send one GET on a fresh connection and describe the answer."""
     started = time.monotonic()
-    conn = http.client.HTTPConnection(host, port, timeout=timeout)
+    conn = connection(host, port, timeout, tls)
     try:
         conn.request("GET", path, headers={"Connection": "close"})
         resp = conn.getresponse()

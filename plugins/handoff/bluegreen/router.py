@@ -15,7 +15,7 @@ import docker
 import docker.errors
 from docker.models.containers import Container
 
-from handoff.bluegreen import dockerapi, haproxy_cfg
+from handoff.bluegreen import dockerapi, haproxy_cfg, tls
 from handoff.bluegreen.config import (
     LABEL_ROLE,
     LABEL_SERVICE,
@@ -85,6 +85,8 @@ class Router:
                 restart_policy={"Name": "unless-stopped"},
                 **dockerapi.hardening(cfg.limits),
             )
+            if cfg.live_tls:  # before the first start: the seeded config names the file
+                tls.put_pem(container, tls.read_pem(cfg.live_tls), renewal=False)
         container.reload()
         if container.status != "running":
             self._start(container)
@@ -209,6 +211,21 @@ class Router:
             "validated and replaced" if changed else "unchanged",
         )
         return before, changed
+
+    def renew_certificate(self, pem: bytes) -> str:
+        """Replace the live certificate without a reload; return HAProxy's answers.
+
+        Open TLS connections keep their session; new handshakes get the new certificate.
+        """
+        container = self.container()
+        if container is None:
+            raise RouterUnreachable(f"router {self.config.router_name} does not exist")
+        tls.put_pem(container, pem, renewal=True)
+        answer = self._run(
+            'python3 -c "$HANDOFF_RENEW"', {"HANDOFF_RENEW": tls.RENEW_SCRIPT}, "renew"
+        )
+        log.info("router: live certificate renewed: %s", " / ".join(answer.split("\n")).strip())
+        return answer
 
     def write_validated(self, text: str) -> None:
         """Validate a configuration text with ``haproxy -c`` and install it (no runtime change)."""

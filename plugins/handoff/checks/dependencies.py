@@ -20,6 +20,7 @@ from handoff.checks.finding import Finding
 from handoff.checks.kinds import CheckKind, CheckPhase
 from handoff.checks.spec import CheckSpec, SidecarSettings
 from handoff.contract.model import Item
+from handoff.contract.quantities import format_seconds
 from handoff.evidence.model import EvidenceStatus
 from handoff.target.models import EngineCapacity
 
@@ -169,7 +170,8 @@ def configured(settings: DependencySettings) -> list[str]:
         + ")",
     ]
     if settings.tls:
-        listed.append(f"tls ({settings.tls.domain}, margin {settings.tls.margin})")
+        margin = format_seconds(settings.tls.margin.total_seconds())
+        listed.append(f"tls ({settings.tls.domain}, margin {margin})")
     else:
         listed.append("tls: not configured (checks.dependencies.tls), plain HTTP")
     return listed
