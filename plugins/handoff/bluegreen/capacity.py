@@ -11,21 +11,13 @@ and one stats sample.
 
 from __future__ import annotations
 
-import logging
-import uuid
-
 import docker
-import docker.errors
-import requests.exceptions
 from docker.models.containers import Container
 
-from handoff.bluegreen import dockerapi
-from handoff.bluegreen.config import LABEL_ROLE, LABEL_SERVICE, BlueGreenConfig
+from handoff.bluegreen import short_lived
+from handoff.bluegreen.config import BlueGreenConfig
 from handoff.bluegreen.errors import BlueGreenError
-from handoff.bluegreen.origin import origin_labels
 from handoff.target.models import EngineCapacity
-
-log = logging.getLogger(__name__)
 
 ROLE = "capacity-probe"
 # Prints "MemAvailable: <kB> kB" then the df line of / (POSIX output, 1 kB blocks).
@@ -71,29 +63,5 @@ def measure(
 
 
 def _probe(client: docker.DockerClient, config: BlueGreenConfig) -> tuple[int, int]:
-    dockerapi.require_image(client, config.router_image, "router")
-    name = f"{config.service}-capacity-{uuid.uuid4().hex[:6]}"
-    try:
-        container = client.containers.create(
-            config.router_image,
-            entrypoint=["sh", "-c", _SCRIPT],
-            name=name,
-            network_mode="none",
-            labels={LABEL_SERVICE: config.service, LABEL_ROLE: ROLE, **origin_labels()},
-            detach=True,
-            **dockerapi.hardening(config.limits),
-        )
-    except (docker.errors.APIError, requests.exceptions.RequestException) as exc:
-        raise BlueGreenError(f"capacity probe: cannot create {name}: {exc}") from exc
-    try:
-        container.start()
-        code = int(container.wait(timeout=_WAIT_S)["StatusCode"])
-        output = container.logs(stdout=True, stderr=True).decode("utf-8", "replace")
-        if code != 0:
-            raise BlueGreenError(f"capacity probe exited {code}: {output.strip()[:200]}")
-        return parse_probe_output(output)
-    finally:
-        try:
-            container.remove(force=True)
-        except docker.errors.APIError as exc:
-            log.warning("could not remove %s: %s", name, exc)
+    output = short_lived.run_printing(client, config, ROLE, ["sh", "-c", _SCRIPT], _WAIT_S)
+    return parse_probe_output(output)

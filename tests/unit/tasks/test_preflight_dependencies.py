@@ -36,12 +36,15 @@ def slack_listener(monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
         yield port
 
 
-def _contract(tmp_path: Path, dependencies: str) -> str:
-    seed_end = "    timeout: 2 minutes"
+def _contract(tmp_path: Path, headroom_mb: int, connections: str = "[]") -> str:
+    """Write the seed handoff with its own dependencies' headroom and connections changed."""
     folder = make_handoffs(
         tmp_path,
         [HANDOFF_ID],
-        sidecar_edits={seed_end: seed_end + "\n  dependencies:\n" + dependencies},
+        sidecar_edits={
+            "memory_headroom_mb: 256": f"memory_headroom_mb: {headroom_mb}",
+            "connections: []": f"connections: {connections}",
+        },
         environment_edits={"report_dir: reports": f"report_dir: {tmp_path}/reports"},
         accepted_now=True,
     )
@@ -64,7 +67,7 @@ def _preflight(contract: str, tmp_path: Path) -> tuple[dict[str, object] | None,
 def test_preflight_passes_when_capacity_and_connections_hold_and_aborts_when_not(
     tmp_path: Path, target: FakeTarget, slack_listener: int
 ) -> None:
-    passing = _contract(tmp_path / "pass", "    capacity: {memory_headroom_mb: 256}\n")
+    passing = _contract(tmp_path / "pass", 256)
     result, records, error = _preflight(passing, tmp_path / "pass")
     assert result is not None, error
     by_item = {r.criterion: r for r in records if r.summary.startswith("capacity")}
@@ -75,11 +78,7 @@ def test_preflight_passes_when_capacity_and_connections_hold_and_aborts_when_not
     assert "not-a-secret" not in json.dumps([r.to_json() for r in records])
 
     # Far more memory than the engine has, and a connection nobody defined: both named.
-    failing = _contract(
-        tmp_path / "fail",
-        "    capacity: {memory_headroom_mb: 100000000}\n"
-        "    access: {connections: [handoff_registry]}\n",
-    )
+    failing = _contract(tmp_path / "fail", 100_000_000, "[handoff_registry]")
     result, records, error = _preflight(failing, tmp_path / "fail")
     assert result is None and "nothing was deployed" in error
     assert "memory: 4,096 MB available" in error and "handoff_registry: missing" in error
