@@ -98,8 +98,9 @@ def check_connection(conn_id: str) -> ConnectionCheck:
 def access_findings(handoff: Handoff) -> list[Finding]:
     """Check the Slack connection and every connection the sidecar names."""
     assert handoff.acceptance is not None
-    wanted = [slack_conn_id(handoff), *handoff.acceptance.checks.dependencies.access.connections]
-    return [judge_access([check_connection(c) for c in dict.fromkeys(wanted)])]
+    slack = slack_conn_id(handoff)
+    wanted = [slack, *handoff.acceptance.checks.dependencies.access.connections]
+    return [judge_access([check_connection(c) for c in dict.fromkeys(wanted)], notify_only=slack)]
 
 
 def _resolve(handoff: Handoff, path: str) -> Path:

@@ -64,6 +64,15 @@ def test_a_missing_connection_or_one_that_does_not_answer_fails_naming_no_secret
     assert "db: missing (not defined" in found.summary
 
 
+def test_a_silent_slack_is_named_but_never_stops_a_deployment_a_missing_one_does() -> None:
+    silent = ConnectionCheck("handoff_slack", True, "slackwebhook", "127.0.0.1:9", False, "E")
+    found = judge_access([silent], notify_only="handoff_slack")
+    assert found.status is EvidenceStatus.PASSED
+    assert "handoff_slack (slackwebhook): does not answer (E)" in found.summary
+    missing = ConnectionCheck("handoff_slack", False, detail="not defined")
+    assert judge_access([missing], notify_only="handoff_slack").failed
+
+
 def test_findings_go_under_the_contracts_own_items() -> None:
     items = [Item("Infrastructure", "provisioned", 73), Item("Domain/SSL", "certificates", 75)]
     assert item_for(Dependency.CAPACITY, items) == ("Infrastructure", 73)
