@@ -6,17 +6,24 @@ secrets, reading a copy of the seed with its own service name and router ports. 
 profile's one-shot puts release 1.0.0 live; the test then triggers a rehearsal of 1.1.0 through
 the api-server's REST API, as the UI does, and waits for it to succeed. It then checks that a
 Celery worker ran every task (the worker's own log names each task instance), that the
-communication plan reached the local Slack receiver, and that 1.1.0 serves users. Whatever
-happens, the stack goes down with its volumes and the service's containers are removed.
+communication plan reached the local Slack receiver, and that 1.1.0 serves users. The
+handoff is observed by the stack's own Prometheus, as in the main suite's seed rehearsal: the
+deploy registers the service (router on the stack's observability network, targets files in
+its volume), every acceptance criterion is measured (none "not verified", none failed), the
+monitoring coverage is 100 %, and the Error Tracking test alert goes through the stack's
+Alertmanager to the same Slack receiver. Whatever happens, the stack goes down with its
+volumes and the service's containers are removed.
 Exit status 0 on success; the last line gives the duration.
 """
 
 from __future__ import annotations
 
+import re
 import secrets
 import shutil
 import signal
 import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -26,18 +33,29 @@ from typing import Any
 
 import requests
 
+from handoff.analysis.alert_test import TEST_ALERT
 from handoff.bluegreen import BlueGreenEngine, Colour
 from handoff.catalog import load_handoff
+from handoff.plan.graph import DEPLOY_TASK
 from handoff.plan.naming import dag_id_for
 from handoff.runtime.engine_factory import engine_config
-from tests.compose.stack import Deadline, Stack, stack_settings
+from tests.compose.stack import Deadline, Stack, default_bridge_gateway, stack_settings
+from tests.e2e.seed_rehearsal import EVIDENCE_RECORD, task_logs
 from tests.integration.dags.test_rehearsal import SUCCESS_EVENTS
 from tests.support.demo import V1, V2, free_port
 from tests.support.handoffs import make_handoffs, rehearsal_conf
-from tests.support.slack_receiver import WEBHOOK_PATH, Receiver, event_of, slack_receiver
+from tests.support.slack_receiver import (
+    WEBHOOK_PATH,
+    Receiver,
+    alertmanager_messages,
+    event_of,
+    slack_receiver,
+)
 
 PROJECT = "handoff-compose-test"
 HANDOFF_ID = "COMPOSE-E2E"
+# The stack's observability network; `make observability`'s may hold the default name.
+OBSERVABILITY_NETWORK = f"{PROJECT}-observability"
 # Every hour of the timeline lasts one second: the 24 h and 72 h windows take 96 s in all.
 TIME_SCALE = 3600
 BUDGET_S = 1500  # the whole run once the images exist: start, rehearsal, checks
@@ -93,8 +111,10 @@ def write_handoff(root: Path) -> tuple[Path, str]:
         environment_edits={
             "live_port: 18080": f"live_port: {free_port()}",
             "preview_port: 18081": f"preview_port: {free_port()}",
+            "network: handoff-observability": f"network: {OBSERVABILITY_NETWORK}",
         },
         accepted_now=True,
+        observed=True,
     )
     return folder / f"{HANDOFF_ID}.md", service
 
@@ -225,28 +245,62 @@ def check_preflight_log(api: Api, dag_id: str, run_id: str) -> None:
     say(f"preflight's log through the REST API ({len(events)} lines) says '{expected}'")
 
 
+def check_observed(api: Api, dag_id: str, run_id: str, contract: Path, receiver: Receiver) -> None:
+    """The stack's Prometheus watched the release: every criterion measured, coverage 100 %,
+    the test alert through the stack's Alertmanager to the Slack receiver."""
+    logs = task_logs(api.call, dag_id, run_id)
+    network = f"registered with Prometheus on {OBSERVABILITY_NETWORK}"
+    assert network in logs[DEPLOY_TASK], logs[DEPLOY_TASK][-3000:]
+    everything = "\n".join(logs.values())
+    records = [m.groupdict() for m in EVIDENCE_RECORD.finditer(everything)]
+    failed = [r["criterion"] for r in records if r["status"] == "failed"]
+    assert not failed, failed
+    parsed = load_handoff(contract).contract
+    assert parsed is not None
+    names = {c.name for c in parsed.acceptance_criteria}
+    judged = [r for r in records if r["criterion"] in names]
+    unverified = sorted({r["criterion"] for r in judged if r["status"] == "not verified"})
+    assert {r["criterion"] for r in judged} == names and not unverified, unverified
+    coverage = re.search(r"monitoring: coverage (\d+)% of the critical metrics", everything)
+    assert coverage and coverage.group(1) == "100", coverage
+    alerts = alertmanager_messages(receiver.inbox)
+    assert any(m.alertname == TEST_ALERT and m.handoff == HANDOFF_ID for m in alerts), alerts
+    say(f"{len(names)} of {len(names)} criteria measured by the stack's Prometheus, coverage "
+        f"100 %; the test alert reached Slack through its Alertmanager")  # fmt: skip
+
+
 def check_outcome(receiver: Receiver, engine: BlueGreenEngine) -> None:
     """The communication plan reached Slack and 1.1.0 serves users on green."""
-    events = [event_of(body) for body in receiver.inbox.bodies]
+    # The handoff's own messages have blocks; Alertmanager's (the test alert) attachments.
+    events = [event_of(body) for body in receiver.inbox.bodies if body.get("blocks")]
     assert events == SUCCESS_EVENTS, events
     live = engine.status().live
     assert live is not None and live.colour is Colour.GREEN and live.release == V2, live
     say(f"Slack got {len(events)} messages in plan order; {V2} live on green")
 
 
-def tear_down(stack: Stack, contract: Path, failed: bool) -> None:
-    """Take the stack down with its volumes and remove the service's containers and data."""
+def tear_down(stack: Stack, contract: Path, failed: bool) -> bool:
+    """Take the stack down with its volumes and remove the service's containers and data;
+    return whether the stack's observability network is gone too (nothing left behind)."""
     if failed:
         for service in ("airflow-init", "airflow-worker", "airflow-scheduler", "demo"):
             print(f"---- {service} (last lines)\n{stack.logs(service, tail=40)}", flush=True)
-    say("taking the stack down (volumes removed)")
-    done = stack.compose("down", "--volumes", "--remove-orphans", "--timeout", "30", check=False)
-    if done.returncode != 0:
-        print(done.stdout, done.stderr, file=sys.stderr, flush=True)
+    # The service's router is attached to the stack's observability network: it goes first,
+    # or the stack's down cannot remove that network.
     try:
         engine_of(contract).teardown(remove_data=True, force=True)
-    except Exception as error:  # report it; the stack's own removal above already ran
+    except Exception as error:  # report it; the stack's own removal below still runs
         say(f"could not remove the service's containers: {error}")
+    say("taking the stack down (volumes removed)")
+    done = stack.compose("down", "--volumes", "--remove-orphans", "--timeout", "30", check=False)
+    if done.returncode != 0 or "error while removing" in done.stderr:
+        print(done.stdout, done.stderr, file=sys.stderr, flush=True)
+    left = subprocess.run(
+        ["docker", "network", "inspect", OBSERVABILITY_NETWORK], capture_output=True, timeout=60
+    )
+    if left.returncode == 0:
+        say(f"FAILED: the network {OBSERVABILITY_NETWORK} is still there after the stack's down")
+    return left.returncode != 0
 
 
 def stop_on_signal(signum: int, frame: FrameType | None) -> None:
@@ -260,9 +314,12 @@ def main() -> int:
     deadline = Deadline(BUDGET_S)
     workdir = Path(tempfile.mkdtemp(prefix="handoff-compose-test-"))
     failed = True
-    with slack_receiver() as receiver:
+    # On Docker's default bridge gateway: the workers (host network) post there, and so does
+    # the stack's Alertmanager (host.docker.internal), which the loopback would not reach.
+    with slack_receiver(host=default_bridge_gateway()) as receiver:
         contract, service = write_handoff(workdir)
-        settings = stack_settings(contract.parent, f"{receiver.url}/{WEBHOOK_PATH}")
+        webhook = f"{receiver.url}/{WEBHOOK_PATH}"
+        settings = stack_settings(contract.parent, webhook, OBSERVABILITY_NETWORK)
         settings["HANDOFF_DEMO_RELEASE"] = V1
         stack = Stack(PROJECT, workdir, settings)
         stack.write_files()
@@ -276,13 +333,14 @@ def main() -> int:
             run_id = rehearse(api, dag_id, deadline)
             check_celery_ran_it(stack, api, dag_id, run_id)
             check_preflight_log(api, dag_id, run_id)
+            check_observed(api, dag_id, run_id, contract, receiver)
             check_outcome(receiver, engine_of(contract))
             failed = False
             say(f"stack up in {up_s:.0f} s; rehearsal done {time.monotonic() - started:.0f} s in")
         except (AssertionError, TimeoutError, RuntimeError, requests.RequestException) as error:
             say(f"FAILED: {type(error).__name__}: {error}")
         finally:
-            tear_down(stack, contract, failed)
+            failed = not tear_down(stack, contract, failed) or failed
             shutil.rmtree(workdir, ignore_errors=True)
             outcome = "FAILED" if failed else "passed"
             say(f"{outcome} in {time.monotonic() - started:.0f} s (images built beforehand)")

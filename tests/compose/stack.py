@@ -147,8 +147,12 @@ class Stack:
         return state
 
 
-def stack_settings(handoffs: Path, slack_webhook: str) -> dict[str, str]:
-    """Return fresh secrets and free loopback ports for a test stack reading ``handoffs``."""
+def stack_settings(handoffs: Path, slack_webhook: str, network: str) -> dict[str, str]:
+    """Return fresh secrets and free loopback ports for a test stack reading ``handoffs``.
+
+    ``network`` names the stack's observability network (the machine's own stack of
+    `make observability` may hold the default name meanwhile).
+    """
     return {
         "AIRFLOW_JWT_SECRET": secrets.token_hex(32),
         "AIRFLOW_FERNET_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
@@ -167,7 +171,27 @@ def stack_settings(handoffs: Path, slack_webhook: str) -> dict[str, str]:
         "HANDOFF_ALERTMANAGER_PORT": str(free_port()),
         "HANDOFF_BLACKBOX_PORT": str(free_port()),
         "HANDOFF_NODE_EXPORTER_PORT": str(free_port()),
+        "HANDOFF_OBSERVABILITY_NETWORK": network,
     }
+
+
+def default_bridge_gateway() -> str:
+    """Return the gateway of Docker's default bridge: this machine, as host-gateway names it.
+
+    A receiver listening there is reached by the stack's Alertmanager (as
+    host.docker.internal) and, being a local address, by the components on the host network.
+    """
+    found = subprocess.run(
+        ["docker", "network", "inspect", "bridge", "--format", "{{json .IPAM.Config}}"],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    for pool in json.loads(found.stdout) or []:
+        if pool.get("Gateway"):
+            return str(pool["Gateway"])
+    raise RuntimeError("Docker's default bridge has no gateway address")
 
 
 class Deadline:

@@ -10,6 +10,8 @@ own (see conftest.write_seed_handoff), on the real Docker engine and router.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import quote
 
 import requests
@@ -68,21 +70,30 @@ def run_finished(airflow: Airflow, run_id: str) -> bool:
         return False
 
 
-def run_logs(airflow: Airflow, run_id: str) -> dict[str, str]:
-    """Every task's log of the run (its latest try), read through the REST API."""
-    instances = airflow.api("GET", f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances")
+def task_logs(call: Callable[..., Any], dag_id: str, run_id: str) -> dict[str, str]:
+    """Every task's log of a run (its latest try), read through the REST API.
+
+    ``call(method, path, **requests_kwargs)`` answers the API's JSON (``Airflow.api`` here,
+    the compose test's ``Api.call`` there).
+    """
+    instances = call("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances?limit=100")
     logs = {}
     for ti in instances["task_instances"]:
         if ti["try_number"] < 1:
             continue
-        answer = airflow.api(
+        answer = call(
             "GET",
-            f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/{ti['task_id']}/logs/{ti['try_number']}",
+            f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{ti['task_id']}/logs/{ti['try_number']}",
             params={"full_content": "true"},
             headers={"Accept": "application/json"},
         )
-        logs[ti["task_id"]] = "\n".join(log_line(item) for item in answer.get("content", []))
+        logs[ti["task_id"]] = "\n".join(log_line(item) for item in answer.get("content") or [])
     return logs
+
+
+def run_logs(airflow: Airflow, run_id: str) -> dict[str, str]:
+    """Every task's log of a run of the seed DAG."""
+    return task_logs(airflow.api, DAG_ID, run_id)
 
 
 def check_seed_rehearsal(airflow: Airflow, run_id: str, seed_service: BlueGreenEngine) -> None:

@@ -78,10 +78,12 @@ def check_common(run: Any, written: RunReport, contract: Path, slack_bodies: lis
             assert abs((recorded - ti.start_date).total_seconds()) < 1.0, task_id
             assert row["end"] is not None, task_id
         assert f"/dags/{run.dag_id}/runs/" in row["log_url"] and task_id in row["log_url"]
-    # Criteria: exactly the evidence records of the run, criterion by criterion.
+    # Criteria and dependencies: exactly the evidence records of the run, item by item.
     records = EvidenceStore(folder).read_all()
     shown = [(c["name"], e) for c in report["criteria"] for e in c["evidence"]]
     shown += [("", e) for e in report["unplanned_evidence"]]
+    # The contract's Dependencies items, proven at preflight, have a section of their own.
+    shown += [(d["name"], e) for d in report["dependencies"] for e in d["evidence"]]
     assert sorted((e["task_id"], e["summary"], e["status"]) for _, e in shown) == sorted(
         (r.task_id, r.summary, r.status.value) for r in records
     )

@@ -1,10 +1,11 @@
 """What a Docker engine has free for a second colour: memory, disk, its version.
 
-`docker info` gives the engine's total memory but not what is free, and its host may be
-another machine than the worker's, so free memory and disk are read where the colours run:
-one short-lived container of the router image (present on every engine that serves the
-service) prints the host's `/proc/meminfo` MemAvailable and `df` of its own root, which is
-the engine's data root (where a new colour's layers go). It has no network, no capability
+The engine's host may be another machine than the worker's, so memory and disk are read
+where the colours run: one short-lived container of the router image (present on every
+engine that serves the service) prints the host's `/proc/meminfo` MemTotal and MemAvailable
+and `df` of its own root, which is the engine's data root (where a new colour's layers go).
+`docker info` is not asked: the compose stack's socket proxy refuses it (it describes the
+whole host), and it gives no free memory anyway. It has no network, no capability
 and is always removed. The live colour's memory limit and usage come from its inspection
 and one stats sample.
 """
@@ -20,32 +21,34 @@ from handoff.bluegreen.errors import BlueGreenError
 from handoff.target.models import EngineCapacity
 
 ROLE = "capacity-probe"
-# Prints "MemAvailable: <kB> kB" then the df line of / (POSIX output, 1 kB blocks).
-_SCRIPT = "grep '^MemAvailable:' /proc/meminfo && df -Pk / | tail -n 1"
+# Prints "MemTotal: <kB> kB", "MemAvailable: <kB> kB", then the df line of / (POSIX output,
+# 1 kB blocks).
+_SCRIPT = "grep -E '^(MemTotal|MemAvailable):' /proc/meminfo && df -Pk / | tail -n 1"
 _WAIT_S = 20.0
 
 
-def parse_probe_output(text: str) -> tuple[int, int]:
-    """Return (available memory, free disk) in bytes from the probe's two lines."""
-    available = free = -1
+def parse_probe_output(text: str) -> tuple[int, int, int]:
+    """Return (total memory, available memory, free disk) in bytes from the probe's lines."""
+    total = available = free = -1
     for line in text.splitlines():
         fields = line.split()
-        if line.startswith("MemAvailable:") and len(fields) >= 2:
+        if line.startswith("MemTotal:") and len(fields) >= 2:
+            total = int(fields[1]) * 1024
+        elif line.startswith("MemAvailable:") and len(fields) >= 2:
             available = int(fields[1]) * 1024
         elif len(fields) >= 6 and fields[3].isdigit():
             free = int(fields[3]) * 1024
-    if available < 0 or free < 0:
+    if total < 0 or available < 0 or free < 0:
         raise BlueGreenError(f"capacity probe: unexpected output {text[:200]!r}")
-    return available, free
+    return total, available, free
 
 
 def measure(
     client: docker.DockerClient, config: BlueGreenConfig, live: Container | None
 ) -> EngineCapacity:
     """Measure the engine: version, total and available memory, free disk, the live colour."""
-    info = client.info()
     version = str(client.version().get("Version", ""))
-    available, free = _probe(client, config)
+    total, available, free = _probe(client, config)
     live_limit = live_usage = 0
     if live is not None:
         live_limit = int((live.attrs.get("HostConfig") or {}).get("Memory") or 0)
@@ -53,7 +56,7 @@ def measure(
         live_usage = int((stats.get("memory_stats") or {}).get("usage") or 0)
     return EngineCapacity(
         engine_version=version,
-        total_memory=int(info.get("MemTotal") or 0),
+        total_memory=total,
         available_memory=available,
         free_disk=free,
         colour_limit=config.limits.memory_mb * 2**20,
@@ -62,6 +65,6 @@ def measure(
     )
 
 
-def _probe(client: docker.DockerClient, config: BlueGreenConfig) -> tuple[int, int]:
+def _probe(client: docker.DockerClient, config: BlueGreenConfig) -> tuple[int, int, int]:
     output = short_lived.run_printing(client, config, ROLE, ["sh", "-c", _SCRIPT], _WAIT_S)
     return parse_probe_output(output)

@@ -2,9 +2,11 @@
 
 The proxy image (include/compose/socket-proxy) runs as the stack runs it (no network, no
 capability, the engine's socket read-only) with its socket in a folder of the test's own.
-Through it, the blue-green engine deploys, switches, runs an integrity command beside a colour
-and tears down, exactly as the Celery workers do; then calls that would hand out the host are
-sent, by the Docker SDK and as raw requests, and each must get 403 from the proxy.
+Through it, the blue-green engine deploys, switches, measures its capacity for a second colour
+(preflight), connects its router to an observability network (to be scraped), runs an
+integrity command beside a colour and tears down, exactly as the Celery workers do; then
+calls that would hand out the host are sent, by the Docker SDK and as raw requests, and each
+must get 403 from the proxy.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import pytest
 
 from handoff.bluegreen import BlueGreenConfig, BlueGreenEngine, Colour, VolumeMount
 from handoff.bluegreen.oneoff import run_beside
+from handoff.bluegreen.target import DockerHaproxyTarget
 from tests.support.demo import ROOT, V1, ensure_demo_images, free_port
 
 pytestmark = pytest.mark.integration
@@ -101,11 +104,22 @@ def test_the_engine_deploys_switches_checks_and_tears_down_through_the_proxy(
         ready_deadline_s=30.0,
     )
     engine = BlueGreenEngine(config, client=client)
+    target = DockerHaproxyTarget(engine)
+    observability = client.networks.create(f"{service}-observability", driver="bridge")
     try:
         engine.deploy(V1)
         engine.switch(V1)  # exec into the router (runtime API) goes through as well
         status = engine.status()
         assert status.live is not None and status.live.release == V1
+        # Preflight's capacity check: version, the probe container, the live colour's stats.
+        capacity = target.capacity()
+        assert capacity.engine_version and capacity.live_usage > 0
+        assert 0 < capacity.available_memory <= capacity.total_memory
+        # The deploy's registration with Prometheus: the router joins the network.
+        points = target.expose_metrics(observability.name, "/health")
+        assert points.health_urls
+        router = client.containers.get(config.router_name)
+        assert observability.name in router.attrs["NetworkSettings"]["Networks"]
         engine.router.restart()  # what the router drills and a recovery do
         engine.router.wait_for_socket()
         colour = client.containers.get(config.container_name(Colour.BLUE))
@@ -113,6 +127,7 @@ def test_the_engine_deploys_switches_checks_and_tears_down_through_the_proxy(
         assert run.exit_code == 0, run.output
     finally:
         engine.teardown(remove_data=True, force=True)
+        observability.remove()
     assert not client.containers.list(all=True, filters={"name": service})
 
 

@@ -172,6 +172,12 @@ SEED_CRITERIA = {
     "Configuration Management",
     "Communication Plan",
 }
+# The seed's Dependencies items preflight proves (capacity, access; no domain configured).
+SEED_DEPENDENCIES = {
+    "Infrastructure": "passed",
+    "Access Control": "passed",
+    "Domain/SSL": "not verified",
+}
 
 
 def in_order(started: list[str], expected: list[str]) -> bool:
@@ -236,7 +242,11 @@ def test_good_release_goes_live_and_blue_is_retired(rehearsal: Rehearsal) -> Non
     assert service.colour(Colour.BLUE) is None  # retired at handover
     assert rehearsal.slack.inbox.events() == SUCCESS_EVENTS
     records = evidence(rehearsal)
-    assert {r.criterion for r in records} == SEED_CRITERIA
+    assert {r.criterion for r in records} == SEED_CRITERIA | set(SEED_DEPENDENCIES)
+    dependencies = {
+        r.criterion: r.status.value for r in records if r.criterion in SEED_DEPENDENCIES
+    }
+    assert dependencies == SEED_DEPENDENCIES, dependencies
     assert all(r.status in EvidenceStatus and r.log_marker.startswith("EVIDENCE") for r in records)
     assert not [r for r in records if r.status is EvidenceStatus.FAILED], records
     status = {r.criterion: r.status for r in records}

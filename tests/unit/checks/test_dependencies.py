@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from handoff.acceptance.sidecar import CapacitySettings, DependencySettings
 from handoff.bluegreen.capacity import parse_probe_output
+from handoff.bluegreen.errors import BlueGreenError
 from handoff.checks.dependencies import (
     MB,
     ConnectionCheck,
@@ -80,9 +83,11 @@ def test_findings_go_under_the_contracts_own_items() -> None:
     assert item_for(Dependency.ACCESS, items) == ("Access Control", 0)
 
 
-def test_the_probe_output_gives_available_memory_and_free_disk() -> None:
-    text = "MemAvailable:    4096000 kB\noverlay 100000 40000 60000 40% /\n"
-    assert parse_probe_output(text) == (4096000 * 1024, 60000 * 1024)
+def test_the_probe_output_gives_total_and_available_memory_and_free_disk() -> None:
+    text = "MemTotal: 8192000 kB\nMemAvailable:    4096000 kB\noverlay 100000 40000 60000 40% /\n"
+    assert parse_probe_output(text) == (8192000 * 1024, 4096000 * 1024, 60000 * 1024)
+    with pytest.raises(BlueGreenError, match="unexpected output"):
+        parse_probe_output("MemAvailable: 4096000 kB\noverlay 100000 40000 60000 40% /\n")
 
 
 def test_lint_lists_what_is_configured() -> None:
