@@ -39,6 +39,9 @@ from tests.support.observability import (
 from tests.support.slack_receiver import Receiver, conn_json, slack_receiver
 
 GATE_HANDOFF_ID = "GATE-E2E"
+# A copy of the gate handoff whose DAG stays paused: the console test creates a run that never
+# starts and writes the records the handoff page reads (tests/e2e/test_handoff_console.py).
+CONSOLE_HANDOFF_ID = "CONSOLE-E2E"
 GATE_SERVICE = f"gate-e2e-{secrets.token_hex(3)}"
 # The seed contract as handed over (its own id and DAG id), accepted for a service, ports and
 # environment of its own so it never meets `make run`'s demo service or the gate handoff.
@@ -216,10 +219,11 @@ def seed_service(airflow: Airflow) -> Iterator[BlueGreenEngine]:
 
 
 def write_gate_handoff(dags: Path) -> Path:
-    """Write a manual-promotion handoff of the seed under dags/handoffs (read by a test DAG)."""
+    """Write a manual-promotion handoff of the seed under dags/handoffs (read by a test DAG),
+    and the console test's copy of it."""
     return make_handoffs(
         dags,
-        [GATE_HANDOFF_ID],
+        [GATE_HANDOFF_ID, CONSOLE_HANDOFF_ID],
         sidecar_edits={
             "name: ux-portal": f"name: {GATE_SERVICE}",
             "ux-portal-data": f"{GATE_SERVICE}-data",

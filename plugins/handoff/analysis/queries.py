@@ -244,3 +244,11 @@ def refused_requests(target: Target, window_s: float) -> MetricQuery:
     """Return the requests the colour refused in the window."""
     sel = selector(target.metrics.refused_requests, target.own_labels())
     return MetricQuery("refused_requests", _sum_increase(sel, duration(window_s)), Unit.COUNT)
+
+
+def overall_latency_quantile(target: Target, window_s: float, quantile: float = 0.95) -> str:
+    """Return the ``quantile`` of the colour's latency over every path (one series)."""
+    if not 0 < quantile < 1:
+        raise ValueError(f"quantile {quantile!r}: expected a value between 0 and 1")
+    buckets = _histogram(target, "bucket")
+    return f"histogram_quantile({quantile:g}, sum by (le) (rate({buckets}[{duration(window_s)}])))"

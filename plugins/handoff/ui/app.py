@@ -29,12 +29,23 @@ from handoff.report.files import FORMATS, report_name
 from handoff.runtime.airflow_urls import airflow_base_url
 from handoff.safe_paths import UnsafePath, read_beneath
 from handoff.ui.catalog_cache import cached_catalog
+from handoff.ui.handoff_live import REFRESH_DEFAULT_S, dora_section, live_view
+from handoff.ui.handoff_page import render_handoff_page, render_live
+from handoff.ui.live_cache import TtlCache
 from handoff.ui.overview import LatestRun, handoff_rows
 from handoff.ui.page import render_page
 
 PROJECT_HANDOFFS = Path(__file__).resolve().parents[3] / "include" / "handoffs"
 # The report's own CSS is inline and it loads nothing: forbid everything else.
 REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'"
+# The handoff page runs one script of its own (served below) and fetches its live part.
+PAGE_CSP = (
+    "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; "
+    "img-src data:; frame-ancestors 'self'"
+)
+REFRESH_SCRIPT = Path(__file__).with_name("static") / "refresh.js"
+LIVE_TTL_S = 10.0
+live_cache = TtlCache(LIVE_TTL_S)
 
 log = logging.getLogger(__name__)
 app = FastAPI(title="Handoffs", docs_url=None, redoc_url=None, openapi_url=None)
@@ -128,8 +139,14 @@ def handoffs_page(user: UserDep) -> HTMLResponse:
         datetime.now(UTC),
         show_undeployed=_may_read_all_dags(user),
     )
-    name = getattr(user, "get_name", lambda: "")() or "a signed-in user"
-    return HTMLResponse(render_page(rows, airflow_base_url(), str(name)))
+    dora = dora_section(
+        [h for h in _catalog(dags).handoffs if h.deployable], visible, datetime.now(UTC)
+    )
+    return HTMLResponse(render_page(rows, airflow_base_url(), _name(user), dora))
+
+
+def _name(user: Any) -> str:
+    return str(getattr(user, "get_name", lambda: "")() or "a signed-in user")
 
 
 @app.get("", include_in_schema=False)
@@ -169,3 +186,46 @@ def run_report(dag_id: str, run_id: str, fmt: str, user: UserDep) -> Response:
     headers = {"Content-Security-Policy": REPORT_CSP, "X-Content-Type-Options": "nosniff"}
     media = FORMATS[fmt] + ("; charset=utf-8" if fmt != "json" else "")
     return Response(content, media_type=media, headers=headers)
+
+
+@app.get("/assets/refresh.js", include_in_schema=False)
+def refresh_script(user: UserDep) -> Response:
+    """Serve the handoff page's refresh script (the plugin's own file, nothing from a CDN)."""
+    headers = {"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"}
+    return Response(REFRESH_SCRIPT.read_bytes(), media_type="text/javascript", headers=headers)
+
+
+def _readable_handoff(dag_id: str, user: Any) -> Handoff:
+    if dag_id not in _visible(user, {dag_id}):
+        raise HTTPException(403, "you may not read this DAG")
+    return _handoff_of(dag_id)
+
+
+def _live(dag_id: str, handoff: Handoff) -> tuple[str, bool]:
+    view = live_view(dag_id, handoff, airflow_base_url(), datetime.now(UTC))
+    return render_live(view), view.final
+
+
+@app.get("/{dag_id}", response_class=HTMLResponse)
+def handoff_page(dag_id: str, user: UserDep, refresh: int = REFRESH_DEFAULT_S) -> HTMLResponse:
+    """Show one handoff's latest run: plan against timeline, window, charts, gates, drift."""
+    handoff = _readable_handoff(dag_id, user)
+    assert handoff.contract is not None
+    view = live_view(dag_id, handoff, airflow_base_url(), datetime.now(UTC))
+    page = render_handoff_page(
+        view,
+        handoff.contract.title,
+        handoff.contract.objective,
+        min(max(refresh, 5), 300),
+        _name(user),
+    )
+    return HTMLResponse(page, headers={"Content-Security-Policy": PAGE_CSP})
+
+
+@app.get("/{dag_id}/live", response_class=HTMLResponse)
+def handoff_live(dag_id: str, user: UserDep) -> HTMLResponse:
+    """Return the page's live part, computed at most once per LIVE_TTL_S for every reader."""
+    handoff = _readable_handoff(dag_id, user)
+    html, final = live_cache.get(dag_id, lambda: _live(dag_id, handoff))
+    headers = {"Cache-Control": "no-store", "X-Handoff-Final": "true" if final else "false"}
+    return HTMLResponse(html, headers=headers)

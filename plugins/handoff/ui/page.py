@@ -75,10 +75,18 @@ def report_url(dag_id: str, run_id: str, fmt: str) -> str:
     return f"reports/{quote(dag_id)}/{quote(run_id, safe='')}/report.{fmt}"
 
 
-def render_page(rows: list[HandoffRow], base_url: str, user: str) -> str:
-    """Return the Handoffs page."""
+def _name_cell(row: HandoffRow) -> str:
+    name = f"<b>{escape(row.handoff_id)}</b>"
+    if row.dag_id is None:
+        return name
+    # The handoff's own page, relative to this one (/handoffs/ -> /handoffs/<dag_id>).
+    return f'<a href="{escape(quote(row.dag_id))}">{name}</a>'
+
+
+def render_page(rows: list[HandoffRow], base_url: str, user: str, dora: str = "") -> str:
+    """Return the Handoffs page (``dora``: the DORA section, already rendered)."""
     body = "".join(
-        f"<tr><td><b>{escape(r.handoff_id)}</b><br>"
+        f"<tr><td>{_name_cell(r)}<br>"
         f'<span class="muted">{escape(r.contract_file)}</span></td>'
         f"<td>{_lint(r)}</td><td>{escape(r.acceptance)}</td><td>{escape(r.schedule)}</td>"
         f"<td>{_run(r, base_url.rstrip('/'))}</td></tr>"
@@ -91,5 +99,5 @@ def render_page(rows: list[HandoffRow], base_url: str, user: str) -> str:
         f'<p class="muted">Signed in as {escape(user)}. Every contract, its lint status, '
         "acceptance, schedule and latest run.</p>"
         '<table id="handoffs"><tr><th>handoff</th><th>lint</th><th>acceptance</th>'
-        f"<th>schedule</th><th>latest run</th></tr>{body}{empty}</table></main></body></html>"
+        f"<th>schedule</th><th>latest run</th></tr>{body}{empty}</table>{dora}</main></body></html>"
     )
