@@ -191,6 +191,10 @@ def test_the_seed_rehearsals_page_charts_prometheus(airflow: Airflow, page: Page
         assert page.locator(f"{chart} polyline").count() >= 1, chart
     assert page.locator("#chart-errors line[stroke-dasharray]").count() >= 1  # the switch
     assert "report.html" in page.locator("#reports").inner_text()
+    # The rehearsal went live: the overview's DORA table measured its lead time.
+    page.goto(f"{airflow.url}/handoffs/", timeout=60_000)
+    lead = page.locator("tr", has_text="Lead time, acceptance to live").locator("td").first
+    assert "h (median)" in lead.inner_text(), lead.inner_text()
 
 
 def reset(run: Run) -> None:

@@ -27,6 +27,7 @@ from handoff.plan.graph import PREFLIGHT_TASK
 from handoff.plan.naming import dag_id_for
 from handoff.report.files import FORMATS, report_name
 from handoff.runtime.airflow_urls import airflow_base_url
+from handoff.runtime.snapshot import Snapshot, in_flight_runs
 from handoff.safe_paths import UnsafePath, read_beneath
 from handoff.ui.catalog_cache import cached_catalog
 from handoff.ui.handoff_live import REFRESH_DEFAULT_S, dora_section, live_view
@@ -100,13 +101,18 @@ def _latest_runs(dag_ids: set[str]) -> dict[str, LatestRun]:
     return latest
 
 
-def _catalog(contract_paths: dict[str, str | None]) -> Catalog:
-    """Load every contract beside the DAGs' contracts and in the loader's handoffs folder."""
+def _folders(contract_paths: dict[str, str | None]) -> set[Path]:
+    """Return the folders beside the DAGs' contracts and the loader's handoffs folder."""
     folders = {Path(p).parent for p in contract_paths.values() if p}
     configured = Path(os.environ.get("HANDOFF_DIR") or PROJECT_HANDOFFS)
     if configured.is_dir():
         folders.add(configured)
-    return cached_catalog(folders)
+    return folders
+
+
+def _catalog(contract_paths: dict[str, str | None]) -> Catalog:
+    """Load every contract beside the DAGs' contracts and in the loader's handoffs folder."""
+    return cached_catalog(_folders(contract_paths))
 
 
 def _visible(user: Any, dag_ids: set[str]) -> set[str]:
@@ -139,9 +145,7 @@ def handoffs_page(user: UserDep) -> HTMLResponse:
         datetime.now(UTC),
         show_undeployed=_may_read_all_dags(user),
     )
-    dora = dora_section(
-        [h for h in _catalog(dags).handoffs if h.deployable], visible, datetime.now(UTC)
-    )
+    dora = dora_section(_handoffs_by_dag(dags), visible, datetime.now(UTC))
     return HTMLResponse(render_page(rows, airflow_base_url(), _name(user), dora))
 
 
@@ -155,12 +159,27 @@ def without_slash() -> RedirectResponse:
     return RedirectResponse("handoffs/")
 
 
+def _handoffs_by_dag(dags: dict[str, str | None]) -> dict[str, Handoff]:
+    """Return the deployable handoff of each DAG id: the one whose contract the DAG was built
+    from when two folders hold a contract with the same id (the second is a lint error)."""
+    found: dict[str, Handoff] = {}
+    for handoff in _catalog(dags).handoffs:
+        if not (handoff.contract and handoff.deployable):
+            continue
+        dag_id = dag_id_for(handoff.contract.handoff_id)
+        recorded = dags.get(dag_id)
+        if dag_id not in found or (
+            recorded and Path(recorded).resolve() == handoff.contract_path.resolve()
+        ):
+            found[dag_id] = handoff
+    return found
+
+
 def _handoff_of(dag_id: str) -> Handoff:
-    for handoff in _catalog(_handoff_dags()).handoffs:
-        matches = handoff.contract and dag_id_for(handoff.contract.handoff_id) == dag_id
-        if matches and handoff.deployable:
-            return handoff
-    raise HTTPException(404, f"no deployable handoff has the DAG {dag_id!r}")
+    handoff = _handoffs_by_dag(_handoff_dags()).get(dag_id)
+    if handoff is None:
+        raise HTTPException(404, f"no deployable handoff has the DAG {dag_id!r}")
+    return handoff
 
 
 @app.get("/reports/{dag_id}/{run_id}/report.{fmt}")
@@ -196,9 +215,21 @@ def refresh_script(user: UserDep) -> Response:
 
 
 def _readable_handoff(dag_id: str, user: Any) -> Handoff:
+    """Return the handoff of a DAG the user may read; while its live files are broken or gone,
+    the one its run in flight works on (the run's snapshot, as the pinned DAG is built)."""
     if dag_id not in _visible(user, {dag_id}):
         raise HTTPException(403, "you may not read this DAG")
-    return _handoff_of(dag_id)
+    try:
+        return _handoff_of(dag_id)
+    except HTTPException:
+        for folder in _folders(_handoff_dags()):
+            pinned = in_flight_runs(folder).get(dag_id)
+            if pinned is not None:
+                try:
+                    return Snapshot.read(pinned.snapshot_dir).handoff()
+                except (OSError, ValueError, KeyError, TypeError) as exc:
+                    log.warning("snapshot of %s unreadable: %s", pinned.run_id, exc)
+        raise
 
 
 def _live(dag_id: str, handoff: Handoff) -> tuple[str, bool]:

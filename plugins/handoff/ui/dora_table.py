@@ -34,10 +34,14 @@ def _hours(f: DoraFigures, pick: str) -> float | None:
     return None if span is None else span.total_seconds() / 3600
 
 
+def _percent(share: float | None) -> float | None:
+    return None if share is None else share * 100
+
+
 ROWS: list[tuple[str, str, Callable[[DoraFigures], float | None]]] = [
     ("Deployment frequency", "per week", lambda f: f.deployments_per_week),
     ("Lead time, acceptance to live", "h (median)", lambda f: _hours(f, "lead_time_median")),
-    ("Change failure rate", "share of runs", lambda f: f.change_failure_rate),
+    ("Change failure rate", "% of runs", lambda f: _percent(f.change_failure_rate)),
     ("Time to restore", "h (median)", lambda f: _hours(f, "time_to_restore_median")),
 ]
 

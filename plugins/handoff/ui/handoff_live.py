@@ -8,7 +8,7 @@ or unreadable record shows as "not yet" or "unknown", never as an error page.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -20,14 +20,13 @@ from handoff.console.run_metrics import RunMetrics, run_metrics
 from handoff.console.window import WindowStatus, read_window_status
 from handoff.evidence.store import report_dir_of, run_dir
 from handoff.plan.graph import build_graph
-from handoff.plan.naming import dag_id_for
 from handoff.report.files import report_name
 from handoff.report.timings import read_timings
-from handoff.runtime import drift as drifts
 from handoff.safe_paths import UnsafePath, is_file_beneath, list_beneath
 from handoff.ui import airflow_reads
 from handoff.ui.dora_table import dora_html
 from handoff.ui.handoff_page import LiveView
+from handoff.ui.live_drift import run_drift
 from handoff.ui.run_view import (
     anchor_of,
     chart_marks,
@@ -112,20 +111,15 @@ def live_view(dag_id: str, handoff: Handoff, base_url: str, now: datetime) -> Li
         metrics=_metrics(handoff, started, run.end or now),
         bands=bands,
         markers=markers,
-        drift=drifts.recorded(folder) if folder else [],
+        drift=run_drift(folder) if folder else [],
         reports=[f for f in PAGE_FORMATS if folder and is_file_beneath(folder, (report_name(f),))],
         now=now,
     )
 
 
-def dora_section(handoffs: Sequence[Handoff], visible: set[str], now: datetime) -> str:
+def dora_section(handoffs: Mapping[str, Handoff], visible: set[str], now: datetime) -> str:
     """Return the overview's DORA section over the visible handoffs' last weeks of runs."""
-    by_dag = {
-        dag_id_for(h.contract.handoff_id): h
-        for h in handoffs
-        if h.contract is not None and h.acceptance is not None and h.environment is not None
-    }
-    by_dag = {d: h for d, h in by_dag.items() if d in visible}
+    by_dag = {d: h for d, h in handoffs.items() if d in visible}
     since = now - timedelta(weeks=DORA_WEEKS)
     runs = []
     for dag_id, run_id in airflow_reads.ended_runs(set(by_dag), since):

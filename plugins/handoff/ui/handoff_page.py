@@ -168,7 +168,11 @@ def _drift(view: LiveView) -> str:
         )
     items = "".join(
         f"<li>{escape(d.describe())}"
-        + (f", seen {escape(d.seen_at)} by {escape(d.seen_by)}" if d.seen_at else "")
+        + (
+            f", seen {escape(d.seen_at)} by {escape(d.seen_by)}"
+            if d.seen_at
+            else ", seen by this page (no task has started since)"
+        )
         + "</li>"
         for d in view.drift
     )
