@@ -21,11 +21,18 @@ def sparkline(label: str, values: list[float | None]) -> str:
         for i, v in enumerate(values)
         if v is not None
     )
+    # A dot per week with a figure: a week alone between gaps is no line, but still shows.
+    dots = "".join(
+        f'<circle cx="{i * step:.1f}" cy="{SPARK_H - 2 - v / top * (SPARK_H - 4):.1f}" r="2" '
+        'fill="#1f4e9c"/>'
+        for i, v in enumerate(values)
+        if v is not None
+    )
     words = ", ".join("none" if v is None else f"{v:.3g}" for v in values)
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{SPARK_W}" '
         f'height="{SPARK_H}"><title>{escape(label)} by week: {escape(words)}</title>'
-        f'<polyline points="{points}" fill="none" stroke="#1f4e9c" stroke-width="1.5"/></svg>'
+        f'<polyline points="{points}" fill="none" stroke="#1f4e9c" stroke-width="1.5"/>{dots}</svg>'
     )
 
 

@@ -197,7 +197,10 @@ def _reports(view: LiveView) -> str:
 
 def render_live(view: LiveView) -> str:
     """Return the live part of the page (also served alone, as the refresh fragment)."""
-    window = window_html(view.window, view.now) if view.run is not None else ""
+    if view.window is None:
+        window = _section("window", "Watch window", "<p>No window open.</p>")
+    else:
+        window = window_html(view.window, view.now)
     return (
         f'<div data-final="{"true" if view.final else "false"}" data-phase="{escape(view.phase)}">'
         + _status(view)

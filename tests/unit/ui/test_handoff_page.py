@@ -131,6 +131,7 @@ def test_prometheus_down_still_renders_and_says_so() -> None:
     assert "Unknown: Prometheus did not answer" in html
     not_observed = render_live(view(metrics=None))
     assert "not observed by Prometheus" in not_observed
+    assert 'aria-labelledby="window-h"' in not_observed and "No window open." in not_observed
 
 
 def test_charts_show_both_colours_with_the_switch() -> None:
