@@ -1,13 +1,16 @@
 """Migrations on real Docker and real PostgreSQL: locked, idempotent, judged at preflight.
 
 One database (Debian's PostgreSQL in the demo's image, on a network and volume of this test's
-own) and the demo releases' own migration command, run by the engine in one-off containers
-of each release image, as preflight and the deploy do. Set up once for every step below;
-everything is removed at the end.
+own), set up as a person would (`handoff.bluegreen.demo_database up`: the password generated
+and stored in an Airflow connection in Airflow's metadata database), and the demo releases'
+own migration command, run by the engine in one-off containers of each release image with
+the URL read back from that connection, as preflight and the deploy do. Set up once for every
+step below; everything is removed at the end.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import logging
@@ -23,14 +26,14 @@ import docker
 import pytest
 
 from handoff.acceptance.sidecar import Acceptance
-from handoff.bluegreen import BlueGreenConfig, BlueGreenEngine
+from handoff.bluegreen import BlueGreenConfig, BlueGreenEngine, demo_database
 from handoff.bluegreen.config import LABEL_ROLE, LABEL_SERVICE
 from handoff.bluegreen.oneoff import MIGRATION_ROLE
-from handoff.bluegreen.postgres import PostgresSpec, ensure_postgres, new_password, remove_postgres
+from handoff.bluegreen.postgres import PostgresSpec
 from handoff.bluegreen.target import DockerHaproxyTarget
 from handoff.evidence import EvidenceStatus
 from handoff.target.models import CommandResult
-from handoff.tasks.database import database_findings
+from handoff.tasks.database import database_findings, database_secrets
 from tests.support.demo import V1, V2, V3, ensure_demo_images
 
 pytestmark = pytest.mark.integration
@@ -60,12 +63,18 @@ class Setup:
 
 
 @pytest.fixture(scope="module")
-def setup() -> Iterator[Setup]:
+def setup(airflow_db: None) -> Iterator[Setup]:
     ensure_demo_images()
     client = docker.DockerClient(base_url="unix:///var/run/docker.sock", version="auto")
     service = f"mig-{uuid.uuid4().hex[:6]}"
-    spec = PostgresSpec(service, f"{service}-net", password=new_password())
-    url = f"postgresql://{spec.user}:{spec.password}@{spec.container}:5432/{spec.database}"
+    conn_id = f"{service}-db"
+    spec = PostgresSpec(service, f"{service}-net")
+    done = demo_database.up(client, spec, conn_id)
+    assert done.endswith(f"connection {conn_id!r} stored (its password is shown nowhere)")
+    assert "kept" in demo_database.up(client, spec, conn_id)  # again: the same password
+    password = demo_database._stored_password(conn_id)
+    assert password and password not in done
+    spec = dataclasses.replace(spec, password=password)
     config = BlueGreenConfig(
         service,
         18980,
@@ -73,7 +82,6 @@ def setup() -> Iterator[Setup]:
         network=spec.network,
         # The pause makes two runs overlap on the lock (a drill knob of the demo command).
         environment=(("DEMO_MIGRATION_PAUSE_S", "1.5"),),
-        secret_environment=((URL_ENV, url),),
     )
     acceptance = Acceptance.model_validate(
         {
@@ -85,19 +93,26 @@ def setup() -> Iterator[Setup]:
                 "name": service,
                 "image": V2,
                 "database": {
-                    "conn_id": "mig_db",
+                    "conn_id": conn_id,
                     "url_env": URL_ENV,
                     "migrations": {"command": MIGRATE, "timeout": "1 minute"},
                 },
             },
         }
     )
+    # What the tasks do (context.engine_of): the URL from the connection, as a secret. A
+    # task reads it through the execution API; outside a task, the server context reads the
+    # metadata database itself.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("_AIRFLOW_PROCESS_CONTEXT", "server")
+        url = database_secrets(acceptance)[URL_ENV]
+    assert url == f"postgresql://app:{password}@{spec.container}:5432/app"
+    config = dataclasses.replace(config, secret_environment=((URL_ENV, url),))
     try:
-        assert ensure_postgres(client, spec)
         target = DockerHaproxyTarget(BlueGreenEngine(config, client=client))
         yield Setup(client, spec, target, acceptance, url)
     finally:
-        remove_postgres(client, spec, data=True)
+        demo_database.down(client, spec, conn_id, data=True)
         for network in client.networks.list(names=[spec.network]):
             network.remove()
         client.close()
