@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from handoff.acceptance.sidecar import DatabaseSpec
 from handoff.checks.finding import Finding
 from handoff.checks.kinds import CheckKind, CheckPhase
 from handoff.checks.spec import CheckSpec
@@ -219,6 +220,16 @@ def judge_database(status: SchemaStatus, exit_code: int | None) -> Finding:
         },
         {"reachable": True, "phases": [p.value for p in Phase], "contract": "completes an expand"},
     )
+
+
+def configured(spec: DatabaseSpec | None) -> list[str]:
+    """Return what preflight checks of the database, a phrase (for lint); none without one."""
+    if spec is None:
+        return []
+    if spec.migrations is None:
+        return [f"database ({spec.conn_id}): no migration command, schema not checked"]
+    argv = [*spec.migrations.command, "status"]
+    return [f"database ({spec.conn_id}: reachable, schema version, pending migrations by {argv})"]
 
 
 # Recorded by preflight under the contract's Dependencies ("Database"), like the other
