@@ -208,7 +208,13 @@ def apply(db: Any, migrations: list[Migration], phase: str) -> int:
                 return 1
             emit("stopped", {"file": m.file, "phase": m.phase})
             break
-        step(db, m, m.up, record=True)
+        try:
+            step(db, m, m.up, record=True)
+        except Exception as exc:  # psycopg2.Error: the step's transaction is rolled back
+            db.rollback()
+            emit("failed", {"file": m.file, "error": str(exc).strip().splitlines()[0][:200]})
+            emit("database", {"version": max(applied(db), default=0)})
+            return 1
     emit("database", {"version": max(applied(db), default=0)})
     return 0
 

@@ -81,6 +81,54 @@ def _json(text: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def _step_of(value: dict[str, Any]) -> Pending:
+    completes = value.get("completes")
+    return Pending(
+        str(value.get("file", "?")),
+        int(value.get("version") or 0),
+        str(value.get("phase", "")),
+        bool(value.get("down")),
+        int(completes) if completes is not None else None,
+        str(value.get("completes_phase", "")),
+    )
+
+
+def steps_reported(lines: Sequence[str], kind: str) -> tuple[Pending, ...]:
+    """Return the steps the command reported as ``kind`` ("applied", "undone"), in order."""
+    return tuple(
+        _step_of(_json(rest))
+        for kind_found, _, rest in (line.partition(" ") for line in lines)
+        if kind_found == kind
+    )
+
+
+def version_reported(lines: Sequence[str]) -> int | None:
+    """Return the schema version the command reported last, None when it reported none."""
+    found = [
+        _json(rest) for k, _, rest in (line.partition(" ") for line in lines) if k == "database"
+    ]
+    return int(found[-1].get("version") or 0) if found else None
+
+
+@dataclass(frozen=True)
+class Undo:
+    """How to undo the expand steps a run applied: newest first, while each has a down step."""
+
+    versions: tuple[int, ...]
+    # The newest step that cannot be undone (no down step), which stops the undo there.
+    blocked_by: str = ""
+
+
+def undo_of(applied: Sequence[Pending]) -> Undo:
+    """Plan the undo of steps applied in one run (the old colour broke on the new schema)."""
+    versions: list[int] = []
+    for step in sorted(applied, key=lambda s: s.version, reverse=True):
+        if not step.down:
+            return Undo(tuple(versions), step.file)
+        versions.append(step.version)
+    return Undo(tuple(versions))
+
+
 def read_status(lines: Sequence[str]) -> SchemaStatus:
     """Read the command's `<kind> <json>` lines; anything else is ignored (it is only log)."""
     reachable, version, release_version, error = False, 0, 0, ""
@@ -97,17 +145,7 @@ def read_status(lines: Sequence[str]) -> SchemaStatus:
             release_version = int(value.get("release_version") or 0)
             error = str(value.get("error") or "")
         elif kind == "pending":
-            completes = value.get("completes")
-            pending.append(
-                Pending(
-                    str(value.get("file", "?")),
-                    int(value.get("version") or 0),
-                    str(value.get("phase", "")),
-                    bool(value.get("down")),
-                    int(completes) if completes is not None else None,
-                    str(value.get("completes_phase", "")),
-                )
-            )
+            pending.append(_step_of(value))
         elif kind == "unknown-applied":
             unknown.append(int(value.get("version") or 0))
         elif kind == "changed":

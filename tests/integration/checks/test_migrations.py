@@ -25,21 +25,25 @@ from dataclasses import dataclass
 import docker
 import pytest
 
-from handoff.acceptance.sidecar import Acceptance
+from handoff.acceptance.sidecar import Acceptance, MigrationSettings
 from handoff.bluegreen import BlueGreenConfig, BlueGreenEngine, demo_database
 from handoff.bluegreen.config import LABEL_ROLE, LABEL_SERVICE
 from handoff.bluegreen.oneoff import MIGRATION_ROLE
 from handoff.bluegreen.postgres import PostgresSpec
 from handoff.bluegreen.target import DockerHaproxyTarget
+from handoff.checks import Finding, smoke
+from handoff.checks.http import Exchange, exchange
 from handoff.evidence import EvidenceStatus
 from handoff.target.models import CommandResult
 from handoff.tasks.database import database_findings, database_secrets
-from tests.support.demo import V1, V2, V3, ensure_demo_images
+from handoff.tasks.migrations import ExpandFailed, run_expand
+from tests.support.demo import V1, V2, V3, ensure_demo_images, free_port
 
 pytestmark = pytest.mark.integration
 
 MIGRATE = ["/opt/demo/migrate.py"]
 URL_ENV = "DEMO_DATABASE_URL"
+BAD = "handoff-demo:1.1.0-bad-expand"
 
 
 @dataclass
@@ -49,6 +53,7 @@ class Setup:
     target: DockerHaproxyTarget
     acceptance: Acceptance
     url: str
+    releases: dict[str, str]  # the demo's tag -> this test's own tag of the same image
 
     def run(self, release: str, *args: str, timeout_s: float = 60) -> CommandResult:
         return self.target.run_release(release, [*MIGRATE, *args], timeout_s)
@@ -67,6 +72,13 @@ def setup(airflow_db: None) -> Iterator[Setup]:
     ensure_demo_images()
     client = docker.DockerClient(base_url="unix:///var/run/docker.sock", version="auto")
     service = f"mig-{uuid.uuid4().hex[:6]}"
+    # Tags of this test's own on the images just built: another session rebuilding the
+    # shared demo tags meanwhile cannot swap a release under the test.
+    releases = {}
+    for tag in (V1, V2, V3, BAD):
+        own = f"{service}-demo:{tag.split(':', 1)[1]}"
+        client.images.get(tag).tag(own)
+        releases[tag] = own
     conn_id = f"{service}-db"
     spec = PostgresSpec(service, f"{service}-net")
     done = demo_database.up(client, spec, conn_id)
@@ -77,8 +89,8 @@ def setup(airflow_db: None) -> Iterator[Setup]:
     spec = dataclasses.replace(spec, password=password)
     config = BlueGreenConfig(
         service,
-        18980,
-        18981,
+        free_port(),
+        free_port(),
         network=spec.network,
         # The pause makes two runs overlap on the lock (a drill knob of the demo command).
         environment=(("DEMO_MIGRATION_PAUSE_S", "1.5"),),
@@ -91,7 +103,7 @@ def setup(airflow_db: None) -> Iterator[Setup]:
             "environment": "demo",
             "service": {
                 "name": service,
-                "image": V2,
+                "image": releases[V2],
                 "database": {
                     "conn_id": conn_id,
                     "url_env": URL_ENV,
@@ -108,11 +120,15 @@ def setup(airflow_db: None) -> Iterator[Setup]:
         url = database_secrets(acceptance)[URL_ENV]
     assert url == f"postgresql://app:{password}@{spec.container}:5432/app"
     config = dataclasses.replace(config, secret_environment=((URL_ENV, url),))
+    engine = BlueGreenEngine(config, client=client, lock_wait_s=30)
     try:
-        target = DockerHaproxyTarget(BlueGreenEngine(config, client=client))
-        yield Setup(client, spec, target, acceptance, url)
+        yield Setup(client, spec, DockerHaproxyTarget(engine), acceptance, url, releases)
     finally:
+        # The database first: the engine's teardown removes the network it is attached to.
         demo_database.down(client, spec, conn_id, data=True)
+        engine.teardown(remove_data=True, force=True)
+        for own in releases.values():
+            client.images.remove(own)  # the tag only: the image stays under the demo's
         for network in client.networks.list(names=[spec.network]):
             network.remove()
         client.close()
@@ -130,7 +146,7 @@ def test_migrations_converge_serialise_and_are_judged_at_preflight(
     caplog.set_level(logging.DEBUG)
     started = time.monotonic()
     # Preflight on an empty database: reachable, version 0, 0001 pending as an expand.
-    (empty,) = database_findings(setup.acceptance, setup.target, V1)
+    (empty,) = database_findings(setup.acceptance, setup.target, setup.releases[V1])
     assert empty.status is EvidenceStatus.PASSED, empty.summary
     assert empty.summary == (
         "database reachable; schema version 0 (release ships up to 1); pending: "
@@ -139,8 +155,11 @@ def test_migrations_converge_serialise_and_are_judged_at_preflight(
 
     # Two runs of 1.1.0's expand at once: one waits for the lock, each step runs once.
     results: list[CommandResult] = []
-    runs = [threading.Thread(target=lambda: results.append(setup.run(V2, "apply", "expand")))]
-    runs.append(threading.Thread(target=lambda: results.append(setup.run(V2, "apply", "expand"))))
+
+    def expand() -> None:
+        results.append(setup.run(setup.releases[V2], "apply", "expand"))
+
+    runs = [threading.Thread(target=expand) for _ in range(2)]
     for run in runs:
         run.start()
     for run in runs:
@@ -153,7 +172,7 @@ def test_migrations_converge_serialise_and_are_judged_at_preflight(
     assert _lines(waited[0], "applied") == []  # the waiting run found the work done
 
     # Again: nothing to do, the same schema (idempotent).
-    again = setup.run(V2, "apply", "expand")
+    again = setup.run(setup.releases[V2], "apply", "expand")
     assert again.exit_code == 0 and _lines(again, "applied") == []
     assert (
         setup.psql("SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations")
@@ -161,12 +180,12 @@ def test_migrations_converge_serialise_and_are_judged_at_preflight(
     )
 
     # The old release still writes on the expanded schema, the new one fills origin.
-    for release in (V1, V2):
+    for release in (setup.releases[V1], setup.releases[V2]):
         _write(setup, release, f"k-{release}")
     assert setup.psql("SELECT count(*) FROM records WHERE origin IS NULL") == "1"
 
     # Preflight of 1.2.0: version 2, its contract pending, after handover.
-    (contract,) = database_findings(setup.acceptance, setup.target, V3)
+    (contract,) = database_findings(setup.acceptance, setup.target, setup.releases[V3])
     assert contract.status is EvidenceStatus.PASSED, contract.summary
     assert "schema version 2 (release ships up to 3)" in contract.summary
     assert "0003_drop_release.sql (contract, completes 0002)" in contract.summary
@@ -229,7 +248,8 @@ def _write(setup: Setup, release: str, key: str) -> None:
 def _release_without_completes(setup: Setup) -> str:
     """Build 1.2.0 again with its contract step's `-- completes:` line removed."""
     tag = f"{setup.spec.service}-release:no-completes"
-    source = setup.client.containers.create(V3)
+    v3 = setup.releases[V3]
+    source = setup.client.containers.create(v3)
     try:
         stream, _ = source.get_archive("/opt/demo/migrations/0003_drop_release.sql")
         with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as archived:
@@ -242,7 +262,7 @@ def _release_without_completes(setup: Setup) -> str:
     context = io.BytesIO()
     with tarfile.open(fileobj=context, mode="w") as tar:
         for name, data in (
-            ("Dockerfile", f"FROM {V3}\nCOPY 0003_drop_release.sql /opt/demo/migrations/\n"),
+            ("Dockerfile", f"FROM {v3}\nCOPY 0003_drop_release.sql /opt/demo/migrations/\n"),
             ("0003_drop_release.sql", edited),
         ):
             info = tarfile.TarInfo(name)
@@ -252,3 +272,46 @@ def _release_without_completes(setup: Setup) -> str:
     context.seek(0)
     setup.client.images.build(fileobj=context, custom_context=True, tag=tag, rm=True)
     return tag
+
+
+def test_an_expand_that_breaks_the_old_colour_is_undone_and_a_good_one_kept(
+    setup: Setup,
+) -> None:
+    """The old colour (1.0.0, live through the router) writes again after each expand."""
+    started = time.monotonic()
+    setup.psql("DROP TABLE IF EXISTS records, schema_migrations")
+    assert setup.run(setup.releases[V1], "apply", "expand").exit_code == 0
+    engine = setup.target.engine
+    engine.deploy(setup.releases[V1])
+    engine.switch()
+    settings = MigrationSettings.model_validate({"command": MIGRATE, "timeout": "1 minute"})
+    config = engine.config
+    keys = iter(range(1000))
+
+    def old_colour_journeys() -> list[Finding]:
+        def send(step: smoke.Step) -> Exchange:
+            return exchange(config.router_host, config.live_port, step.path, step.method,
+                            step.json_body)  # fmt: skip
+
+        write = smoke.Step("POST", "/api/records", (200, 201), None, {"key": f"j-{next(keys)}"})
+        version = smoke.Step("GET", "/version", (200,), "1.0.0", None)
+        return [smoke.run_journey("save a record", [write, version], send, "live")]
+
+    # The bad release renames a column 1.0.0 writes: its expand is undone by its down step.
+    with pytest.raises(ExpandFailed) as failed:
+        run_expand(setup.target, setup.releases[BAD], settings, old_colour_journeys)
+    message = str(failed.value)
+    assert message.startswith(f"the expand broke the old colour ({setup.releases[V1]}): journey")
+    assert "step 1 POST /api/records" in message
+    assert message.endswith("undone: 0002; schema back at version 1")
+    assert setup.psql("SELECT max(version) FROM schema_migrations") == "1"
+    assert old_colour_journeys()[0].status is EvidenceStatus.PASSED  # 1.0.0 writes again
+
+    # The good release's expand keeps 1.0.0 working: kept, journeys recorded as passed.
+    kept = run_expand(setup.target, setup.releases[V2], settings, old_colour_journeys)
+    assert kept.applied == ("0002_origin.sql",) and kept.version == 2
+    assert kept.old_release == setup.releases[V1]
+    assert [f.status for f in kept.journeys] == [EvidenceStatus.PASSED]
+    # Nothing left to expand: the next run is a no-op.
+    assert run_expand(setup.target, setup.releases[V2], settings, old_colour_journeys).applied == ()
+    print(f"expand test body: {time.monotonic() - started:.1f} s")

@@ -118,3 +118,25 @@ def test_a_killed_or_failed_command_is_a_failure_even_with_a_clean_report() -> N
     assert "exited 1" in judge_database(_status(), 1).summary
     located = read_status([_line("error", file="2_bad.sql", field="name")])
     assert "2_bad.sql: name: refused" in judge_database(located, 1).summary
+
+
+def test_an_undo_runs_newest_first_and_stops_at_a_step_without_down() -> None:
+    from handoff.checks.database import Undo, undo_of
+
+    first = Pending("0002_a.sql", 2, "expand", down=True)
+    second = Pending("0003_b.sql", 3, "expand", down=True)
+    assert undo_of([first, second]) == Undo((3, 2))
+    stuck = Pending("0003_b.sql", 3, "expand", down=False)
+    assert undo_of([first, stuck]) == Undo((), "0003_b.sql")
+
+
+def test_applied_steps_and_the_last_version_are_read_back() -> None:
+    from handoff.checks.database import steps_reported, version_reported
+
+    lines = [
+        _line("lock", held=True),
+        _line("applied", file="0002_origin.sql", version=2, phase="expand", down=True),
+        _line("database", version=2),
+    ]
+    assert steps_reported(lines, "applied") == (EXPAND,)
+    assert version_reported(lines) == 2 and version_reported(["lock {}"]) is None
