@@ -213,6 +213,16 @@ def test_migrations_converge_serialise_and_are_judged_at_preflight(
         },
     )
     assert leftovers == []
+    # A database nobody answers for: not reachable, with the reason, before anything deploys.
+    elsewhere = dataclasses.replace(
+        setup.target.engine.config,
+        secret_environment=((URL_ENV, "postgresql://app:x@no-such-db:5432/app"),),
+    )
+    nowhere = DockerHaproxyTarget(BlueGreenEngine(elsewhere, client=setup.client))
+    (unreachable,) = database_findings(setup.acceptance, nowhere, setup.releases[V2])
+    assert unreachable.status is EvidenceStatus.FAILED
+    assert unreachable.summary.startswith("database not reachable; schema version 0")
+    assert "refused: database not reachable: could not translate host name" in unreachable.summary
     assert setup.spec.password not in caplog.text  # never logged, by the engine or the command
     print(f"migrations test body: {time.monotonic() - started:.1f} s")
 
