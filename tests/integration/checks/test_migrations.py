@@ -72,21 +72,8 @@ def setup(airflow_db: None) -> Iterator[Setup]:
     ensure_demo_images()
     client = docker.DockerClient(base_url="unix:///var/run/docker.sock", version="auto")
     service = f"mig-{uuid.uuid4().hex[:6]}"
-    # Tags of this test's own on the images just built: another session rebuilding the
-    # shared demo tags meanwhile cannot swap a release under the test.
-    releases = {}
-    for tag in (V1, V2, V3, BAD):
-        own = f"{service}-demo:{tag.split(':', 1)[1]}"
-        client.images.get(tag).tag(own)
-        releases[tag] = own
     conn_id = f"{service}-db"
     spec = PostgresSpec(service, f"{service}-net")
-    done = demo_database.up(client, spec, conn_id)
-    assert done.endswith(f"connection {conn_id!r} stored (its password is shown nowhere)")
-    assert "kept" in demo_database.up(client, spec, conn_id)  # again: the same password
-    password = demo_database._stored_password(conn_id)
-    assert password and password not in done
-    spec = dataclasses.replace(spec, password=password)
     config = BlueGreenConfig(
         service,
         free_port(),
@@ -95,42 +82,63 @@ def setup(airflow_db: None) -> Iterator[Setup]:
         # The pause makes two runs overlap on the lock (a drill knob of the demo command).
         environment=(("DEMO_MIGRATION_PAUSE_S", "1.5"),),
     )
-    acceptance = Acceptance.model_validate(
-        {
-            "handoff_id": "MIG-1",
-            "accepted_by": "test",
-            "accepted_at": "2026-12-01T00:00:00Z",
-            "environment": "demo",
-            "service": {
-                "name": service,
-                "image": releases[V2],
-                "database": {
-                    "conn_id": conn_id,
-                    "url_env": URL_ENV,
-                    "migrations": {"command": MIGRATE, "timeout": "1 minute"},
-                },
-            },
-        }
-    )
-    # What the tasks do (context.engine_of): the URL from the connection, as a secret. A
-    # task reads it through the execution API; outside a task, the server context reads the
-    # metadata database itself.
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("_AIRFLOW_PROCESS_CONTEXT", "server")
-        url = database_secrets(acceptance)[URL_ENV]
-    assert url == f"postgresql://app:{password}@{spec.container}:5432/app"
-    config = dataclasses.replace(config, secret_environment=((URL_ENV, url),))
-    engine = BlueGreenEngine(config, client=client, lock_wait_s=30)
+    releases: dict[str, str] = {}
     try:
-        yield Setup(client, spec, DockerHaproxyTarget(engine), acceptance, url, releases)
+        # Tags of this test's own on the images just built: another session rebuilding the
+        # shared demo tags meanwhile cannot swap a release under the test.
+        for tag in (V1, V2, V3, BAD):
+            releases[tag] = f"{service}-demo:{tag.split(':', 1)[1]}"
+            client.images.get(tag).tag(releases[tag])
+        done = demo_database.up(client, spec, conn_id)
+        assert done.endswith(f"connection {conn_id!r} stored (its password is shown nowhere)")
+        assert "kept" in demo_database.up(client, spec, conn_id)  # again: the same password
+        password = demo_database._stored_password(conn_id)
+        assert password and password not in done
+        acceptance = Acceptance.model_validate(
+            {
+                "handoff_id": "MIG-1",
+                "accepted_by": "test",
+                "accepted_at": "2026-12-01T00:00:00Z",
+                "environment": "demo",
+                "service": {
+                    "name": service,
+                    "image": releases[V2],
+                    "database": {
+                        "conn_id": conn_id,
+                        "url_env": URL_ENV,
+                        "migrations": {"command": MIGRATE, "timeout": "1 minute"},
+                    },
+                },
+            }
+        )
+        # What the tasks do (context.engine_of): the URL from the connection, as a secret. A
+        # task reads it through the execution API; outside a task, the server context reads
+        # the metadata database itself.
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("_AIRFLOW_PROCESS_CONTEXT", "server")
+            url = database_secrets(acceptance)[URL_ENV]
+        assert url == f"postgresql://app:{password}@{spec.container}:5432/app"
+        engine = BlueGreenEngine(
+            dataclasses.replace(config, secret_environment=((URL_ENV, url),)),
+            client=client,
+            lock_wait_s=30,
+        )
+        yield Setup(
+            client,
+            dataclasses.replace(spec, password=password),
+            DockerHaproxyTarget(engine),
+            acceptance,
+            url,
+            releases,
+        )
     finally:
         # The database first: the engine's teardown removes the network it is attached to.
         demo_database.down(client, spec, conn_id, data=True)
-        engine.teardown(remove_data=True, force=True)
-        for own in releases.values():
-            client.images.remove(own)  # the tag only: the image stays under the demo's
+        BlueGreenEngine(config, client=client).teardown(remove_data=True, force=True)
         for network in client.networks.list(names=[spec.network]):
             network.remove()
+        for own in releases.values():
+            client.images.remove(own)  # the tag only: the image stays under the demo's
         client.close()
 
 
