@@ -15,6 +15,7 @@ from pathlib import Path
 
 from handoff.acceptance import Environment, load_yaml_model
 from handoff.catalog import Catalog, environments_dir_for, load_catalog, load_handoff
+from handoff.checks import database
 from handoff.checks.dependencies import configured
 from handoff.contract.parser import parse_contract
 from handoff.errors import Diagnostic, Severity, errors_in
@@ -98,7 +99,10 @@ def _dependencies(catalog: Catalog) -> list[str]:
     """Return a note per sidecar listing the Dependencies preflight proves before deploying."""
     return [
         f"{handoff.sidecar_path}: note: preflight proves the dependencies: "
-        + "; ".join(configured(handoff.acceptance.checks.dependencies))
+        + "; ".join(
+            configured(handoff.acceptance.checks.dependencies)
+            + database.configured(handoff.acceptance.service.database)
+        )
         for handoff in catalog.handoffs
         if handoff.acceptance is not None and handoff.plan is not None
     ]

@@ -201,6 +201,12 @@ class FakeTarget:
             raise self.command
         return self.command
 
+    def run_release(self, release: str, argv: Sequence[str], timeout_s: float) -> CommandResult:
+        self._call("run_release", release, tuple(argv), timeout_s)
+        if isinstance(self.command, Exception):
+            raise self.command
+        return self.command
+
     def scan_preview(
         self, image: str, environment: Mapping[str, str], timeout_s: float, on_line: LineSink
     ) -> ScanResult:

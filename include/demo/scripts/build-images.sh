@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Build the demo images: base (debootstrap), demo service (three releases), the debug-port
-# variant of the newest release (fails the security gate), the demo scanner, the router and
-# the observability stack (Prometheus, Alertmanager, blackbox and node exporters, from
+# Build the demo images: base (debootstrap), demo service (three releases, each with the
+# migrations its schema needs, and the bad-expand release), the debug-port variant of the
+# newest release (fails the security gate), the demo's PostgreSQL, the demo scanner, the
+# router and the observability stack (Prometheus, Alertmanager, blackbox and node exporters, from
 # Debian's packages: include/observability).
 #
 # Each image carries the hash of its recipe in the label handoff.recipe-hash: an image whose
@@ -63,10 +64,25 @@ build() { # tag context hash [build args...]
     fi
 }
 
-service_files=("$DEMO/service/Dockerfile" "$DEMO/service/app.py" "$DEMO/service/integrity_check.py")
-for release in $SERVICE_RELEASES; do
-    hash="$(echo "$base_id $release $(recipe_hash "${service_files[@]}")" | sha256sum | cut -c1-16)"
-    build "handoff-demo:$release" "$DEMO/service" "$hash" --build-arg "RELEASE=$release"
+service_files=("$DEMO/service/Dockerfile" "$DEMO/service/app.py" "$DEMO/service/integrity_check.py"
+    "$DEMO/service/migrate.py" "$DEMO/service/migrations/"*.sql)
+# Each release's schema: the migration files it ships and the columns its code writes in the
+# PostgreSQL store. 1.1.0 expands (origin added, release optional), 1.2.0 contracts (release
+# dropped); the bad release renames a column 1.0.0 writes and calls it an expand.
+schema_of() { # release -> "MIGRATIONS|RECORD_COLUMNS"
+    case "$1" in
+    1.0.0) echo "0001_records.sql|colour,release" ;;
+    1.1.0) echo "0001_records.sql 0002_origin.sql|colour,release,origin" ;;
+    1.1.0-bad-expand) echo "0001_records.sql 0002_rename_colour.sql|written_colour,release" ;;
+    1.2.0 | *) echo "0001_records.sql 0002_origin.sql 0003_drop_release.sql|colour,origin" ;;
+    esac
+}
+for release in $SERVICE_RELEASES 1.1.0-bad-expand; do
+    schema="$(schema_of "$release")"
+    hash="$(echo "$base_id $release $schema $(recipe_hash "${service_files[@]}")" |
+        sha256sum | cut -c1-16)"
+    build "handoff-demo:$release" "$DEMO/service" "$hash" --build-arg "RELEASE=$release" \
+        --build-arg "MIGRATIONS=${schema%%|*}" --build-arg "RECORD_COLUMNS=${schema##*|}"
 done
 
 # The debug-port variant builds on the newest release's image, so it follows its rebuilds.
@@ -75,6 +91,13 @@ release_id="$(docker image inspect --format '{{ .Id }}' "handoff-demo:$newest")"
 hash="$(echo "$release_id $(recipe_hash "$DEMO/service-debug/Dockerfile")" | sha256sum | cut -c1-16)"
 build "handoff-demo:$newest-debug-port" "$DEMO/service-debug" "$hash" \
     --build-arg "RELEASE_IMAGE=handoff-demo:$newest"
+
+# The demo's PostgreSQL (the store both colours share when a sidecar names a database): the
+# compose stack's recipe, Debian's postgresql on the same base, under a tag of its own.
+POSTGRES="$(cd "$DEMO/../compose/postgres" && pwd)"
+hash="$(echo "$base_id $(recipe_hash "$POSTGRES/Dockerfile" "$POSTGRES/entrypoint.sh")" |
+    sha256sum | cut -c1-16)"
+build "handoff-demo-postgres:latest" "$POSTGRES" "$hash"
 
 scanner_files=("$DEMO/scanner/Dockerfile" "$DEMO/scanner/scan.py")
 hash="$(echo "$base_id $(recipe_hash "${scanner_files[@]}")" | sha256sum | cut -c1-16)"

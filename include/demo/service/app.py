@@ -6,13 +6,17 @@ text format, from prometheus-client: latency histogram by path and code, feature
 authentication failures, refused requests, the process' CPU and memory), POST /api/records
 (acknowledged write) and GET /api/records (what is stored).
 Records live in SQLite on a volume shared by both colours, so a write acknowledged by blue is
-still there when green serves. Behaviour comes from the environment:
+still there when green serves; with DEMO_DATABASE_URL set they live in PostgreSQL instead,
+in the schema the release's migrations (migrate.py) made. Behaviour comes from the environment:
 
   DEMO_MODE         healthy | never_ready | slow | erroring       (default healthy)
   DEMO_LATENCY_MS   added latency per request in slow mode        (default 200)
   DEMO_ERROR_RATE   percent of 5xx answers in erroring mode       (default 50)
   DEMO_ERROR_AFTER  seconds after start before errors begin       (default 0)
   DEMO_DB           path of the SQLite store                      (default /data/records.db)
+  DEMO_DATABASE_URL a PostgreSQL URL: the store is PostgreSQL, not SQLite (default unset)
+  DEMO_RECORD_COLUMNS  the columns this release writes beside key and body, from its schema
+                    (colour, release, origin, written_colour; set by the image's build)
   DEMO_PORT         listening port                                (default 8000)
   DEMO_FAULTS       comma-separated faults a validation gate must catch (default none):
                     img_without_alt (accessibility), missing_text (smoke journey),
@@ -48,6 +52,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -190,6 +195,93 @@ class Store:
             return int(db.execute("SELECT COUNT(*) FROM records").fetchone()[0])
 
 
+#: What each column a release may write holds; the names are fixed here, never from input.
+_COLUMN_VALUES: dict[str, Callable[[], str]] = {
+    "colour": lambda: COLOUR,
+    "written_colour": lambda: COLOUR,
+    "release": lambda: RELEASE,
+    "origin": lambda: f"{RELEASE}/{COLOUR}",
+}
+
+
+class PgStore:
+    """Acknowledged records in PostgreSQL, shared by both colours; migrations own the schema.
+
+    Each write is its own transaction and is answered only after its COMMIT returned
+    (synchronous_commit stays on: the commit is on disk). The columns written beside key and
+    body are the release's (DEMO_RECORD_COLUMNS): an expand step must keep the old release's
+    columns writable, which is what the old colour's smoke journey proves again.
+    """
+
+    def __init__(self, url: str, columns: str) -> None:
+        import psycopg2.pool  # Debian's python3-psycopg2, in the image only
+
+        self.columns = tuple(c.strip() for c in columns.split(",") if c.strip())
+        unknown = [c for c in self.columns if c not in _COLUMN_VALUES]
+        if unknown:
+            raise SystemExit(f"DEMO_RECORD_COLUMNS: unknown column(s) {', '.join(unknown)}")
+        # A thread per client connection: the semaphore makes extra threads wait for a
+        # connection instead of failing on an exhausted pool.
+        self.slots = threading.BoundedSemaphore(16)
+        self.pool = psycopg2.pool.ThreadedConnectionPool(
+            1, 16, url, connect_timeout=5, application_name=f"demo-{COLOUR}"
+        )
+        self.commits = 0
+
+    @contextlib.contextmanager
+    def borrowed(self) -> Iterator[Any]:
+        """Lend a pooled connection; one left broken by a failure is closed, not reused."""
+        with self.slots:
+            db = self.pool.getconn()
+            broken = False
+            try:
+                yield db
+                db.commit()
+            except BaseException:
+                broken = bool(db.closed)
+                if not broken:
+                    db.rollback()
+                raise
+            finally:
+                self.pool.putconn(db, close=broken)
+
+    def add(self, key: str, body: str) -> tuple[int, bool]:
+        """Store one record; a repeated key returns the stored id (idempotent writes)."""
+        names = ", ".join(("key", "body", "created", *self.columns))
+        marks = ", ".join(["%s"] * (3 + len(self.columns)))
+        values = (key, body, time.time(), *(_COLUMN_VALUES[c]() for c in self.columns))
+        with self.borrowed() as db, db.cursor() as cur:
+            cur.execute(
+                f"INSERT INTO records ({names}) VALUES ({marks})"
+                " ON CONFLICT (key) DO NOTHING RETURNING id",
+                values,
+            )
+            row = cur.fetchone()
+            created = row is not None
+            if row is None:
+                cur.execute("SELECT id FROM records WHERE key = %s", (key,))
+                row = cur.fetchone()
+        # borrowed() committed on leaving: only now is the write acknowledged.
+        self.commits += 1
+        return int(row[0]), created
+
+    def keys(self, after: int, limit: int) -> list[tuple[int, str]]:
+        with self.borrowed() as db, db.cursor() as cur:
+            cur.execute(
+                "SELECT id, key FROM records WHERE id > %s ORDER BY id LIMIT %s", (after, limit)
+            )
+            return [(int(i), str(k)) for i, k in cur.fetchall()]
+
+    def corrupt(self) -> None:
+        """Store what a broken migration would: a record whose body names another key."""
+        self.add(f"migrated-{RELEASE}-{COLOUR}", json.dumps({"key": None, "note": "migrated"}))
+
+    def count(self) -> int:
+        with self.borrowed() as db, db.cursor() as cur:
+            cur.execute("SELECT COUNT(*) FROM records")
+            return int(cur.fetchone()[0])
+
+
 KNOWN_PATHS = {
     "/",
     "/health",
@@ -295,7 +387,7 @@ def _quoted(value: str) -> str:
     return f'"{escaped}"'
 
 
-STORE: Store
+STORE: Store | PgStore
 METRICS = Metrics()
 
 
@@ -515,7 +607,8 @@ class Server(ThreadingHTTPServer):
 def main() -> None:
     """Serve until SIGTERM, then finish in-flight requests and exit."""
     global STORE
-    STORE = Store(DB_PATH)
+    url = os.environ.get("DEMO_DATABASE_URL", "")
+    STORE = PgStore(url, os.environ.get("DEMO_RECORD_COLUMNS", "")) if url else Store(DB_PATH)
     server = Server(("0.0.0.0", PORT), Handler)
 
     def stop(signum: int, frame: object) -> None:
@@ -529,8 +622,10 @@ def main() -> None:
         debug = Server(("0.0.0.0", DEBUG_PORT), Handler)
         threading.Thread(target=debug.serve_forever, daemon=True).start()
     faults = ",".join(sorted(FAULTS)) or "none"
+    store = "postgresql" if url else "sqlite"
     print(
-        f"demo: release {RELEASE} colour {COLOUR} mode {MODE} faults {faults} on :{PORT}",
+        f"demo: release {RELEASE} colour {COLOUR} mode {MODE} faults {faults} store {store}"
+        f" on :{PORT}",
         flush=True,
     )
     server.serve_forever()

@@ -70,6 +70,8 @@ class ServiceSpec(BaseModel):
     volumes: dict[str, str] = Field(
         default_factory=dict, description="named volume -> mount path, shared by both colours"
     )
+    # Unset: the service keeps its own store (the demo's SQLite file on its volume).
+    database: DatabaseSpec | None = None
 
     @field_validator("env")
     @classmethod
@@ -199,7 +201,86 @@ def _argv(value: object) -> object:
     return value
 
 
-class DataIntegritySettings(BaseModel):
+def _bounded_argv(argv: list[str]) -> list[str]:
+    """Refuse an empty program, too many or too long arguments, and NUL characters."""
+    if not argv:
+        raise ValueError("must name at least the program to run, e.g. [/opt/app/check]")
+    if len(argv) > MAX_COMMAND_ARGS:
+        raise ValueError(f"has {len(argv)} arguments; at most {MAX_COMMAND_ARGS}")
+    if not argv[0].strip():
+        raise ValueError("the program (first argument) is empty")
+    for n, arg in enumerate(argv):
+        if len(arg) > MAX_ARG_CHARS:
+            raise ValueError(f"argument {n} has {len(arg)} characters; at most {MAX_ARG_CHARS}")
+        if "\x00" in arg:
+            raise ValueError(f"argument {n} contains a NUL character")
+    return argv
+
+
+class _BoundedCommand(BaseModel):
+    """The checks every one-off command setting gets: an argv within bounds, a sane timeout.
+
+    Subclasses declare `command` (an argv, maybe optional) and `timeout`.
+    """
+
+    model_config = STRICT
+
+    @field_validator("command", mode="before", check_fields=False)
+    @classmethod
+    def _command_is_argv(cls, value: object) -> object:
+        return _argv(value)
+
+    @field_validator("command", check_fields=False)
+    @classmethod
+    def _command_bounds(cls, argv: list[str] | None) -> list[str] | None:
+        return None if argv is None else _bounded_argv(argv)
+
+    @field_validator("timeout", check_fields=False)
+    @classmethod
+    def _timeout_bounds(cls, timeout: timedelta) -> timedelta:
+        if not timedelta(seconds=1) <= timeout <= timedelta(hours=1):
+            raise ValueError("must be between 1 second and 1 hour")
+        return timeout
+
+
+class MigrationSettings(_BoundedCommand):
+    """The release's own migration command (docs/decisions/migrations.md).
+
+    An argv run without a shell in a one-off container of the release image, with the
+    colours' environment (the database URL included) on the service network. The deployment
+    appends the subcommand: `status`, `apply expand`, `apply contract`, `down VERSION`.
+    """
+
+    model_config = STRICT
+
+    command: list[str] = Field(
+        description="argv of the release's migration command, e.g. [/opt/demo/migrate.py]"
+    )
+    timeout: Duration = Field(
+        default=timedelta(minutes=2),
+        description="how long one run may take (the lock wait included) before it is killed",
+    )
+
+
+class DatabaseSpec(BaseModel):
+    """The service's database, shared by both colours; its password stays in the connection.
+
+    The engine gives both colours the connection's URL in the variable `url_env` (never in
+    the sidecar, a log or a file); preflight runs the migration command's `status`.
+    """
+
+    model_config = STRICT
+
+    conn_id: Name = Field(description="Airflow connection (postgres) holding the database")
+    url_env: str = Field(
+        default="DATABASE_URL",
+        pattern=r"^[A-Z][A-Z0-9_]{0,63}$",
+        description="environment variable the colours read the database URL from",
+    )
+    migrations: MigrationSettings | None = None
+
+
+class DataIntegritySettings(_BoundedCommand):
     """How the data-integrity criterion is judged after the switch and after a rollback.
 
     Neither a write probe nor a command: the criterion is reported "not verified".
@@ -222,36 +303,6 @@ class DataIntegritySettings(BaseModel):
         default=timedelta(minutes=2),
         description="how long the command may run before it is killed and judged failed",
     )
-
-    @field_validator("command", mode="before")
-    @classmethod
-    def _command_is_argv(cls, value: object) -> object:
-        return _argv(value)
-
-    @field_validator("command")
-    @classmethod
-    def _command_bounds(cls, argv: list[str] | None) -> list[str] | None:
-        if argv is None:
-            return None
-        if not argv:
-            raise ValueError("must name at least the program to run, e.g. [/opt/app/check]")
-        if len(argv) > MAX_COMMAND_ARGS:
-            raise ValueError(f"has {len(argv)} arguments; at most {MAX_COMMAND_ARGS}")
-        if not argv[0].strip():
-            raise ValueError("the program (first argument) is empty")
-        for n, arg in enumerate(argv):
-            if len(arg) > MAX_ARG_CHARS:
-                raise ValueError(f"argument {n} has {len(arg)} characters; at most {MAX_ARG_CHARS}")
-            if "\x00" in arg:
-                raise ValueError(f"argument {n} contains a NUL character")
-        return argv
-
-    @field_validator("timeout")
-    @classmethod
-    def _timeout_bounds(cls, timeout: timedelta) -> timedelta:
-        if not timedelta(seconds=1) <= timeout <= timedelta(hours=1):
-            raise ValueError("must be between 1 second and 1 hour")
-        return timeout
 
     @property
     def verified(self) -> bool:
@@ -371,3 +422,7 @@ class Acceptance(BaseModel):
         description="criterion name -> check name (e.g. monitoring, smoke); overrides the "
         "keyword rules",
     )
+
+
+# ServiceSpec names DatabaseSpec, defined further down beside the other argv settings.
+ServiceSpec.model_rebuild()

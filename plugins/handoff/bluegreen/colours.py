@@ -73,6 +73,7 @@ class Colours:
     ) -> dict[str, str]:
         """Return the environment a colour runs a release with."""
         env = dict(self.config.environment)
+        env.update(self.config.secret_environment)
         env.update(extra or {})
         env.update({"HANDOFF_RELEASE": release, "HANDOFF_COLOUR": colour.value})
         return env

@@ -93,7 +93,8 @@ class BlueGreenConfig:
     ``verify_threshold`` consecutive answers from the new colour through the live listener
     within ``verify_deadline_s``; ``lock_ttl_s`` bounds how long a crashed holder blocks the
     service; ``volumes`` and ``environment`` are given to every colour; ``limits`` bound the
-    memory and processes of every container the engine creates.
+    memory and processes of every container the engine creates; ``secret_environment`` is
+    given to every colour too, and never appears in a repr or a log.
     """
 
     service: str
@@ -117,6 +118,9 @@ class BlueGreenConfig:
     log_lines: int = 20
     volumes: tuple[VolumeMount, ...] = ()
     environment: tuple[tuple[str, str], ...] = field(default=())
+    # Given to every colour like `environment`, never shown: the database URL with its
+    # password, read from an Airflow connection at run time (repr=False keeps it out of logs).
+    secret_environment: tuple[tuple[str, str], ...] = field(default=(), repr=False)
     limits: ContainerLimits = field(default=ContainerLimits())
     # TLS on the live listener (`handoff.bluegreen.tls`); None: plain HTTP.
     live_tls: LiveTls | None = None

@@ -46,4 +46,4 @@ class InvalidState(BlueGreenError, target_errors.InvalidState):
 
 
 class IntegrityCommandUnusable(BlueGreenError, target_errors.CommandUnusable):
-    """The integrity command could not be run at all (not in the image, engine refused...)."""
+    """A one-off command (integrity, migration) could not be run at all (not in the image...)."""

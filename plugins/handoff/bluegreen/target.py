@@ -19,7 +19,7 @@ from handoff.bluegreen.engine import BlueGreenEngine
 from handoff.bluegreen.errors import EngineUnreachable, InvalidState
 from handoff.bluegreen.haproxy_cfg import CONTAINER_PORTS, METRICS_PORT
 from handoff.bluegreen.lease import ServiceLease
-from handoff.bluegreen.oneoff import run_beside
+from handoff.bluegreen.oneoff import run_beside, run_release
 from handoff.bluegreen.scanner import run_scanner
 from handoff.target import models
 from handoff.target.kinds import TargetKind
@@ -144,6 +144,15 @@ class DockerHaproxyTarget:
             raise InvalidState(f"{self.engine.config.container_name(colour)} has no container")
         try:
             return run_beside(self.engine.client, container, argv, timeout_s)
+        except dockerapi.TRANSPORT_ERRORS as e:
+            raise EngineUnreachable(f"the Docker engine went away during the command: {e}") from e
+
+    def run_release(
+        self, release: str, argv: Sequence[str], timeout_s: float
+    ) -> models.CommandResult:
+        """Run argv in a one-off container of the release image on the service network."""
+        try:
+            return run_release(self.engine.client, self.engine.config, release, argv, timeout_s)
         except dockerapi.TRANSPORT_ERRORS as e:
             raise EngineUnreachable(f"the Docker engine went away during the command: {e}") from e
 

@@ -34,6 +34,7 @@ class Dependency(enum.Enum):
     CAPACITY = "Infrastructure"
     ACCESS = "Access Control"
     TLS = "Domain/SSL"
+    DATABASE = "Database"
 
 
 # Words that find a dependency's item among the contract's Dependencies (by its name).
@@ -41,6 +42,7 @@ _WORDS: dict[Dependency, tuple[str, ...]] = {
     Dependency.CAPACITY: ("infrastructure", "capacity", "provision"),
     Dependency.ACCESS: ("access", "credential"),
     Dependency.TLS: ("ssl", "tls", "domain", "certificate"),
+    Dependency.DATABASE: ("database", "schema", "migration"),
 }
 
 

@@ -25,6 +25,7 @@ class CheckKind(enum.Enum):
     CONFIGURATION = "configuration recorded and revertible"
     COMMUNICATION = "planned messages sent"
     DEPENDENCIES = "dependencies proven before deploy"
+    DATABASE = "database schema and migrations ready"
     NOT_VERIFIED = "not verified"
 
 

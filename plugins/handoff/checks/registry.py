@@ -14,6 +14,7 @@ from handoff.checks import (
     accessibility,
     communication,
     configuration,
+    database,
     dependencies,
     health,
     integrity,
@@ -40,6 +41,7 @@ SPECS: tuple[CheckSpec, ...] = (
     configuration.SPEC,
     communication.SPEC,
     dependencies.SPEC,
+    database.SPEC,
 )
 
 _BY_KIND: Mapping[CheckKind, CheckSpec] = by_kind(SPECS)

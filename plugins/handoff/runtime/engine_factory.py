@@ -6,7 +6,7 @@ and the `OutagePing` the watch windows use; each kind is one entry of `_KINDS`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from handoff.acceptance import Acceptance, Environment
@@ -16,12 +16,19 @@ from handoff.bluegreen.ping import DockerEnginePing
 from handoff.bluegreen.target import DockerHaproxyTarget
 from handoff.target import DeploymentTarget, OutagePing, TargetError, TargetKind
 
-#: Builds a connected target from the sidecar, the environment and the lock wait.
-Connector = Callable[[Acceptance, Environment, float], DeploymentTarget]
+#: Builds a connected target from the sidecar, the environment, the lock wait and the secret
+#: environment of the colours (the database URL).
+Connector = Callable[[Acceptance, Environment, float, Mapping[str, str]], DeploymentTarget]
 
 
-def engine_config(acceptance: Acceptance, environment: Environment) -> BlueGreenConfig:
-    """Map the sidecar's service and the environment's router onto the engine's settings."""
+def engine_config(
+    acceptance: Acceptance, environment: Environment, secrets: Mapping[str, str] | None = None
+) -> BlueGreenConfig:
+    """Map the sidecar's service and the environment's router onto the engine's settings.
+
+    ``secrets`` (name -> value, e.g. the database URL from its Airflow connection) reach the
+    colours' environment without ever being shown.
+    """
     service = acceptance.service
     probes = environment.probes
     return BlueGreenConfig(
@@ -39,13 +46,17 @@ def engine_config(acceptance: Acceptance, environment: Environment) -> BlueGreen
         volumes=tuple(VolumeMount(name, path) for name, path in service.volumes.items()),
         environment=tuple(sorted(service.env.items())),
         limits=ContainerLimits(environment.containers.memory_mb, environment.containers.pids),
+        secret_environment=tuple(sorted((secrets or {}).items())),
     )
 
 
 def _docker_haproxy(
-    acceptance: Acceptance, environment: Environment, lock_wait_s: float
+    acceptance: Acceptance,
+    environment: Environment,
+    lock_wait_s: float,
+    secrets: Mapping[str, str],
 ) -> DeploymentTarget:
-    return DockerHaproxyTarget.connect(engine_config(acceptance, environment), lock_wait_s)
+    return DockerHaproxyTarget.connect(engine_config(acceptance, environment, secrets), lock_wait_s)
 
 
 @dataclass(frozen=True)
@@ -76,7 +87,11 @@ def wiring(kind: TargetKind) -> KindWiring:
 
 
 def engine_for(
-    acceptance: Acceptance, environment: Environment, lock_wait_s: float = 30.0
+    acceptance: Acceptance,
+    environment: Environment,
+    lock_wait_s: float = 30.0,
+    secrets: Mapping[str, str] | None = None,
 ) -> DeploymentTarget:
     """Return a connected deployment target for the handoff's service."""
-    return wiring(environment.target.kind).connect(acceptance, environment, lock_wait_s)
+    connect = wiring(environment.target.kind).connect
+    return connect(acceptance, environment, lock_wait_s, dict(secrets or {}))

@@ -109,6 +109,15 @@ class DeploymentTarget(Protocol):
         """
         ...
 
+    def run_release(self, release: str, argv: Sequence[str], timeout_s: float) -> CommandResult:
+        """Run argv (no shell) in a one-off instance of a release, set up as its colours are.
+
+        For the release's own migration command, before and around the deploy: the release's
+        image, the colours' environment (the database URL included), data and network.
+        Killed at ``timeout_s``; raises `CommandUnusable` when it cannot be run at all.
+        """
+        ...
+
     def scan_preview(
         self, image: str, environment: Mapping[str, str], timeout_s: float, on_line: LineSink
     ) -> ScanResult:

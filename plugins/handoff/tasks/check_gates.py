@@ -170,19 +170,24 @@ def _step(step: JourneyStep) -> smoke.Step:
     return smoke.Step(step.method, step.path, tuple(expected), step.expect_text, step.json_body)
 
 
-def smoke_gate(contract_path: str, listener: str) -> dict[str, Any]:
-    """Run the sidecar's smoke journeys through a listener."""
-    handoff = handoff_from(contract_path)
+def smoke_findings(handoff: Handoff, listener: str) -> list[Finding]:
+    """Run the sidecar's smoke journeys through a listener; return a finding per journey."""
     assert handoff.acceptance is not None and handoff.environment is not None
     host, port = handoff.environment.router.host, _listener_port(handoff, listener)
 
     def send(step: smoke.Step) -> Any:
         return exchange(host, port, step.path, step.method, step.json_body)
 
-    findings = [
+    return [
         smoke.run_journey(j.name, [_step(s) for s in j.steps], send, listener)
         for j in handoff.acceptance.checks.journeys
     ]
+
+
+def smoke_gate(contract_path: str, listener: str) -> dict[str, Any]:
+    """Run the sidecar's smoke journeys through a listener."""
+    handoff = handoff_from(contract_path)
+    findings = smoke_findings(handoff, listener)
     record(handoff, [(CheckKind.SMOKE, findings)], target=listener)
     fail_on_failed(findings, f"smoke journeys via {listener}")
     return {"findings": [f.summary for f in findings]}

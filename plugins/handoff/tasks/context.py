@@ -27,6 +27,7 @@ from handoff.runtime.engine_factory import engine_for
 from handoff.runtime.settings import RunSettings
 from handoff.runtime.snapshot import Snapshot, live_files
 from handoff.target import DeploymentTarget
+from handoff.tasks.database import database_secrets
 from handoff.tasks.evidence_records import criteria_for, marker
 
 log = logging.getLogger(__name__)
@@ -165,9 +166,13 @@ def _record_drift(
 
 
 def engine_of(handoff: Handoff) -> DeploymentTarget:
-    """Return the deployment target of the handoff's service (the environment's kind)."""
+    """Return the deployment target of the handoff's service (the environment's kind).
+
+    With a database in the sidecar, the colours get its URL from the Airflow connection.
+    """
     assert handoff.acceptance is not None and handoff.environment is not None
-    return engine_for(handoff.acceptance, handoff.environment)
+    secrets = database_secrets(handoff.acceptance)
+    return engine_for(handoff.acceptance, handoff.environment, secrets=secrets)
 
 
 def run_settings() -> RunSettings:

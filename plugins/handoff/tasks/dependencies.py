@@ -33,6 +33,7 @@ from handoff.contract.model import Criterion
 from handoff.evidence import EvidenceStatus
 from handoff.plan import StepKind
 from handoff.target import DeploymentTarget, TargetError
+from handoff.tasks.database import database_findings
 from handoff.tasks.notify import slack_conn_id
 
 log = logging.getLogger(__name__)
@@ -158,12 +159,23 @@ def tls_findings(handoff: Handoff, now: datetime, deploy_at: datetime) -> list[F
 
 
 def dependency_records(
-    handoff: Handoff, target: DeploymentTarget, now: datetime, deploy_at: datetime
+    handoff: Handoff,
+    target: DeploymentTarget,
+    now: datetime,
+    deploy_at: datetime,
+    release: str | None = None,
 ) -> list[tuple[Criterion, list[Finding]]]:
-    """Measure and judge every dependency; return the findings by the item they prove."""
+    """Measure and judge every dependency; return the findings by the item they prove.
+
+    The database (with `service.database` only) is judged for ``release``, the run's.
+    """
+    assert handoff.acceptance is not None
     found = [
         (Dependency.CAPACITY, capacity_findings(handoff, target)),
         (Dependency.ACCESS, access_findings(handoff)),
         (Dependency.TLS, tls_findings(handoff, now, deploy_at)),
     ]
+    if handoff.acceptance.service.database is not None:
+        release = release or handoff.acceptance.service.image
+        found.append((Dependency.DATABASE, database_findings(handoff.acceptance, target, release)))
     return [(_criterion(handoff, dependency), findings) for dependency, findings in found]

@@ -15,6 +15,7 @@ import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
 from handoff.evidence import EvidenceStore, run_dir
+from handoff.target.models import CommandResult
 from handoff.tasks import steps
 from tests.support.fake_target import FakeTarget, FakeTI, running_task
 from tests.support.handoffs import make_handoffs
@@ -85,3 +86,56 @@ def test_preflight_passes_when_capacity_and_connections_hold_and_aborts_when_not
     failed = {r.criterion for r in records if r.status.value == "failed"}
     assert failed == {"Infrastructure", "Access Control"}
     assert "deploy" not in target.ops() and not target.colours
+
+
+DATABASE = """  volumes:
+    ux-portal-data: /data
+  database:
+    conn_id: ux_portal_db
+    url_env: DEMO_DATABASE_URL
+    migrations:
+      command: [/opt/demo/migrate.py]
+      timeout: 1 minute"""
+
+
+def _status(*pending: dict[str, object]) -> CommandResult:
+    database = {"reachable": True, "version": 2, "applied": 2, "release_version": 3}
+    lines = [f"database {json.dumps(database)}"] + [f"pending {json.dumps(p)}" for p in pending]
+    return CommandResult(("/opt/demo/migrate.py", "status"), "r", "none", 0, 0.5, tuple(lines))
+
+
+def test_preflight_judges_the_database_with_the_release_s_own_migration_command(
+    tmp_path: Path, target: FakeTarget, slack_listener: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_UX_PORTAL_DB",
+        json.dumps({"conn_type": "postgres", "host": "ux-portal-db", "port": 5432,
+                    "login": "app", "password": "pw-not-in-records", "schema": "app"}),
+    )  # fmt: skip
+    folder = make_handoffs(
+        tmp_path,
+        [HANDOFF_ID],
+        sidecar_edits={"  volumes:\n    ux-portal-data: /data": DATABASE},
+        environment_edits={"report_dir: reports": f"report_dir: {tmp_path}/reports"},
+        accepted_now=True,
+    )
+    contract = str(folder / f"{HANDOFF_ID}.md")
+    contract_step = {"file": "0003_drop_release.sql", "version": 3, "phase": "contract"}
+    target.command = _status({**contract_step, "completes": 2, "completes_phase": "expand"})
+    result, records, error = _preflight(contract, tmp_path)
+    assert result is not None, error
+    (database,) = [r for r in records if r.criterion == "Database"]
+    assert database.status.value == "passed"
+    assert "schema version 2" in database.summary
+    assert "0003_drop_release.sql (contract, completes 0002)" in database.summary
+    (call,) = [args for op, args in target.calls if op == "run_release"]
+    assert call == ("handoff-demo:1.1.0", ("/opt/demo/migrate.py", "status"), 60.0)
+
+    # The same step naming no expand: refused before deploy, with the file and the field.
+    target.command = _status(contract_step)
+    result, records, error = _preflight(contract, tmp_path)
+    assert result is None and "nothing was deployed" in error
+    assert [r.status.value for r in records if r.criterion == "Database"] == ["failed"]
+    assert "0003_drop_release.sql: completes: a contract step has no expand before it" in error
+    assert "deploy" not in target.ops() and not target.colours
+    assert "pw-not-in-records" not in json.dumps([r.to_json() for r in records]) + error
