@@ -216,6 +216,7 @@ def _evidence_row(record: Evidence, ref: RunRef) -> EvidenceRow:
         try_number=record.try_number,
         log_marker=record.log_marker,
         log_url=ref.task_url(record.task_id, record.try_number or None) if record.task_id else "",
+        criterion=record.criterion,
     )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from html import escape
 
 from handoff.report.chart import timeline_svg
-from handoff.report.model import CriterionRow, Report
+from handoff.report.model import CriterionRow, EvidenceRow, Report
 from handoff.report.text import evidence_sentence, figures, seconds, when
 
 CSS = """
@@ -92,6 +92,7 @@ def render_html(report: Report) -> str:
     out += criteria_table(report.dependencies, "dependencies")
     out.append("<h2>Acceptance criteria</h2>")
     out += criteria_table(report.criteria)
+    out += unplanned_table(report.unplanned_evidence)
     out.append("<h2>Timeline: planned against actual</h2>")
     out.append(timeline_svg(report.timeline))
     out.append('<table id="tasks"><tr><th>step</th><th>task</th><th>state</th><th>start</th>')
@@ -140,5 +141,24 @@ def criteria_table(criteria: tuple[CriterionRow, ...], table_id: str = "criteria
                 f"<tr>{first if index == 0 else ''}<td>{sentence}</td>"
                 f"<td>{escape(figures(e.measured))}</td><td>{link(e.log_url, 'log')}</td></tr>"
             )
+    out.append("</table>")
+    return out
+
+
+def unplanned_table(records: tuple[EvidenceRow, ...]) -> list[str]:
+    """Return the records that name no criterion of the contract (none: nothing)."""
+    if not records:
+        return []
+    out = [
+        "<h2>Other evidence (no criterion of the contract)</h2>",
+        '<table id="unplanned"><tr><th>criterion</th><th>status</th><th>evidence</th>'
+        "<th>measured</th><th>log</th></tr>",
+    ]
+    for e in records:
+        out.append(
+            f"<tr><td>{escape(e.criterion)}</td><td>{badge(e.status)}</td>"
+            f"<td>{escape(evidence_sentence(e, e.status))}</td>"
+            f"<td>{escape(figures(e.measured))}</td><td>{link(e.log_url, 'log')}</td></tr>"
+        )
     out.append("</table>")
     return out

@@ -103,6 +103,7 @@ def render_markdown(report: Report) -> str:
         )
     lines += criteria_section(report.dependencies, "Dependencies (proven at preflight)")
     lines += criteria_section(report.criteria)
+    lines += unplanned_section(report.unplanned_evidence)
     lines += timeline_section(report)
     lines += ["", "## Notifications", ""]
     if report.notifications:
@@ -137,6 +138,19 @@ def criteria_section(
         for record in records:
             found = evidence_cells(record, c.status) if record else "no evidence recorded | - | -"
             lines.append(f"{first} {found} |")
+    return lines
+
+
+def unplanned_section(records: tuple[EvidenceRow, ...]) -> list[str]:
+    """Return the records that name no criterion of the contract (none: no lines)."""
+    if not records:
+        return []
+    lines = ["", "## Other evidence (no criterion of the contract)", ""]
+    lines += ["| criterion | status | evidence | measured | log |", "|---|---|---|---|---|"]
+    for e in records:
+        lines.append(
+            f"| {cell(e.criterion)} | **{cell(e.status)}** | {evidence_cells(e, e.status)} |"
+        )
     return lines
 
 

@@ -97,6 +97,7 @@ class EvidenceRow:
     try_number: int
     log_marker: str
     log_url: str
+    criterion: str = ""  # the criterion the record names (reports kept before it: "")
 
 
 @dataclass(frozen=True)
