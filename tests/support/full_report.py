@@ -13,7 +13,7 @@ from typing import Any
 from handoff.checks.dependencies import GROUP as DEPENDENCIES
 from handoff.evidence import Evidence, EvidenceStatus
 from handoff.plan import CheckKind
-from handoff.report.model import DriftRow
+from handoff.report.model import ChartRow, DriftRow
 
 AT = datetime(2026, 11, 28, 9, 0, tzinfo=UTC).isoformat()
 POSTURE = {
@@ -207,4 +207,15 @@ def drift(hostile: str) -> list[DriftRow]:
     return [
         DriftRow("sidecar", f"handoffs/{hostile}.deploy.yaml", "a" * 64, "b" * 64, AT, "deploy"),
         DriftRow("contract", "handoffs/REPORT-1.md", "c" * 64, "", AT, hostile),
+    ]
+
+
+def charts(hostile: str) -> list[ChartRow]:
+    """Return the windows' charts of a run around AT: error rate and p95 per colour."""
+    start = datetime.fromisoformat(AT).timestamp()
+    ramp = tuple((start + 5 * i, 0.0 if i < 6 else 33.0) for i in range(10))
+    flat = tuple((start + 5 * i, 9.5 + i % 3) for i in range(10))
+    return [
+        ChartRow("error rate through live", "%", (("blue", ()), ("green", ramp))),
+        ChartRow(f"p95 latency of {hostile}", "ms", (("blue", flat),)),
     ]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from html import escape
 
-from handoff.report.chart import timeline_svg
+from handoff.report.chart import timeline_svg, window_chart
 from handoff.report.model import CriterionRow, EvidenceRow, Report
 from handoff.report.text import evidence_sentence, figures, seconds, when
 
@@ -95,6 +95,7 @@ def render_html(report: Report) -> str:
     out += unplanned_table(report.unplanned_evidence)
     out.append("<h2>Timeline: planned against actual</h2>")
     out.append(timeline_svg(report.timeline))
+    out += charts_section(report)
     out.append('<table id="tasks"><tr><th>step</th><th>task</th><th>state</th><th>start</th>')
     out.append("<th>end</th><th>took</th><th>log</th></tr>")
     for s in report.timeline:
@@ -162,3 +163,11 @@ def unplanned_table(records: tuple[EvidenceRow, ...]) -> list[str]:
         )
     out.append("</table>")
     return out
+
+
+def charts_section(report: Report) -> list[str]:
+    """Return the windows' charts (error rate and p95 per colour), or why there are none."""
+    out = ["<h2>Watch windows: error rate and p95 per colour</h2>"]
+    if not report.charts:
+        return [*out, "<p>No chart: Prometheus did not observe this run.</p>"]
+    return out + [window_chart(c, report.timeline, i) for i, c in enumerate(report.charts)]

@@ -13,7 +13,7 @@ from handoff.catalog import Handoff
 from handoff.report.build import build_report
 from handoff.report.html_page import render_html
 from tests.support.axe_audit import audit_html
-from tests.support.full_report import drift, every_kind_of_evidence
+from tests.support.full_report import charts, drift, every_kind_of_evidence
 from tests.support.reports import rehearsal_report
 from tests.unit.report.test_report import INJECTED, handoff, records  # noqa: F401
 
@@ -36,14 +36,19 @@ def test_a_report_with_every_section_filled_has_no_axe_violation(
 ) -> None:
     # Drift, dependencies, a record of every evidence kind (one hostile), notifications,
     # metrics with a rollback, the timeline: every section the page can hold.
-    full = records(handoff, evidence=every_kind_of_evidence(INJECTED), drift=drift(INJECTED))
+    full = records(
+        handoff,
+        evidence=every_kind_of_evidence(INJECTED),
+        drift=drift(INJECTED),
+        charts=charts(INJECTED),
+    )
     report = build_report(full)
-    assert report.drift and report.notifications and report.dependencies
+    assert report.drift and report.notifications and report.dependencies and report.charts
     assert sum(bool(d.evidence) for d in report.dependencies) == 3
     page = render_html(report)
-    for section in ("drift", "metrics", "dependencies", "criteria", "unplanned", "tasks"):
+    for section in ("drift", "metrics", "dependencies", "criteria", "unplanned", "chart-1"):
         assert f'id="{section}"' in page, section
-    assert 'id="notifications"' in page
+    assert 'id="notifications"' in page and 'id="tasks"' in page
     assert audit_html(page) == {}
 
 
