@@ -105,6 +105,7 @@ def render_markdown(report: Report) -> str:
     lines += criteria_section(report.criteria)
     lines += unplanned_section(report.unplanned_evidence)
     lines += timeline_section(report)
+    lines += charts_section(report)
     lines += ["", "## Notifications", ""]
     if report.notifications:
         lines += ["| event | step | status | attempts | at | error |", "|---|---|---|---|---|---|"]
@@ -151,6 +152,24 @@ def unplanned_section(records: tuple[EvidenceRow, ...]) -> list[str]:
         lines.append(
             f"| {cell(e.criterion)} | **{cell(e.status)}** | {evidence_cells(e, e.status)} |"
         )
+    return lines
+
+
+def charts_section(report: Report) -> list[str]:
+    """Return the figures of the windows' charts (drawn in the HTML report), a row per line."""
+    lines = ["", "## Watch windows: error rate and p95 per colour", ""]
+    if not report.charts:
+        return [*lines, "No chart: Prometheus did not observe this run."]
+    lines += ["The charts are drawn in the HTML report; their figures:", ""]
+    lines += ["| chart | colour | points | peak | last |", "|---|---|---|---|---|"]
+    for chart in report.charts:
+        for name, points in chart.lines:
+            peak = f"{max(v for _, v in points):.3g} {chart.unit}" if points else "-"
+            last = f"{points[-1][1]:.3g} {chart.unit}" if points else "-"
+            lines.append(
+                f"| {cell(chart.title)} | {cell(name)} | {len(points)} | {cell(peak)} | "
+                f"{cell(last)} |"
+            )
     return lines
 
 

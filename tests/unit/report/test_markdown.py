@@ -16,7 +16,13 @@ from markdown_it import MarkdownIt
 from handoff.report.build import build_report
 from handoff.report.markdown import cell, code, link, render_markdown
 from handoff.report.text import figures
-from tests.support.full_report import DEPENDENCY_KINDS, EVERY_KIND, drift, every_kind_of_evidence
+from tests.support.full_report import (
+    DEPENDENCY_KINDS,
+    EVERY_KIND,
+    charts,
+    drift,
+    every_kind_of_evidence,
+)
 from tests.support.reports import rehearsal_report
 from tests.unit.report.test_report import INJECTED, handoff, records  # noqa: F401
 
@@ -120,10 +126,16 @@ def test_a_rehearsals_report_reads_as_plain_text(name: str) -> None:
 def test_a_report_with_every_section_filled_is_clean_markdown(
     handoff,  # noqa: F811 (the fixture of test_report)
 ) -> None:
-    full = records(handoff, evidence=every_kind_of_evidence(INJECTED), drift=drift(INJECTED))
+    full = records(
+        handoff,
+        evidence=every_kind_of_evidence(INJECTED),
+        drift=drift(INJECTED),
+        charts=charts(INJECTED),
+    )
     text = render_markdown(build_report(full))
+    assert "| error rate through live | green | 10 | 33 % | 33 % |" in text
     assert not re.search(r"&(#x?[0-9a-f]+|[a-z]+);", text, re.IGNORECASE)
-    for section in ("Drift during the run", "Dependencies", "Acceptance criteria", "Notifications"):
+    for section in ("Drift during the run", "Dependencies", "Watch windows", "Notifications"):
         assert f"## {section}" in text, section
     for kind, measured in [*EVERY_KIND, *DEPENDENCY_KINDS]:
         assert cell(figures(measured)) in text, kind
