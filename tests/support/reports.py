@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from handoff.report.model import (
+    ChartRow,
     CriterionRow,
     DriftRow,
     EvidenceRow,
@@ -67,6 +68,14 @@ def report_from_json(data: dict[str, Any]) -> Report:
         dependencies=tuple(
             CriterionRow(**{**c, "evidence": tuple(_evidence(e) for e in c["evidence"])})
             for c in data.get("dependencies", ())  # reports kept before the section existed
+        ),
+        charts=tuple(
+            ChartRow(
+                c["title"],
+                c["unit"],
+                tuple((n, tuple((t, v) for t, v in points)) for n, points in c["lines"]),
+            )
+            for c in data.get("charts", ())
         ),
     )
 

@@ -27,6 +27,7 @@ from handoff.plan.graph import (
     step_of,
 )
 from handoff.report.model import (
+    ChartRow,
     CriterionRow,
     DriftRow,
     EvidenceRow,
@@ -69,6 +70,7 @@ class RunRecords:
     results: Mapping[str, Any] = field(default_factory=dict)
     verdicts: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     drift: Sequence[DriftRow] = ()
+    charts: Sequence[ChartRow] = ()
 
 
 def build_report(records: RunRecords) -> Report:
@@ -95,6 +97,7 @@ def build_report(records: RunRecords) -> Report:
         ),
         drift=tuple(records.drift),
         dependencies=_dependencies(records, ref),
+        charts=tuple(records.charts),
     )
 
 
@@ -216,6 +219,7 @@ def _evidence_row(record: Evidence, ref: RunRef) -> EvidenceRow:
         try_number=record.try_number,
         log_marker=record.log_marker,
         log_url=ref.task_url(record.task_id, record.try_number or None) if record.task_id else "",
+        criterion=record.criterion,
     )
 
 

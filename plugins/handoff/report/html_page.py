@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from html import escape
 
-from handoff.report.chart import timeline_svg
-from handoff.report.model import CriterionRow, Report
+from handoff.report.chart import timeline_svg, window_chart
+from handoff.report.model import CriterionRow, EvidenceRow, Report
 from handoff.report.text import evidence_sentence, figures, seconds, when
 
 CSS = """
@@ -92,8 +92,10 @@ def render_html(report: Report) -> str:
     out += criteria_table(report.dependencies, "dependencies")
     out.append("<h2>Acceptance criteria</h2>")
     out += criteria_table(report.criteria)
+    out += unplanned_table(report.unplanned_evidence)
     out.append("<h2>Timeline: planned against actual</h2>")
     out.append(timeline_svg(report.timeline))
+    out += charts_section(report)
     out.append('<table id="tasks"><tr><th>step</th><th>task</th><th>state</th><th>start</th>')
     out.append("<th>end</th><th>took</th><th>log</th></tr>")
     for s in report.timeline:
@@ -142,3 +144,30 @@ def criteria_table(criteria: tuple[CriterionRow, ...], table_id: str = "criteria
             )
     out.append("</table>")
     return out
+
+
+def unplanned_table(records: tuple[EvidenceRow, ...]) -> list[str]:
+    """Return the records that name no criterion of the contract (none: nothing)."""
+    if not records:
+        return []
+    out = [
+        "<h2>Other evidence (no criterion of the contract)</h2>",
+        '<table id="unplanned"><tr><th>criterion</th><th>status</th><th>evidence</th>'
+        "<th>measured</th><th>log</th></tr>",
+    ]
+    for e in records:
+        out.append(
+            f"<tr><td>{escape(e.criterion)}</td><td>{badge(e.status)}</td>"
+            f"<td>{escape(evidence_sentence(e, e.status))}</td>"
+            f"<td>{escape(figures(e.measured))}</td><td>{link(e.log_url, 'log')}</td></tr>"
+        )
+    out.append("</table>")
+    return out
+
+
+def charts_section(report: Report) -> list[str]:
+    """Return the windows' charts (error rate and p95 per colour), or why there are none."""
+    out = ["<h2>Watch windows: error rate and p95 per colour</h2>"]
+    if not report.charts:
+        return [*out, "<p>No chart: Prometheus did not observe this run.</p>"]
+    return out + [window_chart(c, report.timeline, i) for i, c in enumerate(report.charts)]

@@ -103,7 +103,9 @@ def render_markdown(report: Report) -> str:
         )
     lines += criteria_section(report.dependencies, "Dependencies (proven at preflight)")
     lines += criteria_section(report.criteria)
+    lines += unplanned_section(report.unplanned_evidence)
     lines += timeline_section(report)
+    lines += charts_section(report)
     lines += ["", "## Notifications", ""]
     if report.notifications:
         lines += ["| event | step | status | attempts | at | error |", "|---|---|---|---|---|---|"]
@@ -137,6 +139,37 @@ def criteria_section(
         for record in records:
             found = evidence_cells(record, c.status) if record else "no evidence recorded | - | -"
             lines.append(f"{first} {found} |")
+    return lines
+
+
+def unplanned_section(records: tuple[EvidenceRow, ...]) -> list[str]:
+    """Return the records that name no criterion of the contract (none: no lines)."""
+    if not records:
+        return []
+    lines = ["", "## Other evidence (no criterion of the contract)", ""]
+    lines += ["| criterion | status | evidence | measured | log |", "|---|---|---|---|---|"]
+    for e in records:
+        lines.append(
+            f"| {cell(e.criterion)} | **{cell(e.status)}** | {evidence_cells(e, e.status)} |"
+        )
+    return lines
+
+
+def charts_section(report: Report) -> list[str]:
+    """Return the figures of the windows' charts (drawn in the HTML report), a row per line."""
+    lines = ["", "## Watch windows: error rate and p95 per colour", ""]
+    if not report.charts:
+        return [*lines, "No chart: Prometheus did not observe this run."]
+    lines += ["The charts are drawn in the HTML report; their figures:", ""]
+    lines += ["| chart | colour | points | peak | last |", "|---|---|---|---|---|"]
+    for chart in report.charts:
+        for name, points in chart.lines:
+            peak = f"{max(v for _, v in points):.3g} {chart.unit}" if points else "-"
+            last = f"{points[-1][1]:.3g} {chart.unit}" if points else "-"
+            lines.append(
+                f"| {cell(chart.title)} | {cell(name)} | {len(points)} | {cell(peak)} | "
+                f"{cell(last)} |"
+            )
     return lines
 
 

@@ -97,6 +97,7 @@ class EvidenceRow:
     try_number: int
     log_marker: str
     log_url: str
+    criterion: str = ""  # the criterion the record names (reports kept before it: "")
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,19 @@ class DriftRow:
     seen_by: str
 
 
+# One line of a chart: a colour and its (unix seconds, value) points, as Prometheus gave.
+Line = tuple[str, tuple[tuple[float, float], ...]]
+
+
+@dataclass(frozen=True)
+class ChartRow:
+    """A chart of the run's windows: a line per colour over the run."""
+
+    title: str
+    unit: str
+    lines: tuple[Line, ...]
+
+
 @dataclass(frozen=True)
 class Report:
     """The whole report of one run."""
@@ -163,6 +177,8 @@ class Report:
     drift: tuple[DriftRow, ...] = ()
     # The contract's Dependencies, each with what preflight proved of it (group is the check).
     dependencies: tuple[CriterionRow, ...] = ()
+    # Error rate and p95 per colour over the run, from Prometheus (none: not observed).
+    charts: tuple[ChartRow, ...] = ()
 
     def metric(self, name: str) -> MetricRow:
         """Return a metric by name."""

@@ -19,7 +19,8 @@ MAX_CHARS = 300  # a measured-values cell longer than this is cut, with an ellip
 _MAX_ITEMS = 8  # list items shown before "and N more"
 _MAX_DEPTH = 3  # nested values deeper than this are summarised by their size
 _DIGEST = re.compile(r"^(sha256:)?([0-9a-f]{12})[0-9a-f]{52}$")  # shown by its first 12 digits
-_UNITS = (("_pct", " %"), ("_ms", " ms"), ("_seconds", " s"), ("_s", " s"))
+_UNITS = (("_pct", " %"), ("_ms", " ms"), ("_seconds", " s"), ("_s", " s"), ("_bytes", " B"))
+_CAPACITY = ("available_memory", "total_memory", "free_disk", "colour_limit")
 
 
 def when(value: datetime | None) -> str:
@@ -62,6 +63,21 @@ def _label(key: str) -> tuple[str, str]:
     return key.replace("_", " "), ""
 
 
+def size(value: float) -> str:
+    """Return a number of bytes in binary units, e.g. 536870912 -> '512 MiB'."""
+    for unit, power in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
+        if abs(value) >= 2**power:
+            return f"{value / 2**power:.3g} {unit}"
+    return f"{value:g} B"
+
+
+def _with_unit(value: Any, unit: str) -> str:
+    """Return a number with its unit (bytes in binary units), anything else as text."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return _scalar(value)
+    return size(value) if unit == " B" else f"{_number(value)}{unit}"
+
+
 def _scalar(value: Any) -> str:
     if value is None:
         return "none"
@@ -73,30 +89,28 @@ def _scalar(value: Any) -> str:
     return _DIGEST.sub(r"\1\2…", text)
 
 
-def _value(value: Any, depth: int) -> str:
+def _value(value: Any, depth: int, unit: str = "") -> str:
+    """Return a value as text; a unit named by its key applies to the numbers inside it too."""
     if isinstance(value, Mapping):
         if depth >= _MAX_DEPTH:
             return f"{len(value)} values"
-        return f"({_mapping(value, depth + 1)})" if value else "none"
+        return f"({_mapping(value, depth + 1, unit)})" if value else "none"
     if isinstance(value, Sequence) and not isinstance(value, str | bytes):
         if not value:
             return "none"
         if depth >= _MAX_DEPTH:
             return f"{len(value)} items"
-        shown = [_value(v, depth + 1) for v in value[:_MAX_ITEMS]]
+        shown = [_value(v, depth + 1, unit) for v in value[:_MAX_ITEMS]]
         more = f" and {len(value) - _MAX_ITEMS} more" if len(value) > _MAX_ITEMS else ""
         return ", ".join(shown) + more
-    return _scalar(value)
+    return _with_unit(value, unit)
 
 
-def _mapping(values: Mapping[str, Any], depth: int) -> str:
+def _mapping(values: Mapping[str, Any], depth: int, inherited: str = "") -> str:
     parts = []
     for key in sorted(values, key=str):
         words, unit = _label(str(key))
-        value = values[key]
-        rendered = _value(value, depth)
-        scalar = isinstance(value, int | float) and not isinstance(value, bool)
-        parts.append(f"{words} {rendered}{unit if scalar else ''}")
+        parts.append(f"{words} {_value(values[key], depth, unit or inherited)}")
     return "; ".join(parts)
 
 
@@ -172,11 +186,60 @@ def _rules(rules: Any) -> str:
 def _audit(values: Mapping[str, Any]) -> str | None:
     if "violations" not in values or "rules" not in values:
         return None
-    text = f"{_scalar(values['violations'])} violations ({_rules(values['rules'])})"
+    count = values["violations"]
+    text = f"{_scalar(count)} violation{'' if count == 1 else 's'} ({_rules(values['rules'])})"
     if values.get("old_violations") is not None:
         text += f"; old colour {_scalar(values['old_violations'])}"
         text += f" ({_rules(values.get('old_rules'))})"
     return text
+
+
+def _capacity(values: Mapping[str, Any]) -> str | None:
+    """Phrase an engine's capacity for a second colour (bytes throughout)."""
+    if not all(isinstance(values.get(k), int | float) for k in _CAPACITY):
+        return None
+    text = (
+        f"memory {size(values['available_memory'])} available of "
+        f"{size(values['total_memory'])}, disk {size(values['free_disk'])} free; a colour "
+        f"gets {size(values['colour_limit'])}"
+    )
+    if isinstance(values.get("live_usage"), int | float) and values.get("live_limit"):
+        text += f"; live uses {size(values['live_usage'])} of {size(values['live_limit'])}"
+    if values.get("engine_version"):
+        text += f"; engine {_scalar(values['engine_version'])}"
+    return text
+
+
+def _certificate(values: Mapping[str, Any]) -> str | None:
+    """Phrase a certificate: its names, validity, issuer and serial."""
+    if not all(k in values for k in ("not_before", "not_after", "issuer")):
+        return None
+    names = values.get("names") or [values.get("domain", "")]
+    text = (
+        f"{_value(names, 1)}: valid {_scalar(values['not_before'])} to "
+        f"{_scalar(values['not_after'])}"
+    )
+    if values.get("chain_expires") and values["chain_expires"] != values["not_after"]:
+        text += f" (chain until {_scalar(values['chain_expires'])})"
+    text += f"; issuer {_scalar(values['issuer'])}"
+    return text + (f"; serial {_scalar(values['serial'])}" if values.get("serial") else "")
+
+
+def _connections(values: Mapping[str, Any]) -> str | None:
+    """Phrase the Airflow connections a handoff needs: each one's type, presence, answer."""
+    found = values.get("connections")
+    if not isinstance(found, Mapping) or not found or len(values) != 1:
+        return None
+    parts = []
+    for conn_id, c in sorted(found.items()):
+        if not isinstance(c, Mapping):
+            return None
+        state = "present" if c.get("exists") else "missing"
+        answered = c.get("answered")
+        heard = "" if answered is None else ("answered" if answered else "did not answer")
+        kind = f" ({_scalar(c['type'])})" if c.get("type") else ""
+        parts.append(f"{_scalar(conn_id)}{kind} {state}" + (f", {heard}" if heard else ""))
+    return "; ".join(parts)
 
 
 def _specific(values: Mapping[str, Any]) -> str | None:
@@ -184,4 +247,11 @@ def _specific(values: Mapping[str, Any]) -> str | None:
     steps = values.get("steps")
     if isinstance(steps, Sequence) and not isinstance(steps, str) and steps:
         return _steps(steps)
-    return _postures(values) or _latency(values) or _audit(values)
+    return (
+        _postures(values)
+        or _latency(values)
+        or _audit(values)
+        or _capacity(values)
+        or _certificate(values)
+        or _connections(values)
+    )

@@ -32,8 +32,9 @@ from handoff.plan.graph import (
 )
 from handoff.report.build import RunRecords, build_report
 from handoff.report.files import write_report
-from handoff.report.model import DriftRow
-from handoff.report.timings import read_timings, record_end, record_start
+from handoff.report.model import ChartRow, DriftRow
+from handoff.report.timings import TryTiming, read_timings, record_end, record_start
+from handoff.report.window_series import window_charts
 from handoff.runtime import drift as drifts
 from handoff.runtime.airflow_urls import airflow_base_url
 from handoff.runtime.settings import RunSettings
@@ -118,6 +119,8 @@ def gather(handoff: Handoff, context: Mapping[str, Any]) -> RunRecords:
     settings = RunSettings.from_xcom(preflight["settings"]) if preflight else None
     wait_until = preflight.get("wait_until")
     task_ids = [t for t in context["dag"].task_ids if t != REPORT_TASK]
+    timings = read_timings(folder)
+    generated_at = datetime.now(UTC)
     return RunRecords(
         plan=handoff.plan,
         service=handoff.acceptance.service.name,
@@ -136,10 +139,10 @@ def gather(handoff: Handoff, context: Mapping[str, Any]) -> RunRecords:
         scaled_deploy_at=datetime.fromisoformat(wait_until) if wait_until else None,
         task_ids=task_ids,
         states=_task_states(ti, dag_id, run_id),
-        timings=read_timings(folder),
+        timings=timings,
         evidence=EvidenceStore(folder).read_all(),
         notifications=ledger_of(handoff).entries(dag_id, run_id),
-        generated_at=datetime.now(UTC),
+        generated_at=generated_at,
         results={
             t: ti.xcom_pull(task_ids=t)
             for t in (SWITCH_TASK, ROLLBACK_TASK, ABORT_TASK, OBSERVABILITY_TASK)
@@ -150,6 +153,21 @@ def gather(handoff: Handoff, context: Mapping[str, Any]) -> RunRecords:
             if t in task_ids and (v := ti.xcom_pull(task_ids=t, key=VERDICT_KEY))
         },
         drift=[DriftRow(**asdict(d)) for d in drifts.recorded(folder)],
+        charts=_charts(handoff, timings, generated_at),
+    )
+
+
+def _charts(
+    handoff: Handoff, timings: Mapping[str, TryTiming], end: datetime
+) -> tuple[ChartRow, ...]:
+    """Return the windows' charts from Prometheus, where it observes the service (else none)."""
+    assert handoff.acceptance is not None and handoff.environment is not None
+    starts = [t.start for t in timings.values() if t.start is not None]
+    if handoff.environment.observability is None or not starts:
+        return ()
+    paths = list(dict.fromkeys(e.path for e in handoff.acceptance.checks.endpoints))
+    return window_charts(
+        handoff.acceptance.service.name, paths, min(starts).timestamp(), end.timestamp()
     )
 
 

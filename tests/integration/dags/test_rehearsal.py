@@ -13,10 +13,11 @@ import contextlib
 import json
 import re
 import sqlite3
+import statistics
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,9 @@ import pytest
 
 from handoff.bluegreen import BlueGreenEngine, Colour
 from handoff.catalog import load_handoff
-from handoff.evidence import Evidence, EvidenceStatus, EvidenceStore
+from handoff.console.dora import DeploymentRun, Outcome, dora_figures
+from handoff.evidence import Evidence, EvidenceStatus, EvidenceStore, report_dir_of, run_dir
+from handoff.report.dora_runs import read_deployment_run, read_deployment_runs
 from tests.support.airflow_env import loader_dagbag
 from tests.support.demo import V1, V2, V3, ensure_demo_images, free_port, put_v1_live
 from tests.support.handoffs import make_handoffs, rehearsal_conf
@@ -115,14 +118,59 @@ def rehearsal(
         engine.teardown(remove_data=True, force=True)
 
 
+@dataclass(frozen=True)
+class RunSeen:
+    """One rehearsal of this module: what Airflow says it did, and what DORA read of it."""
+
+    outcome: Outcome | None  # from Airflow's task states
+    accepted_at: datetime  # the sidecar's
+    switched_at: datetime | None  # Airflow's end of the switch task
+    restore_seconds: float | None  # the rollback's XCom
+    dora: DeploymentRun | None  # read from the run folder by handoff.report.dora_runs
+    in_report_dir: list[DeploymentRun]
+
+
+# Every rehearsal of this module in the order it ran; the last test reads their DORA figures.
+SEQUENCE: list[RunSeen] = []
+
+
+def seen(rehearsal: Rehearsal, run: Any) -> RunSeen:
+    """Return what Airflow recorded of a run beside what the DORA glue reads of its folder."""
+    handoff = load_handoff(contract_of(rehearsal))
+    assert handoff.acceptance is not None
+    instances = {ti.task_id: ti for ti in run.get_task_instances()}
+    states = {task_id: str(ti.state) for task_id, ti in instances.items()}
+    outcome = None
+    if states["rollback.roll_back"] == "success":
+        outcome = Outcome.ROLLED_BACK
+    elif states["abort"] == "success":
+        outcome = Outcome.ABORTED
+    elif str(run.state) == "success":
+        outcome = Outcome.LIVE
+    switch = instances["switch.move_live_traffic"]
+    rolled = xcom(run, "rollback.roll_back") if outcome is Outcome.ROLLED_BACK else None
+    report_dir = report_dir_of(handoff)
+    return RunSeen(
+        outcome=outcome,
+        accepted_at=handoff.acceptance.accepted_at,
+        switched_at=switch.end_date if states["switch.move_live_traffic"] == "success" else None,
+        restore_seconds=rolled["measured_seconds"] if rolled else None,
+        dora=read_deployment_run(run_dir(report_dir, run.dag_id, run.run_id)),
+        in_report_dir=read_deployment_runs(report_dir),
+    )
+
+
 def dag_run(rehearsal: Rehearsal, **conf: Any) -> Any:
     """Run the DAG with dag.test() and return its dag run.
 
     The drill gives the contract's notice and answers the gates explicitly (`rehearsal_conf`).
+    Each run is added to SEQUENCE, for the DORA figures of the module's rehearsals.
     """
     bag = loader_dagbag()
     assert bag.import_errors == {}
-    return bag.dags[rehearsal.dag_id].test(run_conf=rehearsal_conf(**conf))
+    run = bag.dags[rehearsal.dag_id].test(run_conf=rehearsal_conf(**conf))
+    SEQUENCE.append(seen(rehearsal, run))
+    return run
 
 
 def outcome(run: Any) -> tuple[str, dict[str, str], list[str]]:
@@ -302,39 +350,6 @@ def test_good_release_goes_live_and_blue_is_retired(rehearsal: Rehearsal) -> Non
     assert metric(report, "rollback time")["status"] == "not measured"
 
 
-@pytest.mark.service_env({"DEMO_MODE": "never_ready"})
-def test_never_ready_release_aborts_and_blue_is_untouched(rehearsal: Rehearsal) -> None:
-    before = rehearsal.engine.status().live
-    run = dag_run(rehearsal, time_scale=7200, release=V2)
-    state, states, started = outcome(run)
-    assert state == "failed"
-    assert states["deploy.start_release"] == "failed"
-    assert states["switch.move_live_traffic"] == "upstream_failed"
-    assert states["abort"] == "success" and states["finalize"] == "failed"
-    assert states["rollback.roll_back"] == "skipped"  # the switch never happened
-    assert in_order(started, ["preflight", "deploy.start_release", "abort", "finalize"]), started
-    after = rehearsal.engine.status()
-    assert before is not None and after.live is not None
-    assert (after.live.colour, after.live.container_id) == (before.colour, before.container_id)
-    assert after.colour(Colour.GREEN) is None
-    assert rehearsal.slack.inbox.events() == [
-        "pre-deploy notice",
-        "deployment started",
-        "escalation",
-        "deployment aborted",
-    ]
-    assert "deploy.start_release" in rehearsal.slack.inbox.bodies[2]["text"]
-    written = read_report(run, contract_of(rehearsal))
-    report = written.report
-    assert report["outcome"] == "aborted"
-    assert "deploy.start_release" in report["outcome_detail"]
-    check_common(run, written, contract_of(rehearsal), rehearsal.slack.inbox.bodies)
-    for name in ("deployment time", "downtime", "error rate", "rollback time"):
-        assert metric(report, name)["status"] == "not measured", name
-    events = [n["event"] for n in report["notifications"]]
-    assert events == ["NOTICE", "DEPLOY_STARTED", "ESCALATION", "ABORTED"]
-
-
 @pytest.mark.service_env(
     {"DEMO_MODE": "erroring", "DEMO_ERROR_RATE": "100", "DEMO_ERROR_AFTER": "35"}
 )
@@ -394,6 +409,39 @@ def test_release_erroring_in_the_validation_window_rolls_back(rehearsal: Rehears
     assert errors["status"] == "missed"
     assert errors["details"]["windows"]["validation"]["errors"] == breach["summary"]["errors"]
     assert (metric(report, "downtime")["details"]["failed"]) == 0
+
+
+@pytest.mark.service_env({"DEMO_MODE": "never_ready"})
+def test_never_ready_release_aborts_and_blue_is_untouched(rehearsal: Rehearsal) -> None:
+    before = rehearsal.engine.status().live
+    run = dag_run(rehearsal, time_scale=7200, release=V2)
+    state, states, started = outcome(run)
+    assert state == "failed"
+    assert states["deploy.start_release"] == "failed"
+    assert states["switch.move_live_traffic"] == "upstream_failed"
+    assert states["abort"] == "success" and states["finalize"] == "failed"
+    assert states["rollback.roll_back"] == "skipped"  # the switch never happened
+    assert in_order(started, ["preflight", "deploy.start_release", "abort", "finalize"]), started
+    after = rehearsal.engine.status()
+    assert before is not None and after.live is not None
+    assert (after.live.colour, after.live.container_id) == (before.colour, before.container_id)
+    assert after.colour(Colour.GREEN) is None
+    assert rehearsal.slack.inbox.events() == [
+        "pre-deploy notice",
+        "deployment started",
+        "escalation",
+        "deployment aborted",
+    ]
+    assert "deploy.start_release" in rehearsal.slack.inbox.bodies[2]["text"]
+    written = read_report(run, contract_of(rehearsal))
+    report = written.report
+    assert report["outcome"] == "aborted"
+    assert "deploy.start_release" in report["outcome_detail"]
+    check_common(run, written, contract_of(rehearsal), rehearsal.slack.inbox.bodies)
+    for name in ("deployment time", "downtime", "error rate", "rollback time"):
+        assert metric(report, name)["status"] == "not measured", name
+    events = [n["event"] for n in report["notifications"]]
+    assert events == ["NOTICE", "DEPLOY_STARTED", "ESCALATION", "ABORTED"]
 
 
 @pytest.mark.service_env(
@@ -623,3 +671,41 @@ def test_slack_failing_twice_and_a_report_that_cannot_be_written_lose_and_change
     rows = ledger_rows(rehearsal)
     assert [status for _, status, _ in rows] == ["sent"] * len(expected)
     assert rows[0] == ("NOTICE", "sent", 3)
+
+
+def test_dora_figures_of_the_rehearsals_equal_what_the_runs_did() -> None:
+    # No new run: the rehearsals above (success, abort, rollbacks, aborts, and a last success
+    # whose report could not be written) are the sequence; each was read as it ended.
+    outcomes = [s.outcome for s in SEQUENCE]
+    wanted = [Outcome.LIVE, Outcome.ROLLED_BACK, Outcome.ABORTED, Outcome.LIVE]
+    if not all(o in outcomes for o in wanted):
+        pytest.skip("needs the success, abort and rollback rehearsals of this module first")
+    rest = iter(outcomes)
+    assert all(o in rest for o in wanted), outcomes  # success, rollback, abort, success
+    for run in SEQUENCE:
+        dora = run.dora
+        assert dora is not None and run.in_report_dir == [dora]
+        assert (dora.outcome, dora.accepted_at) == (run.outcome, run.accepted_at)
+        if run.switched_at is None:
+            assert dora.live_at is None
+        else:
+            assert dora.live_at is not None
+            assert abs((dora.live_at - run.switched_at).total_seconds()) < 1.0
+        if run.restore_seconds is None:
+            assert dora.rollback_started is dora.rollback_ended is None
+        else:
+            assert dora.rollback_started is not None and dora.rollback_ended is not None
+            restored = (dora.rollback_ended - dora.rollback_started).total_seconds()
+            assert abs(restored - run.restore_seconds) < 1e-6
+    runs = [r.dora for r in SEQUENCE if r.dora is not None]
+    figures = dora_figures(runs, timedelta(weeks=1))
+    live = outcomes.count(Outcome.LIVE)
+    assert figures.runs == len(SEQUENCE)
+    assert figures.deployments_per_week == live
+    assert figures.change_failure_rate == (len(SEQUENCE) - live) / len(SEQUENCE)
+    lead = [(r.switched_at - r.accepted_at).total_seconds() for r in SEQUENCE if r.switched_at]
+    assert figures.lead_time_median is not None
+    assert abs(figures.lead_time_median.total_seconds() - statistics.median(lead)) < 1.0
+    restores = [r.restore_seconds for r in SEQUENCE if r.restore_seconds is not None]
+    assert figures.time_to_restore_median is not None
+    assert abs(figures.time_to_restore_median.total_seconds() - statistics.median(restores)) < 1e-6

@@ -18,6 +18,8 @@ from typing import Any
 import pytest
 
 from handoff.bluegreen import BlueGreenEngine
+from handoff.report.model import ChartRow
+from handoff.report.window_series import window_charts
 from tests.integration.bluegreen.conftest import docker_client, engine, make_config
 from tests.support.demo import ROOT, V1, V2
 from tests.support.observability import load, stack_module
@@ -165,6 +167,7 @@ def test_after_a_switch_the_new_colour_is_counted_apart(
     engine, token = watched
     service = engine.config.service
     prom = Prometheus(stack.settings.url(stack.settings.prometheus_port))
+    started = time.time()
     engine.deploy(V2, environment={"DEMO_API_TOKEN": token})
     engine.switch(V2)
     summary = traffic.run(
@@ -191,3 +194,16 @@ def test_after_a_switch_the_new_colour_is_counted_apart(
     )
     info = prom.query(f'demo_info{{service="{service}",colour="green"}}')
     assert [r["metric"]["release"] for r in info] == [V2]
+
+    # The HTML report's windows' charts ask this Prometheus the same way: a line per colour,
+    # green's error rate drawn at 0 % (no failure). Its p95 line needs two scrapes of the
+    # service's histogram after the first request, longer than this test waits.
+    def charts() -> tuple[ChartRow, ...]:
+        return window_charts(service, ["/api/status"], started, time.time())
+
+    prom.wait_for("the report's error-rate chart drawing green", lambda: charts()[0].lines[1][1])
+    error_rate, p95 = charts()
+    assert [name for name, _ in error_rate.lines] == [name for name, _ in p95.lines]
+    assert [name for name, _ in error_rate.lines] == ["blue", "green"]
+    assert all(v == 0 for _, v in dict(error_rate.lines)["green"])
+    assert all(v > 0 for _, v in dict(p95.lines)["green"])

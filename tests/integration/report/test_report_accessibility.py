@@ -13,8 +13,9 @@ from handoff.catalog import Handoff
 from handoff.report.build import build_report
 from handoff.report.html_page import render_html
 from tests.support.axe_audit import audit_html
+from tests.support.full_report import charts, drift, every_kind_of_evidence
 from tests.support.reports import rehearsal_report
-from tests.unit.report.test_report import handoff, records  # noqa: F401
+from tests.unit.report.test_report import INJECTED, handoff, records  # noqa: F401
 
 pytestmark = pytest.mark.integration
 
@@ -28,6 +29,27 @@ def test_a_report_of_hostile_contract_text_has_no_axe_violation(
     handoff: Handoff,  # noqa: F811 (the fixture of test_report)
 ) -> None:
     assert audit_html(render_html(build_report(records(handoff)))) == {}
+
+
+def test_a_report_with_every_section_filled_has_no_axe_violation(
+    handoff: Handoff,  # noqa: F811 (the fixture of test_report)
+) -> None:
+    # Drift, dependencies, a record of every evidence kind (one hostile), notifications,
+    # metrics with a rollback, the timeline: every section the page can hold.
+    full = records(
+        handoff,
+        evidence=every_kind_of_evidence(INJECTED),
+        drift=drift(INJECTED),
+        charts=charts(INJECTED),
+    )
+    report = build_report(full)
+    assert report.drift and report.notifications and report.dependencies and report.charts
+    assert sum(bool(d.evidence) for d in report.dependencies) == 3
+    page = render_html(report)
+    for section in ("drift", "metrics", "dependencies", "criteria", "unplanned", "chart-1"):
+        assert f'id="{section}"' in page, section
+    assert 'id="notifications"' in page and 'id="tasks"' in page
+    assert audit_html(page) == {}
 
 
 def test_the_handoffs_page_has_no_axe_violation() -> None:

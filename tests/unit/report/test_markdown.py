@@ -15,6 +15,14 @@ from markdown_it import MarkdownIt
 
 from handoff.report.build import build_report
 from handoff.report.markdown import cell, code, link, render_markdown
+from handoff.report.text import figures
+from tests.support.full_report import (
+    DEPENDENCY_KINDS,
+    EVERY_KIND,
+    charts,
+    drift,
+    every_kind_of_evidence,
+)
 from tests.support.reports import rehearsal_report
 from tests.unit.report.test_report import INJECTED, handoff, records  # noqa: F401
 
@@ -113,3 +121,28 @@ def test_a_rehearsals_report_reads_as_plain_text(name: str) -> None:
     assert "exposed ports 8000/tcp, published ports none, not privileged" in criteria
     assert re.search(r"3 steps \(HTTP 200, 201\), slowest \w+ /\S* [\d.]+ ms", criteria)
     assert "<= budget 3000 ms" in criteria  # comparison signs are left as they are
+
+
+def test_a_report_with_every_section_filled_is_clean_markdown(
+    handoff,  # noqa: F811 (the fixture of test_report)
+) -> None:
+    full = records(
+        handoff,
+        evidence=every_kind_of_evidence(INJECTED),
+        drift=drift(INJECTED),
+        charts=charts(INJECTED),
+    )
+    text = render_markdown(build_report(full))
+    assert "| error rate through live | green | 10 | 33 % | 33 % |" in text
+    assert not re.search(r"&(#x?[0-9a-f]+|[a-z]+);", text, re.IGNORECASE)
+    for section in ("Drift during the run", "Dependencies", "Watch windows", "Notifications"):
+        assert f"## {section}" in text, section
+    for kind, measured in [*EVERY_KIND, *DEPENDENCY_KINDS]:
+        assert cell(figures(measured)) in text, kind
+    # Every table row keeps its columns, hostile text included; no element comes from it.
+    output = RENDERER.render(text)
+    assert "<script" not in output and "<img" not in output
+    for table in re.findall(r"<table>.*?</table>", output, re.DOTALL):
+        head = table.count("<th>") or table.count("<th ")
+        rows = re.findall(r"<tr>(.*?)</tr>", table.split("</thead>")[1], re.DOTALL)
+        assert all(row.count("<td") == head for row in rows), table[:300]

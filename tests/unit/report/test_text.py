@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
+import pytest
+
 from handoff.report.text import MAX_CHARS, figures
+from tests.support.full_report import DEPENDENCY_KINDS, EVERY_KIND, POSTURE
 
 
 def test_a_journeys_steps_are_counted_with_the_slowest() -> None:
@@ -16,13 +22,7 @@ def test_a_journeys_steps_are_counted_with_the_slowest() -> None:
 
 
 def test_a_containers_posture_against_the_old_colours() -> None:
-    posture = {
-        "image_id": "sha256:" + "a" * 64,
-        "exposed_ports": ["8000/tcp"],
-        "published_ports": [],
-        "privileged": False,
-        "added_capabilities": [],
-    }
+    posture = {**POSTURE, "image_id": "sha256:" + "a" * 64}
     same = figures({"release": posture, "old": posture})
     assert same == (
         "release: exposed ports 8000/tcp, published ports none, not privileged, "
@@ -65,3 +65,16 @@ def test_anything_else_is_readable_bounded_text_never_a_repr() -> None:
     assert figures({}) == "none"
     for text in (figures(nested), bounded):
         assert "{" not in text and "'" not in text and "[" not in text
+
+
+@pytest.mark.parametrize(
+    ("kind", "measured"),
+    [(k.value, m) for k, m in EVERY_KIND] + DEPENDENCY_KINDS,
+    ids=lambda v: v if isinstance(v, str) else "",
+)
+def test_every_kind_of_evidence_reads_as_text(kind: str, measured: dict[str, Any]) -> None:
+    text = figures(measured)
+    assert text and len(text) <= MAX_CHARS
+    assert not re.search(r"[{}\[\]'\"]|\w=[({]|True|False|None\b", text), (kind, text)
+    keys = [k for k in measured if "_" in k]
+    assert not [k for k in keys if k in text], (kind, text)  # keys become words
