@@ -1,5 +1,5 @@
 """Gather one handoff's live view (Airflow's database, the run's folder, Prometheus) and the
-overview's DORA figures (the reports the runs wrote).
+overview's DORA figures (the records the runs left in their folders).
 
 The only module of the page that reads: `run_view` and `handoff_page` stay pure. A missing
 or unreadable record shows as "not yet" or "unknown", never as an error page.
@@ -7,6 +7,7 @@ or unreadable record shows as "not yet" or "unknown", never as an error page.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -14,12 +15,12 @@ from pathlib import Path
 
 from handoff.analysis.prometheus import PrometheusSettings
 from handoff.catalog import Handoff
-from handoff.console.dora import dora_figures, weekly_trend
-from handoff.console.dora_evidence import deployment_run, read_report
+from handoff.console.dora import DeploymentRun, dora_figures, weekly_trend
 from handoff.console.run_metrics import RunMetrics, run_metrics
 from handoff.console.window import WindowStatus, read_window_status
 from handoff.evidence.store import report_dir_of, run_dir
 from handoff.plan.graph import build_graph
+from handoff.report.dora_runs import read_deployment_run
 from handoff.report.files import report_name
 from handoff.report.timings import read_timings
 from handoff.safe_paths import UnsafePath, is_file_beneath, list_beneath
@@ -117,6 +118,12 @@ def live_view(dag_id: str, handoff: Handoff, base_url: str, now: datetime) -> Li
     )
 
 
+@functools.lru_cache(maxsize=4096)
+def _ended_run_record(folder: Path) -> DeploymentRun | None:
+    # Only ended runs come here, and an ended run's records no longer change: read once.
+    return read_deployment_run(folder)
+
+
 def dora_section(handoffs: Mapping[str, Handoff], visible: set[str], now: datetime) -> str:
     """Return the overview's DORA section over the visible handoffs' last weeks of runs."""
     by_dag = {d: h for d, h in handoffs.items() if d in visible}
@@ -125,10 +132,7 @@ def dora_section(handoffs: Mapping[str, Handoff], visible: set[str], now: dateti
     for dag_id, run_id in airflow_reads.ended_runs(set(by_dag), since):
         handoff = by_dag[dag_id]
         folder = _run_folder(handoff, dag_id, run_id)
-        report = read_report(folder) if folder else None
-        if report is None or handoff.acceptance is None or handoff.contract is None:
-            continue
-        record = deployment_run(report, handoff.contract.handoff_id, handoff.acceptance.accepted_at)
+        record = _ended_run_record(folder) if folder else None
         if record is not None:
             runs.append(record)
     table = dora_html(
@@ -136,6 +140,6 @@ def dora_section(handoffs: Mapping[str, Handoff], visible: set[str], now: dateti
     )
     return (
         '<section aria-labelledby="dora-h"><h2 id="dora-h">DORA figures, last '
-        f'{DORA_WEEKS} weeks</h2><p class="muted">From the reports of {len(runs)} '
+        f'{DORA_WEEKS} weeks</h2><p class="muted">From the records of {len(runs)} '
         f"deployment run(s) of the handoffs you may read.</p>{table}</section>"
     )
