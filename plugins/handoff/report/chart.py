@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from html import escape
 
 from handoff.plan.model import StepKind
 from handoff.report.model import ChartRow, StepRow
+from handoff.svg_chart import Band, Marker, Series, render_chart
 
 STATE_COLOURS = {
     "success": "#2e7d32",
@@ -76,101 +77,28 @@ def timeline_svg(rows: tuple[StepRow, ...]) -> str:
     return "".join(parts)
 
 
-# The windows' charts: a line per colour, the watch windows shaded, the switch marked.
-# Series colours keep a 4.5:1 contrast on white, like the page's (handoff.ui.charts), whose
-# renderer the report cannot import (the UI layer imports the report's).
-LINE_COLOURS = {"blue": "#1f4e9c", "green": "#1b6e2a"}
+# The windows' charts: the page's renderer (handoff.svg_chart), fed with the run's windows as
+# they ran and the switch's end.
 _WINDOW_STEPS = (StepKind.ALL_CLEAR, StepKind.VALIDATION_PERIOD, StepKind.MONITORING_PERIOD)
-_CW, _CH, _LEFT, _BOTTOM = 900, 200, 70, 24
 
 
-def _windows(rows: tuple[StepRow, ...]) -> tuple[list[tuple[str, float, float]], float | None]:
-    """Return the watch windows as they ran (name, start, end) and when the switch ended."""
+def _marks(rows: tuple[StepRow, ...]) -> tuple[list[Band], list[Marker]]:
+    """Return the watch windows as they ran and the switch's end, as the chart marks them."""
     names = {k.value for k in _WINDOW_STEPS}
     bands = [
-        (r.step, r.actual_start.timestamp(), r.actual_end.timestamp())
+        Band(f"{r.step} window", r.actual_start.timestamp(), r.actual_end.timestamp())
         for r in rows
         if r.step in names and r.actual_start and r.actual_end
     ]
     switch = next((r for r in rows if r.step == StepKind.SWITCH.value and r.actual_end), None)
-    return bands, switch.actual_end.timestamp() if switch and switch.actual_end else None
-
-
-def _clock(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%H:%M:%S")
+    markers = (
+        [Marker("switch", switch.actual_end.timestamp())] if switch and switch.actual_end else []
+    )
+    return bands, markers
 
 
 def window_chart(chart: ChartRow, rows: tuple[StepRow, ...], index: int) -> str:
-    """Return one chart of the run as a figure: SVG, caption, and its figures in a table."""
-    bands, switched = _windows(rows)
-    times = [t for _, pts in chart.lines for t, _ in pts] + [t for b in bands for t in b[1:]]
-    values = [v for _, pts in chart.lines for _, v in pts]
-    lo, hi = (min(times), max(times)) if times else (0.0, 1.0)
-    hi = hi if hi > lo else lo + 1.0
-    top = max(values) * 1.1 if values and max(values) > 0 else 1.0
-    plot_w, plot_h = _CW - _LEFT - 10, _CH - _BOTTOM - 8
-
-    def x(t: float) -> float:
-        return _LEFT + plot_w * (t - lo) / (hi - lo)
-
-    def y(v: float) -> float:
-        return 8 + plot_h * (1 - v / top)
-
-    label = f"chart-{index}"
-    out = [
-        f'<figure id="{label}"><svg xmlns="http://www.w3.org/2000/svg" role="img" '
-        f'width="{_CW}" height="{_CH}" viewBox="0 0 {_CW} {_CH}" aria-labelledby="{label}-c">'
-    ]
-    for name, start, end in bands:
-        out.append(
-            f'<rect x="{x(start):.1f}" y="8" width="{max(x(end) - x(start), 1):.1f}" '
-            f'height="{plot_h}" fill="#fff3c4"><title>{escape(name)} window</title></rect>'
-        )
-    if switched is not None:
-        out.append(
-            f'<line x1="{x(switched):.1f}" x2="{x(switched):.1f}" y1="8" y2="{8 + plot_h}" '
-            'stroke="#8a1c1c" stroke-dasharray="4 3"><title>switch</title></line>'
-        )
-    for name, pts in chart.lines:
-        points = " ".join(f"{x(t):.1f},{y(v):.1f}" for t, v in pts)
-        if points:
-            colour = LINE_COLOURS.get(name, "#444")
-            out.append(
-                f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="2">'
-                f"<title>{escape(name)}</title></polyline>"
-            )
-    out.append(
-        f'<text x="4" y="16" font-size="11" fill="#1b1b1b">{top:.3g} {escape(chart.unit)}</text>'
-        f'<text x="{_LEFT}" y="{_CH - 6}" font-size="11" fill="#1b1b1b">{_clock(lo)} UTC</text>'
-        f'<text x="{_CW - 10}" y="{_CH - 6}" font-size="11" fill="#1b1b1b" text-anchor="end">'
-        f"{_clock(hi)} UTC</text></svg>"
-    )
-    lines = "; ".join(
-        f"{name}: {len(pts)} points" + (f", peak {max(v for _, v in pts):.3g}" if pts else "")
-        for name, pts in chart.lines
-    )
-    marks = ", ".join(f"{n} {_clock(a)} to {_clock(b)}" for n, a, b in bands)
-    out.append(
-        f'<figcaption id="{label}-c">{escape(chart.title)} ({escape(chart.unit)}) per colour: '
-        f"{escape(lines)}. Shaded: the watch windows ({escape(marks) or 'none ran'}); dashed: "
-        f"the switch{f' at {_clock(switched)} UTC' if switched else ' (none)'}.</figcaption>"
-    )
-    out.append(_figures_table(chart))
-    return "".join(out) + "</figure>"
-
-
-def _figures_table(chart: ChartRow) -> str:
-    """Return the figures behind a chart, a row per instant and a column per colour."""
-    instants = sorted({t for _, pts in chart.lines for t, _ in pts})
-    columns = [dict(pts) for _, pts in chart.lines]
-    head = "".join(f'<th scope="col">{escape(name)}</th>' for name, _ in chart.lines)
-    body = "".join(
-        f'<tr><th scope="row">{_clock(t)}</th>'
-        + "".join(f"<td>{c[t]:.4g}</td>" if t in c else "<td>-</td>" for c in columns)
-        + "</tr>"
-        for t in instants
-    )
-    return (
-        f"<details><summary>Figures of {escape(chart.title)} ({escape(chart.unit)})</summary>"
-        f'<table><tr><th scope="col">UTC</th>{head}</tr>{body}</table></details>'
-    )
+    """Return one chart of the run as a figure: SVG, legend, caption, its figures in a table."""
+    bands, markers = _marks(rows)
+    series = [Series(name, tuple(points)) for name, points in chart.lines]
+    return render_chart(f"chart-{index}", chart.title, chart.unit, series, bands, markers)

@@ -19,7 +19,7 @@ from handoff.console.run_metrics import RunMetrics
 from handoff.console.window import WindowStatus, window_html
 from handoff.report.model import StepRow
 from handoff.runtime.drift import Drift
-from handoff.ui.charts import Band, Marker, Series, render_chart
+from handoff.svg_chart import Band, Marker, Series, render_chart
 from handoff.ui.page import CSS, report_url
 from handoff.ui.run_view import Gate, RunInfo
 

@@ -26,7 +26,7 @@ from handoff.plan.graph import (
 from handoff.report.build import planned_window
 from handoff.report.model import StepRow
 from handoff.report.timings import TryTiming
-from handoff.ui.charts import Band, Marker
+from handoff.svg_chart import Band, Marker
 
 #: The tasks that wait for a person (Airflow's human-in-the-loop operators).
 HUMAN_GATES = (GO_NO_GO_TASK, "validation_period.no_user_reported_issues", "handover.sign_off")

@@ -53,7 +53,7 @@ def test_the_html_report_draws_each_chart_with_its_windows_and_switch(
     first = figures[0]
     assert first.count("<polyline") == 1  # blue has no point: no line
     assert "validation period window" in first and "<title>switch</title>" in first
-    assert "Shaded: the watch windows (validation period" in first
+    assert "Shaded: validation period window" in first and "dashed: switch at" in first
     assert "<script" not in page and "&lt;script&gt;" in figures[1]  # the title is text
     without = render_html(build_report(records(handoff)))
     assert "No chart: Prometheus did not observe this run." in without

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from handoff.ui.charts import Band, Marker, Series, render_chart
+from handoff.svg_chart import Band, Marker, Series, render_chart
 
 T0 = 1_700_000_000.0
 

@@ -1,8 +1,10 @@
 """Server-rendered SVG line charts: series per colour over a run, windows and the switch marked.
 
-One pure function, no JavaScript and nothing from a CDN, so the same chart serves the handoff
-page and the HTML report. Every text from a contract or a series label is escaped. The chart
-carries a <title>/<desc> and is followed by a data table, so a screen reader gets the figures.
+One pure function, no JavaScript and nothing from a CDN: the same chart serves the handoff
+page (handoff.ui) and the HTML report (handoff.report), which is why it sits above both.
+Every text from a contract or a series label is escaped. The chart carries a <title>/<desc>,
+a legend, a caption naming what is shaded and dashed, and is followed by a data table, so a
+screen reader gets the figures.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from html import escape
 
-WIDTH, HEIGHT, PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 640, 220, 56, 12, 12, 28
+WIDTH, HEIGHT, PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 640, 220, 56, 12, 20, 28
+LEGEND_STEP = 90  # px per series in the legend, drawn right-aligned above the plot
 
 # Colours chosen for contrast on white (WCAG AA for the labels drawn in them).
 SERIES_COLOURS = {"blue": "#1f4e9c", "green": "#1b6e2a"}
@@ -107,6 +110,15 @@ def render_chart(
             f'y2="{PAD_TOP + plot_h}" stroke="#8a1c1c" stroke-dasharray="4 3">'
             f"<title>{escape(marker.label)}</title></line>"
         )
+    for i, s in enumerate(series):
+        # The legend: a short stroke in the series' colour and its label (lines, not rects,
+        # so a rect always means a window).
+        lx = WIDTH - PAD_RIGHT - LEGEND_STEP * (len(series) - i)
+        colour = SERIES_COLOURS.get(s.label, FALLBACK_COLOUR)
+        parts.append(
+            f'<line x1="{lx}" y1="9" x2="{lx + 16}" y2="9" stroke="{colour}" stroke-width="3"/>'
+            f'<text x="{lx + 20}" y="13" font-size="11" fill="#1b1b1b">{escape(s.label)}</text>'
+        )
     for s in series:
         colour = SERIES_COLOURS.get(s.label, FALLBACK_COLOUR)
         path = " ".join(f"{x(t):.1f},{y(v):.1f}" for t, v in s.points)
@@ -118,7 +130,17 @@ def render_chart(
     parts.append("</svg>")
     return (
         f'<figure id="{chart_id}">{"".join(parts)}'
-        f"<figcaption>{escape(title)}</figcaption>{_table(title, unit, series)}</figure>"
+        f"<figcaption>{escape(_caption(title, unit, bands, markers))}</figcaption>"
+        f"{_table(title, unit, series)}</figure>"
+    )
+
+
+def _caption(title: str, unit: str, bands: list[Band], markers: list[Marker]) -> str:
+    shaded = ", ".join(f"{b.label} {_clock(b.start)} to {_clock(b.end)}" for b in bands)
+    dashed = ", ".join(f"{m.label} at {_clock(m.at)}" for m in markers)
+    return (
+        f"{title} ({unit}), one line per colour. Shaded: {shaded or 'no window ran'}; "
+        f"dashed: {dashed or 'no switch'} (UTC)."
     )
 
 
