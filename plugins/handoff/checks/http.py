@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import http.client
 import json
 import time
@@ -17,6 +18,9 @@ class Exchange:
     headers: dict[str, str] = field(default_factory=dict)
     text: str = ""
     error: str | None = None
+    # Of the body's bytes as sent (the static-assets check compares them, `text` is decoded).
+    sha256: str = ""
+    size: int = 0
 
     def header(self, name: str) -> str | None:
         """Return a response header by case-insensitive name."""
@@ -48,6 +52,8 @@ def exchange(
             time.monotonic() - started,
             dict(resp.getheaders()),
             raw.decode("utf-8", "replace"),
+            sha256=hashlib.sha256(raw).hexdigest(),
+            size=len(raw),
         )
     except (OSError, http.client.HTTPException) as exc:
         return Exchange(0, time.monotonic() - started, error=f"{type(exc).__name__}: {exc}")

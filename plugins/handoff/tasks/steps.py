@@ -93,7 +93,9 @@ def preflight(contract_path: str) -> dict[str, Any]:
     else:
         log.info("live: %s runs %s", live.colour.value, live.release)
         _check_live_health(handoff)
-    proven = dependencies.dependency_records(handoff, target, now, settings.deploy_at)
+    proven = dependencies.dependency_records(
+        handoff, target, now, settings.deploy_at, settings.release
+    )
     # In a rehearsal the wait for the deploy time is compressed like every other wait.
     real_wait = max(settings.deploy_at - now, timedelta(0))
     wait = real_wait / settings.time_scale

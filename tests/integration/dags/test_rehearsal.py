@@ -172,11 +172,14 @@ SEED_CRITERIA = {
     "Configuration Management",
     "Communication Plan",
 }
-# The seed's Dependencies items preflight proves (capacity, access; no domain configured).
+# The seed's Dependencies items preflight proves (capacity, access; no domain configured, no
+# third party listed) and the static asset the pre-switch gate fetches through the preview.
 SEED_DEPENDENCIES = {
     "Infrastructure": "passed",
     "Access Control": "passed",
     "Domain/SSL": "not verified",
+    "Third-party Services": "not verified",
+    "CDN/Storage": "passed",
 }
 
 
@@ -400,17 +403,18 @@ def test_release_erroring_in_the_validation_window_rolls_back(rehearsal: Rehears
     {
         "DEMO_MODE": "slow",
         "DEMO_LATENCY_MS": "300",
-        "DEMO_FAULTS": "img_without_alt,missing_text,leak_version",
+        "DEMO_FAULTS": "img_without_alt,missing_text,leak_version,stale_asset",
     }
 )
 def test_release_failing_every_pre_switch_gate_aborts_with_evidence(
     rehearsal: Rehearsal,
 ) -> None:
     # The debug-port variant of 1.2.0, slow, with an image without alt text, without the
-    # journey's expected text and naming its versions: every pre-switch gate must catch it.
+    # journey's expected text, naming its versions and serving a stylesheet other than the
+    # one the sidecar pins: every pre-switch gate must catch it.
     state, states, started = run_dag(rehearsal, time_scale=7200, release=f"{V3}-debug-port")
     assert state == "failed"
-    gates = ["performance", "security", "security_scan", "accessibility", "smoke"]
+    gates = ["performance", "security", "security_scan", "accessibility", "smoke", "static_assets"]
     assert_aborted(rehearsal, states, started, [f"pre_switch_gates.{g}" for g in gates])
     assert states["pre_switch_gates.health_via_preview"] == "success"
     records = evidence(rehearsal)
@@ -420,7 +424,16 @@ def test_release_failing_every_pre_switch_gate_aborts_with_evidence(
         "Security Verification",
         "Accessibility Compliance",
         "User Acceptance",
+        "CDN/Storage",  # the contract's Dependencies item the static asset proves
     }
+    (asset,) = records_of(records, "CDN/Storage", "pre_switch_gates.static_assets")
+    assert asset.group == "Dependencies" and asset.target == "preview"
+    assert (
+        asset.measured["status"] == 200 and asset.measured["sha256"] != asset.thresholds["sha256"]
+    )
+    assert "content changed" in asset.summary
+    # The abort removed the release's colour: nothing of it is left, blue alone serves.
+    assert rehearsal.engine.status().colour(Colour.GREEN) is None
     for perf in records_of(records, "Performance Validation", "pre_switch_gates.performance"):
         assert perf.status is EvidenceStatus.FAILED and perf.target == "preview"
         assert perf.measured["p95_ms"] >= 300 > perf.measured["baseline_p95_ms"]
