@@ -230,7 +230,10 @@ def judge_asset(asset: StaticAsset, answer: Exchange) -> Finding:
 
 
 def configured(settings: DependencySettings) -> list[str]:
-    """Return what preflight checks for this sidecar, a phrase per dependency (for lint)."""
+    """Return what is checked for this sidecar before anything goes live, a phrase each (lint).
+
+    Every dependency has its phrase, configured or not, so lint shows what is left unproven.
+    """
     capacity = settings.capacity
     listed = [
         f"capacity (memory headroom {capacity.memory_headroom_mb} MB, disk "
@@ -254,12 +257,16 @@ def configured(settings: DependencySettings) -> list[str]:
             )
             + ")"
         )
+    else:
+        listed.append("third parties: none listed (checks.dependencies.third_parties)")
     if settings.static_assets:
         listed.append(
             "static assets through the preview before the switch ("
             + ", ".join(a.path for a in settings.static_assets)
             + ")"
         )
+    else:
+        listed.append("static assets: none listed (checks.dependencies.static_assets)")
     return listed
 
 

@@ -106,6 +106,10 @@ def test_lint_lists_what_is_configured() -> None:
     listed = configured(DependencySettings())
     assert listed[0].startswith("capacity (memory headroom 256 MB")
     assert listed[2].startswith("tls: not configured")
+    assert listed[3:] == [
+        "third parties: none listed (checks.dependencies.third_parties)",
+        "static assets: none listed (checks.dependencies.static_assets)",
+    ]
     # Third parties and assets appear only when listed, each by what it asks.
     settings = DependencySettings(
         third_parties=[
