@@ -5,8 +5,11 @@ from __future__ import annotations
 import hashlib
 import http.client
 import json
+import ssl
 import time
 from dataclasses import dataclass, field
+
+from handoff.bluegreen.probe import connection
 
 
 @dataclass(frozen=True)
@@ -35,14 +38,19 @@ def exchange(
     method: str = "GET",
     json_body: object | None = None,
     timeout: float = 10.0,
+    tls: tuple[str, ssl.SSLContext] | None = None,
 ) -> Exchange:
-    """Send one request on a fresh connection; never raise for network errors."""
+    """Send one request on a fresh connection; never raise for network errors.
+
+    ``tls`` = (domain, context) speaks verified TLS for the domain (a live listener that
+    terminates TLS); the context says which CA is trusted, never none.
+    """
     body = None if json_body is None else json.dumps(json_body).encode()
     headers = {"Connection": "close"}
     if body is not None:
         headers["Content-Type"] = "application/json"
     started = time.monotonic()
-    conn = http.client.HTTPConnection(host, port, timeout=timeout)
+    conn = connection(host, port, timeout, tls)
     try:
         conn.request(method, path, body=body, headers=headers)
         resp = conn.getresponse()

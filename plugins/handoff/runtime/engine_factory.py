@@ -8,19 +8,49 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from handoff.acceptance import Acceptance, Environment
 from handoff.bluegreen import BlueGreenConfig, VolumeMount
-from handoff.bluegreen.config import ContainerLimits
+from handoff.bluegreen.config import ContainerLimits, LiveTls
 from handoff.bluegreen.ping import DockerEnginePing
 from handoff.bluegreen.target import DockerHaproxyTarget
 from handoff.target import DeploymentTarget, OutagePing, TargetError, TargetKind
 
-#: Builds a connected target from the sidecar, the environment and the lock wait.
-Connector = Callable[[Acceptance, Environment, float], DeploymentTarget]
+#: Builds a connected target from the sidecar, the environment, the lock wait and the folder
+#: relative TLS paths start from.
+Connector = Callable[[Acceptance, Environment, float, Path | None], DeploymentTarget]
 
 
-def engine_config(acceptance: Acceptance, environment: Environment) -> BlueGreenConfig:
+def resolve(base: Path | None, path: str) -> Path:
+    """Resolve an environment's file path against ``base`` (the folder holding environments/)."""
+    given = Path(path)
+    return given if given.is_absolute() or base is None else base / given
+
+
+def live_tls(
+    acceptance: Acceptance, environment: Environment, base: Path | None = None
+) -> LiveTls | None:
+    """Return the live listener's TLS: the environment's files for the sidecar's domain.
+
+    Both must be set (the sidecar's `checks.dependencies.tls` names the domain the files
+    serve); either alone leaves live on plain HTTP, and preflight's Domain/SSL finding says
+    why. ``base``: where relative paths start (`include/`, beside `environments/`).
+    """
+    files, wanted = environment.router.tls, acceptance.checks.dependencies.tls
+    if files is None or wanted is None:
+        return None
+    return LiveTls(
+        wanted.domain,
+        str(resolve(base, files.cert_file)),
+        str(resolve(base, files.key_file)),
+        str(resolve(base, files.ca_file)),
+    )
+
+
+def engine_config(
+    acceptance: Acceptance, environment: Environment, base: Path | None = None
+) -> BlueGreenConfig:
     """Map the sidecar's service and the environment's router onto the engine's settings."""
     service = acceptance.service
     probes = environment.probes
@@ -39,13 +69,14 @@ def engine_config(acceptance: Acceptance, environment: Environment) -> BlueGreen
         volumes=tuple(VolumeMount(name, path) for name, path in service.volumes.items()),
         environment=tuple(sorted(service.env.items())),
         limits=ContainerLimits(environment.containers.memory_mb, environment.containers.pids),
+        live_tls=live_tls(acceptance, environment, base),
     )
 
 
 def _docker_haproxy(
-    acceptance: Acceptance, environment: Environment, lock_wait_s: float
+    acceptance: Acceptance, environment: Environment, lock_wait_s: float, base: Path | None
 ) -> DeploymentTarget:
-    return DockerHaproxyTarget.connect(engine_config(acceptance, environment), lock_wait_s)
+    return DockerHaproxyTarget.connect(engine_config(acceptance, environment, base), lock_wait_s)
 
 
 @dataclass(frozen=True)
@@ -76,7 +107,10 @@ def wiring(kind: TargetKind) -> KindWiring:
 
 
 def engine_for(
-    acceptance: Acceptance, environment: Environment, lock_wait_s: float = 30.0
+    acceptance: Acceptance,
+    environment: Environment,
+    lock_wait_s: float = 30.0,
+    base: Path | None = None,
 ) -> DeploymentTarget:
     """Return a connected deployment target for the handoff's service."""
-    return wiring(environment.target.kind).connect(acceptance, environment, lock_wait_s)
+    return wiring(environment.target.kind).connect(acceptance, environment, lock_wait_s, base)

@@ -36,8 +36,9 @@ from handoff.checks.http import exchange
 from handoff.contract.model import Criterion
 from handoff.evidence import EvidenceStatus
 from handoff.plan import CheckKind, StepKind
+from handoff.runtime.engine_factory import resolve
 from handoff.target import DeploymentTarget, TargetError, ThirdPartyCall
-from handoff.tasks.context import handoff_from
+from handoff.tasks.context import handoff_from, include_dir
 from handoff.tasks.evidence_records import fail_on_failed, record_criteria
 from handoff.tasks.notify import slack_conn_id
 
@@ -189,8 +190,7 @@ def third_party_findings(handoff: Handoff, target: DeploymentTarget, release: st
 
 def _resolve(handoff: Handoff, path: str) -> Path:
     """Resolve a TLS file against the folder holding `environments/` (`include/`)."""
-    given = Path(path)
-    return given if given.is_absolute() else handoff.contract_path.resolve().parent.parent / given
+    return resolve(include_dir(handoff), path)
 
 
 def tls_findings(handoff: Handoff, now: datetime, deploy_at: datetime) -> list[Finding]:

@@ -12,6 +12,7 @@ escalation it triggers (the task's failure callback) carries the reasons to Slac
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import Iterator
@@ -24,10 +25,16 @@ import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
 from handoff.bluegreen import BlueGreenEngine, Colour
-from handoff.catalog import load_handoff
+from handoff.catalog import Handoff, load_handoff
+from handoff.checks.http import exchange
 from handoff.demo_ca import Issued, make_ca, make_server, write_material
 from handoff.evidence import Evidence, EvidenceStore, run_dir
+from handoff.render.dag import build_dag
 from handoff.tasks import notify, steps
+from handoff.tasks.context import live_client
+from handoff.watch.evaluate import Verdict
+from handoff.watch.operator import WatchWindowOperator
+from handoff.watch.trigger import WatchTrigger
 from tests.support.demo import V1, ensure_demo_images, free_port, put_v1_live
 from tests.support.fake_target import FakeTI, running_task
 from tests.support.handoffs import make_handoffs
@@ -49,9 +56,14 @@ def slack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Receiver]:
         yield receiver
 
 
+# One CA for every certificate: the router keeps serving the good one (a file that changes is
+# only installed by a renewal), and live's probes trust the CA each copy names.
+CA: Issued = make_ca()
+
+
 def _certificate(folder: Path, names: list[str], start: timedelta, end: timedelta) -> str:
-    """Write a demo CA and a certificate valid from now+start to now+end; return router.tls."""
-    ca: Issued = make_ca()
+    """Write the CA and a certificate valid from now+start to now+end; return router.tls."""
+    ca = CA
     now = datetime.now(UTC)
     paths = write_material(folder, ca, make_server(ca, names, now + start, now + end))
     return (
@@ -117,6 +129,38 @@ def _preflight(contract: str, root: Path) -> tuple[str, dict[str, list[Evidence]
     return error, by_item
 
 
+def _https_on_live(handoff: Handoff) -> None:
+    """The router terminates TLS from the environment's files; every live client verifies."""
+    assert handoff.environment is not None
+    router = handoff.environment.router
+    trusted = live_client(handoff)
+    assert trusted is not None and trusted[0] == DOMAIN
+    assert exchange(router.host, router.live_port, "/health", tls=trusted).status == 200
+    plain = exchange(router.host, router.live_port, "/health")
+    assert plain.status != 200, plain  # live speaks TLS only
+    # A watch window of the handoff's DAG, as rendered: its trigger's httpx client sends the
+    # domain as SNI and checks the name against the CA alone.
+    watch = build_dag(handoff, register=False).get_task("all_clear.watch")
+    assert isinstance(watch, WatchWindowOperator) and watch.tls is not None
+    assert watch.base_url == f"https://{router.host}:{router.live_port}"
+    trigger = WatchTrigger(
+        window="all-clear",
+        base_url=watch.base_url,
+        end_at=(datetime.now(UTC) + timedelta(seconds=1.5)).isoformat(),
+        interval_s=0.25,
+        tls_domain=watch.tls["domain"],
+        tls_ca_file=watch.tls["ca_file"],
+    )
+
+    async def collect() -> list[Any]:
+        return [event async for event in trigger.run()]
+
+    (event,) = asyncio.run(asyncio.wait_for(collect(), timeout=30))
+    verdict = Verdict.from_event(event.payload)
+    assert event.payload["status"] == "completed", event.payload
+    assert verdict.summary.samples >= 3 and verdict.summary.errors == 0
+
+
 def _nothing_deployed(engine: BlueGreenEngine, client: docker.DockerClient) -> None:
     state = engine.status()
     assert [c.colour for c in state.colours] == [Colour.BLUE] and state.live is not None
@@ -156,6 +200,7 @@ def test_each_dependency_passes_then_each_fail_stops_preflight_with_nothing_depl
         assert 0 < inventory.measured["latency_ms"] < 3000
         _nothing_deployed(engine, client)
         slack.inbox.bodies.clear()
+        _https_on_live(load_handoff(Path(passing)))
 
         # An expired certificate, a missing connection, a refusing third party, no memory.
         expired = _certificate(
