@@ -315,9 +315,14 @@ class ThirdPartyService(BaseModel):
         description="an Airflow connection id whose scheme, host, port and path make the URL "
         "(its login, password and extra are never read)",
     )
-    # One status, or any of several (an API answering 401 without its key is reachable).
-    expect_status: int | list[int] = 200
-    timeout: Duration = timedelta(seconds=5)
+    expect_status: int | list[int] = Field(
+        default=200,
+        description="one status, or any of several (an API answering 401 without its key "
+        "is reachable)",
+    )
+    timeout: Duration = Field(
+        default=timedelta(seconds=5), description="for the one GET: 0.1 s to 2 minutes"
+    )
 
     @field_validator("timeout")
     @classmethod
@@ -346,8 +351,12 @@ class StaticAsset(BaseModel):
 
     path: UrlPath
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="the body's expected digest")
-    # Unset: a Cache-Control header must be present; set: it must contain this text.
-    cache_control: str | None = Field(default=None, min_length=1, max_length=200)
+    cache_control: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="text the Cache-Control header must contain; unset: it must be present",
+    )
 
 
 class DependencySettings(BaseModel):
@@ -360,9 +369,16 @@ class DependencySettings(BaseModel):
     # Unset: the router speaks plain HTTP and the Domain/SSL dependency is not verified.
     tls: TlsSettings | None = None
     # Asked from a one-off container of the release image on the service network.
-    third_parties: list[ThirdPartyService] = Field(default_factory=list)
-    # Asked through the preview listener before the switch (a gate: it needs the release).
-    static_assets: list[StaticAsset] = Field(default_factory=list)
+    third_parties: list[ThirdPartyService] = Field(
+        default_factory=list,
+        description="GET once each at preflight from a container of the release image on "
+        "the service network",
+    )
+    static_assets: list[StaticAsset] = Field(
+        default_factory=list,
+        description="GET through the preview before the switch (the pre_switch_gates."
+        "static_assets gate)",
+    )
 
     @field_validator("third_parties")
     @classmethod
