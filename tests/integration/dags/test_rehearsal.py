@@ -16,7 +16,7 @@ import sqlite3
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ import pytest
 
 from handoff.bluegreen import BlueGreenEngine, Colour
 from handoff.catalog import load_handoff
+from handoff.demo_ca import make_ca, make_server, write_material
 from handoff.evidence import Evidence, EvidenceStatus, EvidenceStore
 from tests.support.airflow_env import loader_dagbag
 from tests.support.demo import V1, V2, V3, ensure_demo_images, free_port, put_v1_live
@@ -40,6 +41,7 @@ from tests.support.slack_receiver import Receiver, conn_json, slack_receiver
 pytestmark = pytest.mark.integration
 
 SEED_ID = "REHEARSAL"
+TLS_DOMAIN = "ux-portal.demo.test"
 # What Slack receives on the success path, in order (the context block's event label).
 SUCCESS_EVENTS = [
     "pre-deploy notice",
@@ -90,6 +92,19 @@ def rehearsal(
     env: dict[str, str] = marker.args[0] if marker else {}
     service = f"rh-{uuid.uuid4().hex[:6]}"
     env_yaml = "".join(f"    {key}: '{value}'\n" for key, value in env.items())
+    # live_tls: the router serves HTTPS on live from the environment's router.tls (a demo CA
+    # and a certificate for the sidecar's domain); every live client trusts that CA alone.
+    router_tls = sidecar_tls = ""
+    if request.node.get_closest_marker("live_tls"):
+        ca = make_ca()
+        now = datetime.now(UTC)
+        issued = make_server(ca, [TLS_DOMAIN], now - timedelta(hours=1), now + timedelta(days=90))
+        paths = write_material(tmp_path / "tls", ca, issued)
+        router_tls = (
+            f"\n  tls:\n    ca_file: {paths['ca']}\n    cert_file: {paths['cert']}\n"
+            f"    key_file: {paths['key']}"
+        )
+        sidecar_tls = f"    tls:\n      domain: {TLS_DOMAIN}\n"
     folder = make_handoffs(
         tmp_path,
         [SEED_ID],
@@ -98,10 +113,11 @@ def rehearsal(
             "ux-portal-data": f"{service}-data",
             "  health_path: /health\n": "  health_path: /health\n"
             + (f"  env:\n{env_yaml}" if env_yaml else ""),
+            "    access:\n": sidecar_tls + "    access:\n",
         },
         environment_edits={
             "live_port: 18080": f"live_port: {free_port()}",
-            "preview_port: 18081": f"preview_port: {free_port()}",
+            "preview_port: 18081": f"preview_port: {free_port()}{router_tls}",
             "ready_timeout: 2 minutes": "ready_timeout: 20s",
         },
         accepted_now=True,
@@ -214,7 +230,11 @@ def assert_rolled_back(
     assert live is not None and (live.colour, live.release) == (Colour.BLUE, V1)
 
 
+@pytest.mark.live_tls
 def test_good_release_goes_live_and_blue_is_retired(rehearsal: Rehearsal) -> None:
+    # Over HTTPS on live: the switch, the checks on live and the three watches all verify
+    # the certificate against the demo CA; the Domain/SSL dependency is proven at preflight.
+    assert rehearsal.engine.config.live_tls is not None
     run = dag_run(rehearsal, time_scale=7200, release=V2)
     state, states, started = outcome(run)
     assert state == "success", states
@@ -249,7 +269,11 @@ def test_good_release_goes_live_and_blue_is_retired(rehearsal: Rehearsal) -> Non
     dependencies = {
         r.criterion: r.status.value for r in records if r.criterion in SEED_DEPENDENCIES
     }
-    assert dependencies == SEED_DEPENDENCIES, dependencies
+    assert dependencies == {**SEED_DEPENDENCIES, "Domain/SSL": "passed"}, dependencies
+    (certificate,) = [r for r in records if r.criterion == "Domain/SSL"]
+    assert certificate.measured["domain"] == TLS_DOMAIN and "chains to the trusted CA" in (
+        certificate.summary
+    )
     assert all(r.status in EvidenceStatus and r.log_marker.startswith("EVIDENCE") for r in records)
     assert not [r for r in records if r.status is EvidenceStatus.FAILED], records
     status = {r.criterion: r.status for r in records}
@@ -285,6 +309,10 @@ def test_good_release_goes_live_and_blue_is_retired(rehearsal: Rehearsal) -> Non
     report = written.report
     assert report["outcome"] == "succeeded"
     check_common(run, written, contract_of(rehearsal), rehearsal.slack.inbox.bodies)
+    # The report's Dependencies section: a row per contract item, with what proved it.
+    shown = {row["name"]: row["status"] for row in report["dependencies"]}
+    # Database: the migrations issue; nothing checks it here, so it is never "passed".
+    assert shown == {**dependencies, "Database": "not verified"}, shown
     downtime_row = metric(report, "downtime")
     probe = xcom(run, "switch.move_live_traffic")["probe"]
     figures = ("failed", "requests", "slowest_during_switch_ms", "steady_p999_ms")
