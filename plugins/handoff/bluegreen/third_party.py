@@ -16,6 +16,7 @@ import json
 from collections.abc import Sequence
 
 import docker
+import docker.errors
 
 from handoff.bluegreen import short_lived
 from handoff.bluegreen.config import BlueGreenConfig
@@ -102,4 +103,10 @@ def call(
         )  # fmt: skip
     except BlueGreenError as e:
         raise BlueGreenError(f"third-party probe in {release} on {network}: {e}") from e
+    except docker.errors.APIError as e:
+        # E.g. "exec: python3: not found": the probe runs in the release's own image.
+        raise BlueGreenError(
+            f"third-party probe in {release} on {network} could not start: "
+            f"{e.explanation or e}; the probe needs python3 in the release image"
+        ) from e
     return network, parse_answers(output, calls)
