@@ -96,9 +96,9 @@ def _not_verified(catalog: Catalog) -> list[str]:
 
 
 def _dependencies(catalog: Catalog) -> list[str]:
-    """Return a note per sidecar listing the Dependencies preflight proves before deploying."""
+    """Return a note per sidecar listing the Dependencies proven before anything goes live."""
     return [
-        f"{handoff.sidecar_path}: note: preflight proves the dependencies: "
+        f"{handoff.sidecar_path}: note: dependencies proven before anything goes live: "
         + "; ".join(
             configured(handoff.acceptance.checks.dependencies)
             + database.configured(handoff.acceptance.service.database)

@@ -38,6 +38,8 @@ from handoff.target import (
     ScrapePoints,
     ServiceState,
     SwitchResult,
+    ThirdPartyAnswer,
+    ThirdPartyCall,
 )
 
 _PROBES = ProbeSummary("preview", "/health", 5, 5, 0.01)
@@ -71,6 +73,8 @@ class FakeTarget:
             "27.0.0", 8 * 2**30, 4 * 2**30, 20 * 2**30, 512 * 2**20, 512 * 2**20, 100 * 2**20
         )
     )
+    # Third-party URL -> (status, seconds); a URL not listed answers nothing (refused).
+    third_parties: dict[str, tuple[int, float]] = field(default_factory=dict)
     calls: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
     failures: dict[str, Exception] = field(default_factory=dict)
 
@@ -227,6 +231,17 @@ class FakeTarget:
     def capacity(self) -> EngineCapacity:
         self._call("capacity")
         return self.engine
+
+    def call_third_parties(
+        self, release: str, calls: Sequence[ThirdPartyCall]
+    ) -> tuple[str, list[ThirdPartyAnswer]]:
+        self._call("call_third_parties", release, tuple(calls))
+        answers = []
+        for call in calls:
+            status, seconds = self.third_parties.get(call.url, (0, 0.001))
+            error = "" if status else "ConnectionRefusedError: [Errno 111] Connection refused"
+            answers.append(ThirdPartyAnswer(call.name, call.url, status, seconds, error))
+        return f"{self.service}-net", answers
 
 
 @dataclass

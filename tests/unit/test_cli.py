@@ -28,6 +28,17 @@ def test_lint_default_folder_is_clean() -> None:
     result = run("lint")
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip().endswith("1 contract(s) checked: 0 error(s), 0 warning(s)")
+    # Which of the seed's Dependencies are configured, and which are left unproven.
+    (note,) = [line for line in result.stdout.splitlines() if "dependencies proven" in line]
+    assert note.startswith("include/handoffs/PROD-DEPLOYMENT-001.deploy.yaml: note: ")
+    for phrase in (
+        "capacity (memory headroom 256 MB, disk 1024 MB, engine >= 20.10)",
+        "access (the Slack connection)",
+        "tls: not configured (checks.dependencies.tls), plain HTTP",
+        "third parties: none listed (checks.dependencies.third_parties)",
+        "static assets through the preview before the switch (/static/app.css)",
+    ):
+        assert phrase in note, note
 
 
 def test_lint_reports_every_broken_file_at_once() -> None:

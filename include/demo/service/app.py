@@ -25,7 +25,8 @@ in the schema the release's migrations (migrate.py) made. Behaviour comes from t
                     corrupt_store (data integrity: a broken migration stores a record
                     whose body names another key, at start or once the writes below came
                     in; integrity_check.py finds it), flaky_optimize (real users only: the
-                    optimiser, which no probe requests, answers 500 on DEMO_FLAKY_PERCENT %)
+                    optimiser, which no probe requests, answers 500 on DEMO_FLAKY_PERCENT %),
+                    stale_asset (static assets: /static/app.css changes without a release)
   DEMO_FAULTS_AFTER_WRITES  the faults start once this process acknowledged this many new
                     writes (default 0: from the start); a release that breaks only under
                     live traffic, so the checks on live after the switch must catch it
@@ -415,6 +416,11 @@ th,td{{text-align:left;padding:.25rem 1rem}}</style></head>
 """
 
 
+# The one static asset, the same bytes in every release (a sidecar pins its sha256), served
+# cacheable: what the static-assets check asks for through the preview.
+STYLESHEET = b"body{font-family:sans-serif;margin:2rem;color:#111;background:#fff}\n"
+
+
 class Handler(BaseHTTPRequestHandler):
     """Answer one keep-alive connection's requests."""
 
@@ -433,14 +439,16 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         pass  # one line per request would drown the container log at load-test rates
 
-    def send(self, code: int, body: bytes, ctype: str = "application/json") -> None:
+    def send(
+        self, code: int, body: bytes, ctype: str = "application/json", cache: str = "no-store"
+    ) -> None:
         self.send_response(code)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("X-Release", RELEASE)
         if not fault("no_nosniff"):
             self.send_header("X-Content-Type-Options", "nosniff")
-        self.send_header("Cache-Control", "no-store")
+        self.send_header("Cache-Control", cache)
         self.end_headers()
         self.wfile.write(body)
 
@@ -493,6 +501,12 @@ class Handler(BaseHTTPRequestHandler):
             "/api/optimize": self.optimize,
             "/api/account": self.account,
             "/metrics": lambda q: self.send(200, METRICS.render(), CONTENT_TYPE_LATEST),
+            "/static/app.css": lambda q: self.send(
+                200,
+                STYLESHEET.replace(b"#111", b"#222") if fault("stale_asset") else STYLESHEET,
+                "text/css",
+                "public, max-age=3600",
+            ),
             "/": self.dashboard,
         }
 

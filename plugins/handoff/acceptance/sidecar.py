@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from datetime import timedelta
 
-from pydantic import AwareDatetime, BaseModel, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, Field, field_validator, model_validator
 
 from handoff.acceptance.types import SECRET_NAME, STRICT, Duration, Name, Port, UrlPath
 
@@ -347,6 +347,69 @@ class TlsSettings(BaseModel):
     margin: Duration = timedelta(days=7)
 
 
+# An absolute http(s) URL without credentials or whitespace (a password belongs in a
+# connection: `secret_kind` refuses one anyway).
+_SERVICE_URL = r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[^\s]*)?$"
+
+
+class ThirdPartyService(BaseModel):
+    """A service the release calls, asked from inside the release's network at preflight."""
+
+    model_config = STRICT
+
+    name: Name
+    url: str | None = Field(
+        default=None, max_length=2000, pattern=_SERVICE_URL, description="http(s) URL to GET"
+    )
+    connection: Name | None = Field(
+        default=None,
+        description="an Airflow connection id whose scheme, host, port and path make the URL "
+        "(its login, password and extra are never read)",
+    )
+    expect_status: int | list[int] = Field(
+        default=200,
+        description="one status, or any of several (an API answering 401 without its key "
+        "is reachable)",
+    )
+    timeout: Duration = Field(
+        default=timedelta(seconds=5), description="for the one GET: 0.1 s to 2 minutes"
+    )
+
+    @field_validator("timeout")
+    @classmethod
+    def _bounded(cls, value: timedelta) -> timedelta:
+        if not timedelta(seconds=0.1) <= value <= timedelta(minutes=2):
+            raise ValueError("timeout must be between 0.1 s and 2 minutes")
+        return value
+
+    @property
+    def expected(self) -> tuple[int, ...]:
+        """Return the statuses that count as reachable."""
+        wanted = self.expect_status
+        return tuple(wanted) if isinstance(wanted, list) else (wanted,)
+
+    @model_validator(mode="after")
+    def _one_address(self) -> ThirdPartyService:
+        if (self.url is None) == (self.connection is None):
+            raise ValueError(f"third party {self.name}: give exactly one of url or connection")
+        return self
+
+
+class StaticAsset(BaseModel):
+    """A static file the release serves: checked through the preview before the switch."""
+
+    model_config = STRICT
+
+    path: UrlPath
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="the body's expected digest")
+    cache_control: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="text the Cache-Control header must contain; unset: it must be present",
+    )
+
+
 class DependencySettings(BaseModel):
     """The contract's Dependencies proven at preflight, before anything is deployed."""
 
@@ -356,6 +419,25 @@ class DependencySettings(BaseModel):
     access: AccessSettings = Field(default_factory=lambda: AccessSettings())
     # Unset: the router speaks plain HTTP and the Domain/SSL dependency is not verified.
     tls: TlsSettings | None = None
+    # Asked from a one-off container of the release image on the service network.
+    third_parties: list[ThirdPartyService] = Field(
+        default_factory=list,
+        description="GET once each at preflight from a container of the release image on "
+        "the service network",
+    )
+    static_assets: list[StaticAsset] = Field(
+        default_factory=list,
+        description="GET through the preview before the switch (the pre_switch_gates."
+        "static_assets gate)",
+    )
+
+    @field_validator("third_parties")
+    @classmethod
+    def _unique_names(cls, value: list[ThirdPartyService]) -> list[ThirdPartyService]:
+        names = [service.name for service in value]
+        if doubled := sorted({n for n in names if names.count(n) > 1}):
+            raise ValueError(f"third party names must be unique: {', '.join(doubled)}")
+        return value
 
 
 class CheckSettings(BaseModel):

@@ -264,11 +264,17 @@ def _acknowledges(payload: bytes, key: str) -> bool:
         return False
 
 
-def stored_keys(host: str, port: int, path: str = "/api/records", page: int = 5000) -> set[str]:
+def stored_keys(
+    host: str,
+    port: int,
+    path: str = "/api/records",
+    page: int = 5000,
+    tls: tuple[str, ssl.SSLContext] | None = None,
+) -> set[str]:
     """Return every record key the service reports as stored, paging through the listing."""
     keys: set[str] = set()
     after = 0
-    conn = http.client.HTTPConnection(host, port, timeout=30)
+    conn = probe.connection(host, port, 30, tls)
     try:
         while True:
             conn.request("GET", f"{path}?after={after}&limit={page}")

@@ -1,9 +1,10 @@
-"""A short-lived container of the router image that prints what preflight measures.
+"""A short-lived container that prints what preflight measures.
 
-The router image is on every engine that serves the service (a deploy needs it), so the
-capacity and third-party probes use it rather than pulling anything. The container runs a
-fixed argv (no shell from any setting), has no capability, carries the service and origin
-labels (a sweep finds leftovers) and is always removed.
+By default of the router image: it is on every engine that serves the service (a deploy
+needs it), so the capacity probe uses it rather than pulling anything. The third-party
+probe names the release's image instead (what the release's own calls go out from). The
+container runs a fixed argv (no shell from any setting), has no capability, carries the
+service and origin labels (a sweep finds leftovers) and is always removed.
 """
 
 from __future__ import annotations
@@ -32,14 +33,19 @@ def run_printing(
     wait_s: float,
     network: str | None = None,
     environment: Mapping[str, str] | None = None,
+    image: str | None = None,
 ) -> str:
-    """Run argv in the router image (no network unless named); return its output."""
-    dockerapi.require_image(client, config.router_image, "router")
+    """Run argv in ``image`` (the router's unless given; no network unless named).
+
+    Return its output; BlueGreenError when it exits non-zero or cannot be created.
+    """
+    image = image or config.router_image
+    dockerapi.require_image(client, image, "router" if image == config.router_image else role)
     name = f"{config.service}-{role}-{uuid.uuid4().hex[:6]}"
     placement = {"network": network} if network else {"network_mode": "none"}
     try:
         container = client.containers.create(
-            config.router_image,
+            image,
             entrypoint=list(argv),
             name=name,
             environment=dict(environment or {}),

@@ -12,8 +12,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import docker.errors
+import requests.exceptions
 
-from handoff.bluegreen import capacity, dockerapi
+from handoff.bluegreen import capacity, dockerapi, third_party
 from handoff.bluegreen.config import BlueGreenConfig, Listener
 from handoff.bluegreen.engine import BlueGreenEngine
 from handoff.bluegreen.errors import EngineUnreachable, InvalidState
@@ -197,3 +198,14 @@ class DockerHaproxyTarget:
             return capacity.measure(self.engine.client, self.engine.config, live)
         except dockerapi.TRANSPORT_ERRORS as e:
             raise EngineUnreachable(f"the Docker engine went away measuring capacity: {e}") from e
+
+    def call_third_parties(
+        self, release: str, calls: Sequence[models.ThirdPartyCall]
+    ) -> tuple[str, list[models.ThirdPartyAnswer]]:
+        """GET each third party from a container of the release on the service network."""
+        try:
+            return third_party.call(self.engine.client, self.engine.config, release, calls)
+        except (*dockerapi.TRANSPORT_ERRORS, requests.exceptions.RequestException) as e:
+            raise EngineUnreachable(
+                f"the Docker engine went away probing third parties: {e}"
+            ) from e

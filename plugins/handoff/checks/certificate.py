@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.x509.verification import PolicyBuilder, Store, VerificationError
 
 from handoff.checks.finding import Finding
+from handoff.contract.quantities import format_seconds
 from handoff.evidence.model import EvidenceStatus
 
 
@@ -105,7 +106,8 @@ def judge_certificate(files: CertificateFiles, domain: str, window: Window) -> F
             f"expires on {last_expiry:%Y-%m-%d %H:%M} UTC, inside the window that must be "
             f"covered until {window.must_last_until:%Y-%m-%d %H:%M} UTC (deploy "
             f"{window.deploy_at:%Y-%m-%d %H:%M}, monitoring end "
-            f"{window.monitoring_end:%Y-%m-%d %H:%M}, margin {window.margin})"
+            f"{window.monitoring_end:%Y-%m-%d %H:%M}, margin "
+            f"{format_seconds(window.margin.total_seconds())})"
         )
     hostname_ok = hostname_matches(domain, names)
     if not hostname_ok:

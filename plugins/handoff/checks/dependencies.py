@@ -5,7 +5,9 @@ Each dependency the project can check has a pure judgement here; preflight
 Dependencies item (its name, e.g. "Infrastructure") and aborts on any failure, so nothing is
 deployed. Capacity: memory for a second colour beside the live one (both run until
 handover), free disk, the engine's version. Access: the Airflow connections exist and answer.
-Domain/SSL: `handoff.checks.certificate`.
+Domain/SSL: `handoff.checks.certificate`. Third parties: each listed service answers its
+expected status from inside the release's network. Static assets are the one dependency
+judged at a pre-switch gate (`static_assets_gate`): they need the release on the preview.
 """
 
 from __future__ import annotations
@@ -15,14 +17,15 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from handoff.acceptance.sidecar import CapacitySettings, DependencySettings
+from handoff.acceptance.sidecar import CapacitySettings, DependencySettings, StaticAsset
 from handoff.checks.finding import Finding
+from handoff.checks.http import Exchange
 from handoff.checks.kinds import CheckKind, CheckPhase
-from handoff.checks.spec import CheckSpec, SidecarSettings
+from handoff.checks.spec import CheckSpec, Gate, GateRuns, SidecarSettings
 from handoff.contract.model import Item
 from handoff.contract.quantities import format_seconds
 from handoff.evidence.model import EvidenceStatus
-from handoff.target.models import EngineCapacity
+from handoff.target.models import EngineCapacity, ThirdPartyAnswer
 
 MB = 2**20
 GROUP = "Dependencies"
@@ -35,6 +38,8 @@ class Dependency(enum.Enum):
     ACCESS = "Access Control"
     TLS = "Domain/SSL"
     DATABASE = "Database"
+    THIRD_PARTY = "Third-Party Integrations"
+    STATIC_ASSETS = "CDN/Static Assets"
 
 
 # Words that find a dependency's item among the contract's Dependencies (by its name).
@@ -43,6 +48,8 @@ _WORDS: dict[Dependency, tuple[str, ...]] = {
     Dependency.ACCESS: ("access", "credential"),
     Dependency.TLS: ("ssl", "tls", "domain", "certificate"),
     Dependency.DATABASE: ("database", "schema", "migration"),
+    Dependency.THIRD_PARTY: ("third", "integration", "external", "api key"),
+    Dependency.STATIC_ASSETS: ("cdn", "static", "asset"),
 }
 
 
@@ -166,8 +173,69 @@ def judge_access(checks: Sequence[ConnectionCheck], notify_only: str = "") -> Fi
     )
 
 
+def judge_third_party(
+    answer: ThirdPartyAnswer, expected: Sequence[int], network: str, timeout_s: float
+) -> Finding:
+    """Decide whether one third-party service answered as expected from the release's network."""
+    ok = answer.status in expected
+    wanted = " or ".join(str(s) for s in expected)
+    if answer.status:
+        state = f"HTTP {answer.status} ({'expected' if ok else f'expected {wanted}'})"
+    else:
+        state = f"unreachable ({answer.error or 'no answer'}; expected {wanted})"
+    return Finding(
+        EvidenceStatus.PASSED if ok else EvidenceStatus.FAILED,
+        f"third party {answer.name}: {state} from {network} in {answer.seconds * 1000:.0f} ms, "
+        f"GET {answer.url}",
+        {
+            "name": answer.name,
+            "url": answer.url,
+            "status": answer.status,
+            "latency_ms": round(answer.seconds * 1000, 1),
+            "network": network,
+            "error": answer.error,
+        },
+        {"status": list(expected), "timeout_s": timeout_s},
+    )
+
+
+def judge_asset(asset: StaticAsset, answer: Exchange) -> Finding:
+    """Decide whether a static asset answers 200 with cache headers and the expected bytes."""
+    cache = answer.header("Cache-Control")
+    problems = []
+    if answer.status != 200:
+        problems.append(
+            f"HTTP {answer.status}" if answer.status else f"no answer ({answer.error or '?'})"
+        )
+    else:
+        if asset.cache_control is None and not cache:
+            problems.append("no Cache-Control header")
+        elif asset.cache_control is not None and asset.cache_control not in (cache or ""):
+            problems.append(f"Cache-Control {cache!r} lacks {asset.cache_control!r}")
+        if answer.sha256 != asset.sha256:
+            problems.append(f"content changed: sha256 {answer.sha256[:12]}…")
+    return Finding(
+        EvidenceStatus.FAILED if problems else EvidenceStatus.PASSED,
+        f"asset {asset.path}: "
+        + ("; ".join(problems) if problems else f"200, Cache-Control {cache!r}, sha256 matches")
+        + f" (expected sha256 {asset.sha256[:12]}…)",
+        {
+            "path": asset.path,
+            "status": answer.status,
+            "cache_control": cache,
+            "sha256": answer.sha256,
+            "bytes": answer.size,
+            "latency_ms": round(answer.seconds * 1000, 1),
+        },
+        {"status": 200, "cache_control": asset.cache_control or "present", "sha256": asset.sha256},
+    )
+
+
 def configured(settings: DependencySettings) -> list[str]:
-    """Return what preflight checks for this sidecar, a phrase per dependency (for lint)."""
+    """Return what is checked for this sidecar before anything goes live, a phrase each (lint).
+
+    Every dependency has its phrase, configured or not, so lint shows what is left unproven.
+    """
     capacity = settings.capacity
     listed = [
         f"capacity (memory headroom {capacity.memory_headroom_mb} MB, disk "
@@ -181,14 +249,44 @@ def configured(settings: DependencySettings) -> list[str]:
         listed.append(f"tls ({settings.tls.domain}, margin {margin})")
     else:
         listed.append("tls: not configured (checks.dependencies.tls), plain HTTP")
+    if settings.third_parties:
+        listed.append(
+            "third parties from the release's network ("
+            + ", ".join(
+                f"{s.name} {s.url or 'connection ' + str(s.connection)} -> "
+                + "/".join(str(code) for code in s.expected)
+                for s in settings.third_parties
+            )
+            + ")"
+        )
+    else:
+        listed.append("third parties: none listed (checks.dependencies.third_parties)")
+    if settings.static_assets:
+        listed.append(
+            "static assets through the preview before the switch ("
+            + ", ".join(a.path for a in settings.static_assets)
+            + ")"
+        )
+    else:
+        listed.append("static assets: none listed (checks.dependencies.static_assets)")
     return listed
 
 
-# Recorded by preflight (`handoff.tasks.steps.preflight`) under the contract's Dependencies
-# items, not under criteria: no rule binds a criterion to it by its words, and no gate.
+# Recorded by preflight (`handoff.tasks.steps.preflight`) and the static-assets gate under the
+# contract's Dependencies items, not under criteria: no rule binds a criterion by its words.
 SPEC = CheckSpec(
     kind=CheckKind.DEPENDENCIES,
     rules=(),
-    phases=(CheckPhase.PREFLIGHT,),
+    phases=(CheckPhase.PREFLIGHT, CheckPhase.PRE_SWITCH),
     settings=(SidecarSettings("dependencies", DependencySettings),),
+    # Static assets need the release: judged on the preview, before the switch.
+    gates=(
+        Gate(
+            CheckPhase.PRE_SWITCH,
+            "static_assets",
+            "handoff.tasks.dependencies:static_assets_gate",
+            runs=GateRuns.WHEN_CONFIGURED,
+            configured=lambda acceptance: bool(acceptance.checks.dependencies.static_assets),
+        ),
+    ),
 )

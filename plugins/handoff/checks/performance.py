@@ -18,6 +18,7 @@ from __future__ import annotations
 import http.client
 import logging
 import math
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -25,6 +26,7 @@ from dataclasses import dataclass, field, replace
 
 from handoff.acceptance.sidecar import EndpointCheck, PerformanceSettings
 from handoff.analysis.baseline import BaselineVerdict, Comparison, compare
+from handoff.bluegreen.probe import connection
 from handoff.checks.finding import Finding
 from handoff.checks.kinds import CheckKind, CheckPhase
 from handoff.checks.spec import CheckSpec, Gate, Rule, SidecarSettings, needs
@@ -100,24 +102,33 @@ def measure_against_baseline(
     requests: int,
     connections: int,
     rounds: int = 5,
+    live_tls: tuple[str, ssl.SSLContext] | None = None,
 ) -> tuple[LatencyStats, LatencyStats]:
     """Measure the preview and the live baseline in alternating rounds; return (preview, live).
 
     Alternating makes both see the same machine: a burst of load elsewhere during the run
-    slows both, instead of whichever happened to be measured at that moment.
+    slows both, instead of whichever happened to be measured at that moment. ``live_tls``:
+    live terminates TLS (keep-alive connections: the handshake is paid once per connection).
     """
     samples: dict[int, tuple[list[float], int]] = {preview_port: ([], 0), live_port: ([], 0)}
     for round_number in range(rounds):
         share = requests // rounds + (1 if round_number < requests % rounds else 0)
         for port in (live_port, preview_port):
-            latencies, errors = _sample(host, port, path, share, connections)
+            tls = live_tls if port == live_port else None
+            latencies, errors = _sample(host, port, path, share, connections, tls=tls)
             kept, failed = samples[port]
             samples[port] = (kept + latencies, failed + errors)
     return stats(*samples[preview_port]), stats(*samples[live_port])
 
 
 def _sample(
-    host: str, port: int, path: str, requests: int, connections: int, timeout: float = 10.0
+    host: str,
+    port: int,
+    path: str,
+    requests: int,
+    connections: int,
+    timeout: float = 10.0,
+    tls: tuple[str, ssl.SSLContext] | None = None,
 ) -> tuple[list[float], int]:
     """Return the latencies (ms) of the answered requests and the number that failed."""
     latencies: list[float] = []
@@ -134,7 +145,7 @@ def _sample(
 
     def worker() -> None:
         nonlocal errors
-        conn = http.client.HTTPConnection(host, port, timeout=timeout)
+        conn = connection(host, port, timeout, tls)
         while take():
             started = time.monotonic()
             try:
@@ -145,7 +156,7 @@ def _sample(
             except (OSError, http.client.HTTPException):
                 ok = False
                 conn.close()
-                conn = http.client.HTTPConnection(host, port, timeout=timeout)
+                conn = connection(host, port, timeout, tls)
             elapsed_ms = (time.monotonic() - started) * 1000.0
             with lock:
                 if ok:

@@ -39,6 +39,7 @@ from handoff.plan.graph import (
 from handoff.plan.naming import dag_id_for
 from handoff.render.docs import dag_doc
 from handoff.render.params import trigger_params
+from handoff.runtime.engine_factory import live_tls
 from handoff.tasks import check_gates, notify, report_step, steps
 from handoff.tasks.human_gate import HandoffGate
 from handoff.tasks.step_operator import StepOperator
@@ -155,8 +156,12 @@ class _Renderer:
             router = self.environment.router
             error_rate = self.plan.threshold(MetricKind.ERROR_RATE.value).threshold
             endpoints = self.acceptance.checks.endpoints
+            include = self.handoff.contract_path.resolve().parent.parent
+            tls = live_tls(self.acceptance, self.environment, include)
             self._watch_settings = {
-                "base_url": f"http://{router.host}:{router.live_port}",
+                "base_url": f"{'https' if tls else 'http'}://{router.host}:{router.live_port}",
+                # Live terminating TLS: the watch verifies the domain against the CA alone.
+                "tls": {"domain": tls.domain, "ca_file": tls.ca_file} if tls else None,
                 "health_path": self.acceptance.service.health_path,
                 "interval": self.environment.probes.watch_interval,
                 "thresholds": WatchThresholds(

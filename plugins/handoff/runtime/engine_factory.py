@@ -8,26 +8,58 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from handoff.acceptance import Acceptance, Environment
 from handoff.bluegreen import BlueGreenConfig, VolumeMount
-from handoff.bluegreen.config import ContainerLimits
+from handoff.bluegreen.config import ContainerLimits, LiveTls
 from handoff.bluegreen.ping import DockerEnginePing
 from handoff.bluegreen.target import DockerHaproxyTarget
 from handoff.target import DeploymentTarget, OutagePing, TargetError, TargetKind
 
-#: Builds a connected target from the sidecar, the environment, the lock wait and the secret
-#: environment of the colours (the database URL).
-Connector = Callable[[Acceptance, Environment, float, Mapping[str, str]], DeploymentTarget]
+#: Builds a connected target from the sidecar, the environment, the lock wait, the secret
+#: environment of the colours (the database URL) and the folder relative TLS paths start from.
+Connector = Callable[
+    [Acceptance, Environment, float, Mapping[str, str], Path | None], DeploymentTarget
+]
+
+
+def resolve(base: Path | None, path: str) -> Path:
+    """Resolve an environment's file path against ``base`` (the folder holding environments/)."""
+    given = Path(path)
+    return given if given.is_absolute() or base is None else base / given
+
+
+def live_tls(
+    acceptance: Acceptance, environment: Environment, base: Path | None = None
+) -> LiveTls | None:
+    """Return the live listener's TLS: the environment's files for the sidecar's domain.
+
+    Both must be set (the sidecar's `checks.dependencies.tls` names the domain the files
+    serve); either alone leaves live on plain HTTP, and preflight's Domain/SSL finding says
+    why. ``base``: where relative paths start (`include/`, beside `environments/`).
+    """
+    files, wanted = environment.router.tls, acceptance.checks.dependencies.tls
+    if files is None or wanted is None:
+        return None
+    return LiveTls(
+        wanted.domain,
+        str(resolve(base, files.cert_file)),
+        str(resolve(base, files.key_file)),
+        str(resolve(base, files.ca_file)),
+    )
 
 
 def engine_config(
-    acceptance: Acceptance, environment: Environment, secrets: Mapping[str, str] | None = None
+    acceptance: Acceptance,
+    environment: Environment,
+    secrets: Mapping[str, str] | None = None,
+    base: Path | None = None,
 ) -> BlueGreenConfig:
     """Map the sidecar's service and the environment's router onto the engine's settings.
 
     ``secrets`` (name -> value, e.g. the database URL from its Airflow connection) reach the
-    colours' environment without ever being shown.
+    colours' environment without ever being shown; ``base``: where relative TLS paths start.
     """
     service = acceptance.service
     probes = environment.probes
@@ -47,6 +79,7 @@ def engine_config(
         environment=tuple(sorted(service.env.items())),
         limits=ContainerLimits(environment.containers.memory_mb, environment.containers.pids),
         secret_environment=tuple(sorted((secrets or {}).items())),
+        live_tls=live_tls(acceptance, environment, base),
     )
 
 
@@ -55,8 +88,10 @@ def _docker_haproxy(
     environment: Environment,
     lock_wait_s: float,
     secrets: Mapping[str, str],
+    base: Path | None,
 ) -> DeploymentTarget:
-    return DockerHaproxyTarget.connect(engine_config(acceptance, environment, secrets), lock_wait_s)
+    config = engine_config(acceptance, environment, secrets, base)
+    return DockerHaproxyTarget.connect(config, lock_wait_s)
 
 
 @dataclass(frozen=True)
@@ -91,7 +126,8 @@ def engine_for(
     environment: Environment,
     lock_wait_s: float = 30.0,
     secrets: Mapping[str, str] | None = None,
+    base: Path | None = None,
 ) -> DeploymentTarget:
     """Return a connected deployment target for the handoff's service."""
     connect = wiring(environment.target.kind).connect
-    return connect(acceptance, environment, lock_wait_s, dict(secrets or {}))
+    return connect(acceptance, environment, lock_wait_s, dict(secrets or {}), base)

@@ -27,6 +27,8 @@ from handoff.target.models import (
     ScrapePoints,
     ServiceState,
     SwitchResult,
+    ThirdPartyAnswer,
+    ThirdPartyCall,
 )
 from handoff.target.port import DeploymentTarget, LineSink, OutagePing
 
@@ -57,4 +59,6 @@ __all__ = [
     "SwitchResult",
     "TargetError",
     "TargetKind",
+    "ThirdPartyAnswer",
+    "ThirdPartyCall",
 ]

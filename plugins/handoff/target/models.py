@@ -244,3 +244,27 @@ class EngineCapacity:
     def to_json(self) -> dict[str, Any]:
         """Return the plain JSON form (evidence records carry it)."""
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class ThirdPartyCall:
+    """One third-party service to ask from inside the release's network: GET ``url``."""
+
+    name: str
+    url: str
+    timeout_s: float
+
+
+@dataclass(frozen=True)
+class ThirdPartyAnswer:
+    """What one GET of a third-party service answered, as seen from the release's network.
+
+    ``status`` is 0 when no HTTP answer came back (``error`` says why: refused, no such
+    host, timed out); ``seconds`` is the latency measured inside the container.
+    """
+
+    name: str
+    url: str
+    status: int
+    seconds: float
+    error: str = ""

@@ -29,6 +29,8 @@ from handoff.target.models import (
     ScrapePoints,
     ServiceState,
     SwitchResult,
+    ThirdPartyAnswer,
+    ThirdPartyCall,
 )
 
 #: Receives each line a scanner prints, as it prints it (the task log streams them).
@@ -130,6 +132,16 @@ class DeploymentTarget(Protocol):
 
     def capacity(self) -> EngineCapacity:
         """Measure what the engine has free for a second colour beside the live one."""
+        ...
+
+    def call_third_parties(
+        self, release: str, calls: Sequence[ThirdPartyCall]
+    ) -> tuple[str, list[ThirdPartyAnswer]]:
+        """GET each call's URL from inside the release's network, once; never follow a redirect.
+
+        Return where the calls went out from (the network's name) and an answer per call, in
+        order. Raises `TargetError` when the release's image cannot run the probe.
+        """
         ...
 
     # -- observability -----------------------------------------------------------------

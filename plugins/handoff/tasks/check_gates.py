@@ -24,7 +24,7 @@ from handoff.evidence import EvidenceStatus
 from handoff.plan import CheckKind
 from handoff.plan.graph import DEPLOY_TASK
 from handoff.target import Colour, ColourPosture
-from handoff.tasks.context import engine_of, handoff_from, pulled, run_settings
+from handoff.tasks.context import engine_of, handoff_from, live_client, pulled, run_settings
 from handoff.tasks.data_integrity import finding_on_release
 from handoff.tasks.evidence_records import fail_on_failed, record
 
@@ -65,13 +65,14 @@ def performance_gate(contract_path: str) -> dict[str, Any]:
     findings = []
     preview, live = _listener_port(handoff, "preview"), _listener_port(handoff, "live")
     connections = settings.connections
+    live_tls = live_client(handoff)
     for endpoint in handoff.acceptance.checks.endpoints:
 
         def measure_once(path: str = endpoint.path) -> performance.Measurement:
             if not has_baseline:
                 return performance.measure(host, preview, path, requests, connections), None
             return performance.measure_against_baseline(
-                host, preview, live, path, requests, connections
+                host, preview, live, path, requests, connections, live_tls=live_tls
             )
 
         budget = performance.Budget(
@@ -144,7 +145,9 @@ def accessibility_gate(contract_path: str) -> dict[str, Any]:
     checks = handoff.acceptance.checks
     host = handoff.environment.router.host
     paths = [p.path for p in checks.pages]
-    with_old = _live_is_old_colour(handoff)
+    # Chromium trusts its own store, not the environment's CA: with TLS on live the old
+    # colour's baseline is not fetched (verification is never turned off to get it).
+    with_old = _live_is_old_colour(handoff) and live_client(handoff) is None
     preview = [f"http://{host}:{_listener_port(handoff, 'preview')}{p}" for p in paths]
     live = (
         [f"http://{host}:{_listener_port(handoff, 'live')}{p}" for p in paths] if with_old else []
@@ -174,9 +177,10 @@ def smoke_findings(handoff: Handoff, listener: str) -> list[Finding]:
     """Run the sidecar's smoke journeys through a listener; return a finding per journey."""
     assert handoff.acceptance is not None and handoff.environment is not None
     host, port = handoff.environment.router.host, _listener_port(handoff, listener)
+    tls = live_client(handoff) if listener == "live" else None
 
     def send(step: smoke.Step) -> Any:
-        return exchange(host, port, step.path, step.method, step.json_body)
+        return exchange(host, port, step.path, step.method, step.json_body, tls=tls)
 
     return [
         smoke.run_journey(j.name, [_step(s) for s in j.steps], send, listener)

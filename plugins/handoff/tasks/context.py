@@ -10,6 +10,7 @@ snapshot.
 from __future__ import annotations
 
 import logging
+import ssl
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,12 +19,13 @@ from typing import Any
 from airflow.sdk import get_current_context
 from airflow.sdk.exceptions import AirflowFailException
 
+from handoff.bluegreen import tls
 from handoff.catalog import Handoff, load_handoff
 from handoff.evidence import Evidence, EvidenceStatus, EvidenceStore
 from handoff.plan import CheckKind
 from handoff.plan.graph import PREFLIGHT_TASK
 from handoff.runtime import drift as drifts
-from handoff.runtime.engine_factory import engine_for
+from handoff.runtime.engine_factory import engine_for, live_tls
 from handoff.runtime.settings import RunSettings
 from handoff.runtime.snapshot import Snapshot, live_files
 from handoff.target import DeploymentTarget
@@ -165,6 +167,11 @@ def _record_drift(
     EvidenceStore(run_folder).write(key, records)
 
 
+def include_dir(handoff: Handoff) -> Path:
+    """Return the folder holding `handoffs/` and `environments/` (TLS paths start there)."""
+    return handoff.contract_path.resolve().parent.parent
+
+
 def engine_of(handoff: Handoff) -> DeploymentTarget:
     """Return the deployment target of the handoff's service (the environment's kind).
 
@@ -172,7 +179,18 @@ def engine_of(handoff: Handoff) -> DeploymentTarget:
     """
     assert handoff.acceptance is not None and handoff.environment is not None
     secrets = database_secrets(handoff.acceptance)
-    return engine_for(handoff.acceptance, handoff.environment, secrets=secrets)
+    return engine_for(
+        handoff.acceptance, handoff.environment, secrets=secrets, base=include_dir(handoff)
+    )
+
+
+def live_client(handoff: Handoff) -> tuple[str, ssl.SSLContext] | None:
+    """Return what probes of the live listener verify: (domain, context trusting the CA).
+
+    None while live serves plain HTTP. The context trusts the environment's CA alone.
+    """
+    assert handoff.acceptance is not None and handoff.environment is not None
+    return tls.client_of(live_tls(handoff.acceptance, handoff.environment, include_dir(handoff)))
 
 
 def run_settings() -> RunSettings:

@@ -24,6 +24,7 @@ from handoff.checks.integrity import (
     unusable_finding,
 )
 from handoff.target import DeploymentTarget, TargetError
+from handoff.tasks.context import live_client
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,10 @@ def live_probe(handoff: Handoff, host: str, port: int) -> LoadSpec:
     With the store probe a quarter of them are writes to the demo store API; without it
     only the service's health path is read, the one path every service declares.
     """
-    spec = LoadSpec(host=host, port=port, connections=4, duration_s=120.0, rate_per_s=100.0)
+    tls = live_client(handoff)
+    spec = LoadSpec(
+        host=host, port=port, connections=4, duration_s=120.0, rate_per_s=100.0, tls=tls
+    )
     if settings_of(handoff).write_probe is WriteProbe.STORE_API:
         return spec
     assert handoff.acceptance is not None
@@ -52,13 +56,14 @@ def live_probe(handoff: Handoff, host: str, port: int) -> LoadSpec:
         rate_per_s=spec.rate_per_s,
         write_every=0,
         read_paths=(handoff.acceptance.service.health_path,),
+        tls=tls,
     )
 
 
-def _stored(host: str, port: int) -> set[str] | None:
-    """Return the keys stored behind a listener; None when the listing cannot be read."""
+def _stored(handoff: Handoff, host: str, port: int) -> set[str] | None:
+    """Return the keys stored behind live; None when the listing cannot be read."""
     try:
-        return stored_keys(host, port)
+        return stored_keys(host, port, tls=live_client(handoff))
     except (RuntimeError, OSError, ValueError, KeyError, http.client.HTTPException) as e:
         log.warning("cannot list the stored records through :%s: %s", port, e)
         return None
@@ -68,7 +73,7 @@ def stored_count(handoff: Handoff, host: str, port: int) -> int | None:
     """Return how many records the store lists before traffic moves (None: not probed)."""
     if settings_of(handoff).write_probe is not WriteProbe.STORE_API:
         return None
-    before = _stored(host, port)
+    before = _stored(handoff, host, port)
     return None if before is None else len(before)
 
 
@@ -86,7 +91,9 @@ def findings_after(
         assert handoff.environment is not None
         router = handoff.environment.router
         host, port = router.host, router.live_port
-        findings.append(store_finding(when, acknowledged, _stored(host, port), stored_before))
+        findings.append(
+            store_finding(when, acknowledged, _stored(handoff, host, port), stored_before)
+        )
     if settings.command is not None:
         findings.append(_command_finding(target, when, settings.command, settings))
     return findings or [not_verified_finding(when)]

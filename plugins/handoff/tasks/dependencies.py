@@ -13,7 +13,8 @@ import logging
 import socket
 from datetime import datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from airflow.sdk import BaseHook
 
@@ -26,14 +27,20 @@ from handoff.checks.dependencies import (
     Dependency,
     item_for,
     judge_access,
+    judge_asset,
     judge_capacity,
     judge_engine_version,
+    judge_third_party,
 )
+from handoff.checks.http import exchange
 from handoff.contract.model import Criterion
 from handoff.evidence import EvidenceStatus
-from handoff.plan import StepKind
-from handoff.target import DeploymentTarget, TargetError
+from handoff.plan import CheckKind, StepKind
+from handoff.runtime.engine_factory import resolve
+from handoff.target import DeploymentTarget, TargetError, ThirdPartyCall
+from handoff.tasks.context import handoff_from, include_dir
 from handoff.tasks.database import database_findings
+from handoff.tasks.evidence_records import fail_on_failed, record_criteria
 from handoff.tasks.notify import slack_conn_id
 
 log = logging.getLogger(__name__)
@@ -104,10 +111,87 @@ def access_findings(handoff: Handoff) -> list[Finding]:
     return [judge_access([check_connection(c) for c in dict.fromkeys(wanted)], notify_only=slack)]
 
 
+def connection_url(conn_id: str) -> str:
+    """Return the URL an Airflow connection names: scheme, host, port and path only.
+
+    Its login, password and extra are never read. Raises LookupError naming what is missing.
+    """
+    try:
+        connection = BaseHook.get_connection(conn_id)
+    except Exception as e:  # Airflow raises its own not-found type, varying by version
+        raise LookupError(f"connection {conn_id} is not defined ({type(e).__name__})") from e
+    host = str(connection.host or "")
+    if "://" in host:
+        parts = urlsplit(host)
+        scheme, netloc, path = parts.scheme, parts.netloc.rpartition("@")[2], parts.path
+    else:
+        conn_type = str(connection.conn_type or "")
+        scheme = str(connection.schema or "") if connection.schema in ("http", "https") else ""
+        scheme = scheme or ("http" if conn_type == "http" else "https")
+        netloc, path = host, ""
+    if not netloc:
+        raise LookupError(f"connection {conn_id} names no host")
+    if connection.port and ":" not in netloc:
+        netloc = f"{netloc}:{connection.port}"
+    return urlunsplit((scheme, netloc, path or "/", "", ""))
+
+
+def third_party_findings(handoff: Handoff, target: DeploymentTarget, release: str) -> list[Finding]:
+    """GET each listed third party from the release's network; a finding per service."""
+    assert handoff.acceptance is not None
+    services = handoff.acceptance.checks.dependencies.third_parties
+    if not services:
+        return [
+            Finding(
+                EvidenceStatus.NOT_VERIFIED,
+                "no third-party service listed (checks.dependencies.third_parties)",
+            )
+        ]
+    findings: list[Finding] = []
+    calls, wanted = [], {}
+    for service in services:
+        try:
+            url = service.url or connection_url(str(service.connection))
+        except LookupError as e:
+            findings.append(
+                Finding(
+                    EvidenceStatus.FAILED,
+                    f"third party {service.name}: {e}",
+                    {"name": service.name, "connection": service.connection},
+                    {"connection": "exists, with a host"},
+                )
+            )
+            continue
+        calls.append(ThirdPartyCall(service.name, url, service.timeout.total_seconds()))
+        wanted[service.name] = service
+    if not calls:
+        return findings
+    try:
+        network, answers = target.call_third_parties(release, calls)
+    except TargetError as e:
+        return [
+            *findings,
+            Finding(EvidenceStatus.FAILED, f"third parties: not asked: {e}", {}, {}),
+        ]
+    for answer in answers:
+        service = wanted[answer.name]
+        log.info(
+            "third party %s: HTTP %s in %.0f ms from %s%s",
+            answer.name,
+            answer.status,
+            answer.seconds * 1000,
+            network,
+            f" ({answer.error})" if answer.error else "",
+        )
+        findings.append(
+            judge_third_party(answer, service.expected, network, service.timeout.total_seconds())
+        )
+    return findings
+
+
 def _resolve(handoff: Handoff, path: str) -> Path:
     """Resolve a TLS file against the folder holding `environments/` (`include/`)."""
-    given = Path(path)
-    return given if given.is_absolute() else handoff.contract_path.resolve().parent.parent / given
+    return resolve(include_dir(handoff), path)
 
 
 def tls_findings(handoff: Handoff, now: datetime, deploy_at: datetime) -> list[Finding]:
@@ -163,19 +247,47 @@ def dependency_records(
     target: DeploymentTarget,
     now: datetime,
     deploy_at: datetime,
-    release: str | None = None,
+    release: str,
 ) -> list[tuple[Criterion, list[Finding]]]:
-    """Measure and judge every dependency; return the findings by the item they prove.
+    """Measure and judge every dependency preflight proves; return them by the item proven.
 
-    The database (with `service.database` only) is judged for ``release``, the run's.
+    The third parties and the database (with `service.database` only) are judged for
+    ``release``, the run's.
     """
     assert handoff.acceptance is not None
     found = [
         (Dependency.CAPACITY, capacity_findings(handoff, target)),
         (Dependency.ACCESS, access_findings(handoff)),
         (Dependency.TLS, tls_findings(handoff, now, deploy_at)),
+        (Dependency.THIRD_PARTY, third_party_findings(handoff, target, release)),
     ]
     if handoff.acceptance.service.database is not None:
-        release = release or handoff.acceptance.service.image
         found.append((Dependency.DATABASE, database_findings(handoff.acceptance, target, release)))
     return [(_criterion(handoff, dependency), findings) for dependency, findings in found]
+
+
+def static_assets_gate(contract_path: str) -> dict[str, Any]:
+    """GET each listed static asset through the preview: 200, cache headers, its sha256.
+
+    A pre-switch gate, not preflight: only the release on the preview serves its assets. A
+    failure aborts like every pre-switch gate (the new colour is removed, nothing went live).
+    """
+    handoff = handoff_from(contract_path)
+    assert handoff.acceptance is not None and handoff.environment is not None
+    router = handoff.environment.router
+    findings = []
+    for asset in handoff.acceptance.checks.dependencies.static_assets:
+        answer = exchange(router.host, router.preview_port, asset.path)
+        log.info(
+            "asset %s: HTTP %s, %s bytes, Cache-Control %r, sha256 %s",
+            asset.path,
+            answer.status,
+            answer.size,
+            answer.header("Cache-Control"),
+            answer.sha256[:12] or "-",
+        )
+        findings.append(judge_asset(asset, answer))
+    item = _criterion(handoff, Dependency.STATIC_ASSETS)
+    record_criteria(handoff, [(item, CheckKind.DEPENDENCIES, findings)], target="preview")
+    fail_on_failed(findings, "static assets via preview")
+    return {"findings": [f.summary for f in findings]}

@@ -25,7 +25,7 @@ from handoff.evidence import EvidenceStatus
 from handoff.plan import CheckKind
 from handoff.plan.graph import SWITCH_TASK
 from handoff.tasks import monitoring
-from handoff.tasks.context import engine_of, handoff_from
+from handoff.tasks.context import engine_of, handoff_from, live_client
 from handoff.tasks.evidence_records import criteria_for, record, record_criteria
 from handoff.tasks.notify import ledger_of
 
@@ -79,7 +79,7 @@ def _metrics_finding(handoff: Handoff) -> Finding:
             EvidenceStatus.NOT_VERIFIED, "no metrics_path in the sidecar: metrics not checked"
         )
     router = handoff.environment.router
-    answer = exchange(router.host, router.live_port, path)
+    answer = exchange(router.host, router.live_port, path, tls=live_client(handoff))
     series = [
         line for line in answer.text.splitlines() if line.strip() and not line.startswith("#")
     ]

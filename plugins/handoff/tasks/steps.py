@@ -39,6 +39,7 @@ from handoff.tasks.context import (
     SNAPSHOT_KEY,
     engine_of,
     handoff_from,
+    live_client,
     live_handoff,
     pulled,
     run_settings,
@@ -168,7 +169,8 @@ def _configuration_finding(hashes: dict[str, str], live: dict[str, str] | None) 
 def _check_live_health(handoff: Handoff) -> None:
     assert handoff.environment is not None and handoff.acceptance is not None
     router = handoff.environment.router
-    answer = probe_get(router.host, router.live_port, handoff.acceptance.service.health_path, 5.0)
+    path, tls = handoff.acceptance.service.health_path, live_client(handoff)
+    answer = probe_get(router.host, router.live_port, path, 5.0, tls)
     log.info(
         "live health: HTTP %s from %s in %.0f ms",
         answer.status,
@@ -266,10 +268,11 @@ def health_gate(contract_path: str, listener: str) -> dict[str, Any]:
     colour = Colour(deployed.get("colour", "blue"))
     router = handoff.environment.router
     port = router.preview_port if listener == "preview" else router.live_port
+    tls = live_client(handoff) if listener == "live" else None
     probes = handoff.environment.probes
     path = handoff.acceptance.service.health_path
     result = until_streak(
-        lambda: probe_get(router.host, port, path, 5.0),
+        lambda: probe_get(router.host, port, path, 5.0, tls),
         lambda answer: answer.healthy_from(colour),
         probes.healthy_answers,
         probes.ready_timeout.total_seconds(),

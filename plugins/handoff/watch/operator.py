@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -84,6 +84,7 @@ class WatchWindowOperator(BaseOperator):
         handoff_id: str | None = None,
         analysis: AnalysisThresholds | None = None,
         prometheus_url: str | None = None,
+        tls: Mapping[str, str] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -108,6 +109,8 @@ class WatchWindowOperator(BaseOperator):
         self.handoff_id = handoff_id
         self.analysis = analysis
         self.prometheus_url = prometheus_url
+        # {"domain", "ca_file"} when live terminates TLS (`handoff.bluegreen.tls`).
+        self.tls = dict(tls) if tls else None
         if not isinstance(time_scale, str) or "{{" not in time_scale:
             parse_time_scale(time_scale)  # a literal scale is checked when the DAG is parsed
 
@@ -152,6 +155,8 @@ class WatchWindowOperator(BaseOperator):
             request_timeout_s=self.request_timeout.total_seconds(),
             status_file=self.status_file(context),
             engine_outage=outage.to_dict() if outage else None,
+            tls_domain=self.tls["domain"] if self.tls else None,
+            tls_ca_file=self.tls["ca_file"] if self.tls else None,
             **self.analysis_kwargs(context, scale, end - self.duration / scale),
         )
         if scaled <= INLINE_WINDOW:

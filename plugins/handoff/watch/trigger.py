@@ -15,6 +15,7 @@ import contextlib
 import json
 import logging
 import math
+import ssl
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import replace
@@ -83,6 +84,8 @@ class WatchTrigger(BaseTrigger):
         analyses: Sequence[Mapping[str, Any]] = (),
         analysis_start: float | None = None,
         alert_match: Mapping[str, str] | None = None,
+        tls_domain: str | None = None,
+        tls_ca_file: str | None = None,
     ) -> None:
         # BaseTrigger.__init__ and TriggerEvent.__init__ are unannotated in Airflow 3.3.
         super().__init__()  # type: ignore[no-untyped-call]
@@ -102,6 +105,11 @@ class WatchTrigger(BaseTrigger):
         self.analyses = [dict(a) for a in analyses]
         self.analysis_start = analysis_start
         self.alert_match = dict(alert_match or {})
+        # A live listener terminating TLS: verified for the domain against this CA alone.
+        self.tls_domain = tls_domain
+        self.tls_ca_file = tls_ca_file
+        if bool(tls_domain) != bool(tls_ca_file):
+            raise ValueError("tls_domain and tls_ca_file go together")
         self._specs = [AnalysisSpec.from_json(dict(a)) for a in self.analyses]
         self._alerts: list[dict[str, Any]] = []
         if self._specs and not prometheus_url:
@@ -132,6 +140,8 @@ class WatchTrigger(BaseTrigger):
                 "analyses": [dict(a) for a in self.analyses],
                 "analysis_start": self.analysis_start,
                 "alert_match": dict(self.alert_match),
+                "tls_domain": self.tls_domain,
+                "tls_ca_file": self.tls_ca_file,
             },
         )
 
@@ -255,8 +265,9 @@ class WatchTrigger(BaseTrigger):
         analysing: asyncio.Task[None] | None = None
         # trust_env=False: the router is reached directly, never through a proxy from the env.
         async with httpx.AsyncClient(
-            base_url=self.base_url, timeout=self.request_timeout_s, trust_env=False
-        ) as client:
+            base_url=self.base_url, timeout=self.request_timeout_s, trust_env=False,
+            **self._tls_kwargs(),
+        ) as client:  # fmt: skip
             try:
                 while seconds_until(self._end) > 0:
                     started = loop.time()
@@ -387,7 +398,20 @@ class WatchTrigger(BaseTrigger):
             log.exception("window %s: could not write its status file", self.window)
 
     async def _probe_round(self, client: httpx.AsyncClient) -> list[Sample]:
-        return list(await asyncio.gather(*(probe(client, p) for p in self.paths)))
+        sni = {"sni_hostname": self.tls_domain} if self.tls_domain else None
+        return list(await asyncio.gather(*(probe(client, p, sni) for p in self.paths)))
+
+    def _tls_kwargs(self) -> dict[str, Any]:
+        """Return the client's TLS settings: the CA alone is trusted, the name is checked.
+
+        The router is dialled by address; the domain goes out as SNI (httpcore's
+        ``sni_hostname``, which is also the name the certificate is verified against) and as
+        the Host header. Verification is never turned off.
+        """
+        if not self.tls_domain or not self.tls_ca_file:
+            return {}
+        context = ssl.create_default_context(cafile=self.tls_ca_file)
+        return {"verify": context, "headers": {"Host": self.tls_domain}}
 
     async def _engine_is_down(self) -> bool:
         outage = self._outage
@@ -516,12 +540,14 @@ class WatchTrigger(BaseTrigger):
         )
 
 
-async def probe(client: httpx.AsyncClient, path: str) -> Sample:
+async def probe(
+    client: httpx.AsyncClient, path: str, extensions: dict[str, Any] | None = None
+) -> Sample:
     """Send one GET and describe it; any failure becomes an error sample, never an exception."""
     at = datetime.now(UTC)
     started = time.perf_counter()
     try:
-        response = await client.get(path)
+        response = await client.get(path, extensions=extensions)
         status, error = response.status_code, None
     except Exception as exc:  # a probe must never end the window: every failure is evidence
         status, error = 0, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__

@@ -26,6 +26,7 @@ import pytest
 from handoff.bluegreen import BlueGreenEngine, Colour
 from handoff.catalog import load_handoff
 from handoff.console.dora import DeploymentRun, Outcome, dora_figures
+from handoff.demo_ca import make_ca, make_server, write_material
 from handoff.evidence import Evidence, EvidenceStatus, EvidenceStore, report_dir_of, run_dir
 from handoff.report.dora_runs import read_deployment_run, read_deployment_runs
 from tests.support.airflow_env import loader_dagbag
@@ -43,6 +44,7 @@ from tests.support.slack_receiver import Receiver, conn_json, slack_receiver
 pytestmark = pytest.mark.integration
 
 SEED_ID = "REHEARSAL"
+TLS_DOMAIN = "ux-portal.demo.test"
 # What Slack receives on the success path, in order (the context block's event label).
 SUCCESS_EVENTS = [
     "pre-deploy notice",
@@ -93,6 +95,19 @@ def rehearsal(
     env: dict[str, str] = marker.args[0] if marker else {}
     service = f"rh-{uuid.uuid4().hex[:6]}"
     env_yaml = "".join(f"    {key}: '{value}'\n" for key, value in env.items())
+    # live_tls: the router serves HTTPS on live from the environment's router.tls (a demo CA
+    # and a certificate for the sidecar's domain); every live client trusts that CA alone.
+    router_tls = sidecar_tls = ""
+    if request.node.get_closest_marker("live_tls"):
+        ca = make_ca()
+        now = datetime.now(UTC)
+        issued = make_server(ca, [TLS_DOMAIN], now - timedelta(hours=1), now + timedelta(days=90))
+        paths = write_material(tmp_path / "tls", ca, issued)
+        router_tls = (
+            f"\n  tls:\n    ca_file: {paths['ca']}\n    cert_file: {paths['cert']}\n"
+            f"    key_file: {paths['key']}"
+        )
+        sidecar_tls = f"    tls:\n      domain: {TLS_DOMAIN}\n"
     folder = make_handoffs(
         tmp_path,
         [SEED_ID],
@@ -101,10 +116,11 @@ def rehearsal(
             "ux-portal-data": f"{service}-data",
             "  health_path: /health\n": "  health_path: /health\n"
             + (f"  env:\n{env_yaml}" if env_yaml else ""),
+            "    access:\n": sidecar_tls + "    access:\n",
         },
         environment_edits={
             "live_port: 18080": f"live_port: {free_port()}",
-            "preview_port: 18081": f"preview_port: {free_port()}",
+            "preview_port: 18081": f"preview_port: {free_port()}{router_tls}",
             "ready_timeout: 2 minutes": "ready_timeout: 20s",
         },
         accepted_now=True,
@@ -220,11 +236,14 @@ SEED_CRITERIA = {
     "Configuration Management",
     "Communication Plan",
 }
-# The seed's Dependencies items preflight proves (capacity, access; no domain configured).
+# The seed's Dependencies items preflight proves (capacity, access; no domain configured, no
+# third party listed) and the static asset the pre-switch gate fetches through the preview.
 SEED_DEPENDENCIES = {
     "Infrastructure": "passed",
     "Access Control": "passed",
     "Domain/SSL": "not verified",
+    "Third-party Services": "not verified",
+    "CDN/Storage": "passed",
 }
 
 
@@ -259,7 +278,11 @@ def assert_rolled_back(
     assert live is not None and (live.colour, live.release) == (Colour.BLUE, V1)
 
 
+@pytest.mark.live_tls
 def test_good_release_goes_live_and_blue_is_retired(rehearsal: Rehearsal) -> None:
+    # Over HTTPS on live: the switch, the checks on live and the three watches all verify
+    # the certificate against the demo CA; the Domain/SSL dependency is proven at preflight.
+    assert rehearsal.engine.config.live_tls is not None
     run = dag_run(rehearsal, time_scale=7200, release=V2)
     state, states, started = outcome(run)
     assert state == "success", states
@@ -294,7 +317,11 @@ def test_good_release_goes_live_and_blue_is_retired(rehearsal: Rehearsal) -> Non
     dependencies = {
         r.criterion: r.status.value for r in records if r.criterion in SEED_DEPENDENCIES
     }
-    assert dependencies == SEED_DEPENDENCIES, dependencies
+    assert dependencies == {**SEED_DEPENDENCIES, "Domain/SSL": "passed"}, dependencies
+    (certificate,) = [r for r in records if r.criterion == "Domain/SSL"]
+    assert certificate.measured["domain"] == TLS_DOMAIN and "chains to the trusted CA" in (
+        certificate.summary
+    )
     assert all(r.status in EvidenceStatus and r.log_marker.startswith("EVIDENCE") for r in records)
     assert not [r for r in records if r.status is EvidenceStatus.FAILED], records
     status = {r.criterion: r.status for r in records}
@@ -330,6 +357,10 @@ def test_good_release_goes_live_and_blue_is_retired(rehearsal: Rehearsal) -> Non
     report = written.report
     assert report["outcome"] == "succeeded"
     check_common(run, written, contract_of(rehearsal), rehearsal.slack.inbox.bodies)
+    # The report's Dependencies section: a row per contract item, with what proved it.
+    shown = {row["name"]: row["status"] for row in report["dependencies"]}
+    # Database: the migrations issue; nothing checks it here, so it is never "passed".
+    assert shown == {**dependencies, "Database": "not verified"}, shown
     downtime_row = metric(report, "downtime")
     probe = xcom(run, "switch.move_live_traffic")["probe"]
     figures = ("failed", "requests", "slowest_during_switch_ms", "steady_p999_ms")
@@ -448,17 +479,18 @@ def test_never_ready_release_aborts_and_blue_is_untouched(rehearsal: Rehearsal) 
     {
         "DEMO_MODE": "slow",
         "DEMO_LATENCY_MS": "300",
-        "DEMO_FAULTS": "img_without_alt,missing_text,leak_version",
+        "DEMO_FAULTS": "img_without_alt,missing_text,leak_version,stale_asset",
     }
 )
 def test_release_failing_every_pre_switch_gate_aborts_with_evidence(
     rehearsal: Rehearsal,
 ) -> None:
     # The debug-port variant of 1.2.0, slow, with an image without alt text, without the
-    # journey's expected text and naming its versions: every pre-switch gate must catch it.
+    # journey's expected text, naming its versions and serving a stylesheet other than the
+    # one the sidecar pins: every pre-switch gate must catch it.
     state, states, started = run_dag(rehearsal, time_scale=7200, release=f"{V3}-debug-port")
     assert state == "failed"
-    gates = ["performance", "security", "security_scan", "accessibility", "smoke"]
+    gates = ["performance", "security", "security_scan", "accessibility", "smoke", "static_assets"]
     assert_aborted(rehearsal, states, started, [f"pre_switch_gates.{g}" for g in gates])
     assert states["pre_switch_gates.health_via_preview"] == "success"
     records = evidence(rehearsal)
@@ -468,7 +500,16 @@ def test_release_failing_every_pre_switch_gate_aborts_with_evidence(
         "Security Verification",
         "Accessibility Compliance",
         "User Acceptance",
+        "CDN/Storage",  # the contract's Dependencies item the static asset proves
     }
+    (asset,) = records_of(records, "CDN/Storage", "pre_switch_gates.static_assets")
+    assert asset.group == "Dependencies" and asset.target == "preview"
+    assert (
+        asset.measured["status"] == 200 and asset.measured["sha256"] != asset.thresholds["sha256"]
+    )
+    assert "content changed" in asset.summary
+    # The abort removed the release's colour: nothing of it is left, blue alone serves.
+    assert rehearsal.engine.status().colour(Colour.GREEN) is None
     for perf in records_of(records, "Performance Validation", "pre_switch_gates.performance"):
         assert perf.status is EvidenceStatus.FAILED and perf.target == "preview"
         assert perf.measured["p95_ms"] >= 300 > perf.measured["baseline_p95_ms"]

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-import pytest
+import hashlib
 
-from handoff.acceptance.sidecar import CapacitySettings, DependencySettings
+import pytest
+from pydantic import ValidationError
+
+from handoff.acceptance.sidecar import (
+    CapacitySettings,
+    DependencySettings,
+    StaticAsset,
+    ThirdPartyService,
+)
 from handoff.bluegreen.capacity import parse_probe_output
 from handoff.bluegreen.errors import BlueGreenError
+from handoff.bluegreen.third_party import parse_answers
 from handoff.checks.dependencies import (
     MB,
     ConnectionCheck,
@@ -14,14 +23,17 @@ from handoff.checks.dependencies import (
     configured,
     item_for,
     judge_access,
+    judge_asset,
     judge_capacity,
     judge_engine_version,
+    judge_third_party,
     memory_needed,
     version_tuple,
 )
+from handoff.checks.http import Exchange
 from handoff.contract.model import Item
 from handoff.evidence.model import EvidenceStatus
-from handoff.target.models import EngineCapacity
+from handoff.target.models import EngineCapacity, ThirdPartyAnswer, ThirdPartyCall
 
 
 def _engine(available_mb: int, live_usage_mb: int = 100, disk_mb: int = 5000) -> EngineCapacity:
@@ -94,3 +106,81 @@ def test_lint_lists_what_is_configured() -> None:
     listed = configured(DependencySettings())
     assert listed[0].startswith("capacity (memory headroom 256 MB")
     assert listed[2].startswith("tls: not configured")
+    assert listed[3:] == [
+        "third parties: none listed (checks.dependencies.third_parties)",
+        "static assets: none listed (checks.dependencies.static_assets)",
+    ]
+    # Third parties and assets appear only when listed, each by what it asks.
+    settings = DependencySettings(
+        third_parties=[
+            ThirdPartyService(name="payments", url="https://pay.example.com/ping"),
+            ThirdPartyService(name="crm", connection="crm_api", expect_status=[200, 401]),
+        ],
+        static_assets=[StaticAsset(path="/static/app.css", sha256="a" * 64)],
+    )
+    listed = configured(settings)
+    assert listed[3] == (
+        "third parties from the release's network (payments https://pay.example.com/ping -> "
+        "200, crm connection crm_api -> 200/401)"
+    )
+    assert listed[4] == "static assets through the preview before the switch (/static/app.css)"
+
+
+def test_a_third_party_needs_exactly_one_address_and_unique_names() -> None:
+    with pytest.raises(ValidationError, match="exactly one of url or connection"):
+        ThirdPartyService(name="crm")
+    with pytest.raises(ValidationError, match="exactly one of url or connection"):
+        ThirdPartyService(name="crm", url="http://crm:80/", connection="crm_api")
+    with pytest.raises(ValidationError, match="url"):
+        ThirdPartyService(name="crm", url="ftp://crm/")  # http(s) only
+    with pytest.raises(ValidationError, match="url"):
+        ThirdPartyService(name="crm", url="http://crm/a path")  # no whitespace
+    with pytest.raises(ValidationError, match="unique: crm"):
+        DependencySettings(
+            third_parties=[
+                ThirdPartyService(name="crm", url="http://a/"),
+                ThirdPartyService(name="crm", url="http://b/"),
+            ]
+        )
+    with pytest.raises(ValidationError, match="timeout"):
+        ThirdPartyService(name="crm", url="http://a/", timeout="10 minutes")
+
+
+def test_a_third_party_passes_on_its_expected_status_and_fails_unreachable_with_latency() -> None:
+    ok = judge_third_party(ThirdPartyAnswer("crm", "http://crm/", 401, 0.0123), (200, 401), "n", 5)
+    assert not ok.failed and ok.measured["latency_ms"] == 12.3
+    assert ok.summary == "third party crm: HTTP 401 (expected) from n in 12 ms, GET http://crm/"
+    wrong = judge_third_party(ThirdPartyAnswer("crm", "http://crm/", 500, 0.01), (200,), "n", 5)
+    assert wrong.failed and "HTTP 500 (expected 200)" in wrong.summary
+    refused = ThirdPartyAnswer("crm", "http://crm/", 0, 0.002, "ConnectionRefusedError: refused")
+    down = judge_third_party(refused, (200,), "shop-net", 5)
+    assert down.failed and down.summary.startswith(
+        "third party crm: unreachable (ConnectionRefusedError: refused; expected 200) from shop-net"
+    )
+    assert down.thresholds == {"status": [200], "timeout_s": 5}
+
+
+def test_the_probe_programs_lines_give_an_answer_per_call_even_a_missing_one() -> None:
+    calls = [ThirdPartyCall("a", "http://a/", 1.0), ThirdPartyCall("b", "http://b/", 1.0)]
+    output = 'noise\n{"name": "a", "status": 204, "error": "", "seconds": 0.5}\n{broken\n'
+    first, second = parse_answers(output, calls)
+    assert (first.status, first.seconds, first.url) == (204, 0.5, "http://a/")
+    assert (second.status, second.error) == (0, "the probe printed nothing")
+
+
+def test_a_static_asset_passes_with_its_bytes_and_cache_header_and_fails_otherwise() -> None:
+    body = b"body{color:#111}\n"
+    digest = hashlib.sha256(body).hexdigest()
+    asset = StaticAsset(path="/static/app.css", sha256=digest, cache_control="max-age=3600")
+    good = Exchange(200, 0.01, {"cache-control": "public, max-age=3600"}, sha256=digest, size=17)
+    assert not judge_asset(asset, good).failed
+    changed = Exchange(200, 0.01, {"Cache-Control": "public, max-age=3600"}, sha256="b" * 64)
+    assert "content changed: sha256 bbbbbbbbbbbb" in judge_asset(asset, changed).summary
+    uncached = Exchange(200, 0.01, {"Cache-Control": "no-store"}, sha256=digest)
+    assert "lacks 'max-age=3600'" in judge_asset(asset, uncached).summary
+    missing = judge_asset(asset, Exchange(404, 0.01, {}, sha256=digest))
+    assert missing.failed and missing.summary.startswith("asset /static/app.css: HTTP 404")
+    present_only = StaticAsset(path="/static/app.css", sha256=digest)
+    assert judge_asset(present_only, Exchange(200, 0.0, {}, sha256=digest)).summary.startswith(
+        "asset /static/app.css: no Cache-Control header"
+    )

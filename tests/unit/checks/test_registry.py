@@ -8,7 +8,7 @@ from collections import Counter
 
 import pytest
 
-from handoff.acceptance.sidecar import CheckSettings
+from handoff.acceptance.sidecar import CheckSettings, DependencySettings
 from handoff.catalog import load_handoff
 from handoff.checks.kinds import CheckKind, CheckPhase
 from handoff.checks.registry import RULES, SPECS, gates_in, spec_of
@@ -76,6 +76,7 @@ def test_gates_of_a_phase_come_in_registration_order() -> None:
         "accessibility",
         "smoke",
         "data_integrity",
+        "static_assets",
     ]
     assert post == [
         "health_via_live",
@@ -104,3 +105,13 @@ def test_when_a_gate_is_in_the_dag() -> None:
     assert performance.in_dag(seed.acceptance, bound=True)
     assert not performance.in_dag(seed.acceptance, bound=False)
     assert not command.in_dag(seed.acceptance, bound=True)  # the seed sets no command
+    assets = by_task[(CheckPhase.PRE_SWITCH, "static_assets")]
+    assert assets.in_dag(seed.acceptance, bound=False)  # the seed lists /static/app.css
+    bare = seed.acceptance.model_copy(
+        update={
+            "checks": seed.acceptance.checks.model_copy(
+                update={"dependencies": DependencySettings()}
+            )
+        }
+    )
+    assert not assets.in_dag(bare, bound=True)

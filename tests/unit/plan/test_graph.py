@@ -43,6 +43,7 @@ SEED_TASKS = [
     "pre_switch_gates.security",
     "pre_switch_gates.accessibility",
     "pre_switch_gates.smoke",
+    "pre_switch_gates.static_assets",
     "pre_switch_gates.security_scan",
     "switch.move_live_traffic",
     "post_switch_verification.health_via_live",
@@ -209,6 +210,7 @@ def test_which_checks_run_in_which_phase(seed: DagGraph) -> None:
         "pre_switch_gates.security": (CheckKind.SECURITY,),
         "pre_switch_gates.accessibility": (CheckKind.ACCESSIBILITY,),
         "pre_switch_gates.smoke": (CheckKind.SMOKE,),
+        "pre_switch_gates.static_assets": (CheckKind.DEPENDENCIES,),
         "pre_switch_gates.security_scan": (CheckKind.SECURITY,),
     }
     assert served(CheckPhase.SWITCH) == {SWITCH_TASK: (CheckKind.ZERO_DOWNTIME,)}

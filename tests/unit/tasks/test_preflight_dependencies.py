@@ -139,3 +139,49 @@ def test_preflight_judges_the_database_with_the_release_s_own_migration_command(
     assert "0003_drop_release.sql: completes: a contract step has no expand before it" in error
     assert "deploy" not in target.ops() and not target.colours
     assert "pw-not-in-records" not in json.dumps([r.to_json() for r in records]) + error
+
+
+def test_third_parties_are_asked_from_the_release_and_a_missing_connection_fails(
+    tmp_path: Path, target: FakeTarget, slack_listener: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_CRM_API",
+        json.dumps({"conn_type": "http", "host": "crm.internal", "port": 8443, "schema": "https",
+                    "login": "svc", "password": "crm-not-a-secret"}),
+    )  # fmt: skip
+    listed = (
+        "[]\n    third_parties:\n"
+        "      - {name: payments, url: 'http://payments:8000/ping'}\n"
+        "      - {name: crm, connection: crm_api, expect_status: [200, 401]}"
+    )
+    target.third_parties = {
+        "http://payments:8000/ping": (200, 0.021),
+        "https://crm.internal:8443/": (401, 0.034),
+    }
+    result, records, error = _preflight(
+        _contract(tmp_path / "pass", 256, listed), tmp_path / "pass"
+    )
+    assert result is not None, error
+    third = [r for r in records if r.criterion == "Third-party Services"]
+    assert [(r.measured["name"], r.status.value) for r in third] == [
+        ("payments", "passed"),
+        ("crm", "passed"),
+    ]
+    assert third[1].measured["latency_ms"] == 34.0 and third[1].measured["network"] == "shop-net"
+    (_, (release, calls)) = next(c for c in target.calls if c[0] == "call_third_parties")
+    assert release == "handoff-demo:1.1.0" and [c.url for c in calls] == [
+        "http://payments:8000/ping",
+        "https://crm.internal:8443/",
+    ]
+    assert "crm-not-a-secret" not in json.dumps([r.to_json() for r in records])
+
+    # Unreachable, and a connection nobody defined: both fail and nothing is deployed.
+    target.third_parties = {}
+    failing = listed.replace("crm_api", "crm_gone")
+    result, records, error = _preflight(
+        _contract(tmp_path / "fail", 256, failing), tmp_path / "fail"
+    )
+    assert result is None and "nothing was deployed" in error
+    assert "third party payments: unreachable (ConnectionRefusedError" in error
+    assert "third party crm: connection crm_gone is not defined" in error
+    assert "deploy" not in target.ops() and not target.colours

@@ -52,6 +52,15 @@ def test_serialize_round_trips_through_airflows_encoding() -> None:
     assert WatchThresholds.from_dict(rebuilt.thresholds) == WatchThresholds.from_dict(
         trigger.thresholds
     )
+    # A live listener terminating TLS: the domain and the CA survive the round trip.
+    tls = make_trigger(tls_domain="shop.demo.test", tls_ca_file="/etc/handoff/ca.pem")
+    _, tls_kwargs = tls.serialize()
+    assert (tls_kwargs["tls_domain"], tls_kwargs["tls_ca_file"]) == (
+        "shop.demo.test",
+        "/etc/handoff/ca.pem",
+    )
+    with pytest.raises(ValueError, match="go together"):
+        make_trigger(tls_domain="shop.demo.test")
 
 
 @pytest.mark.parametrize(
