@@ -148,6 +148,17 @@ class DriftRow:
 
 
 @dataclass(frozen=True)
+class SchemaRow:
+    """A phase of the schema's change (expand, contract) or the rollback's schema decision."""
+
+    phase: str  # "expand", "contract" or "rollback"
+    state: str  # the task's state ("not run" when it never started)
+    steps: tuple[str, ...]  # the migration files applied
+    schema_version: int | None
+    detail: str  # the colours' releases and what they ship; for a rollback, went ahead/refused
+
+
+@dataclass(frozen=True)
 class Report:
     """The whole report of one run."""
 
@@ -163,6 +174,8 @@ class Report:
     drift: tuple[DriftRow, ...] = ()
     # The contract's Dependencies, each with what preflight proved of it (group is the check).
     dependencies: tuple[CriterionRow, ...] = ()
+    # With service.database.migrations only: expand, contract, and the rollback's decision.
+    schema: tuple[SchemaRow, ...] = ()
 
     def metric(self, name: str) -> MetricRow:
         """Return a metric by name."""

@@ -42,7 +42,7 @@ _DIAL_TIMEOUT_S = 3.0
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
-def _criterion(handoff: Handoff, dependency: Dependency) -> Criterion:
+def criterion_of(handoff: Handoff, dependency: Dependency) -> Criterion:
     """Return the contract's Dependencies item a dependency proves, as a record's criterion."""
     assert handoff.plan is not None
     name, line = item_for(dependency, handoff.plan.contract.dependencies)
@@ -178,4 +178,4 @@ def dependency_records(
     if handoff.acceptance.service.database is not None:
         release = release or handoff.acceptance.service.image
         found.append((Dependency.DATABASE, database_findings(handoff.acceptance, target, release)))
-    return [(_criterion(handoff, dependency), findings) for dependency, findings in found]
+    return [(criterion_of(handoff, dependency), findings) for dependency, findings in found]
