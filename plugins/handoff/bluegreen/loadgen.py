@@ -266,7 +266,14 @@ def _acknowledges(payload: bytes, key: str) -> bool:
 
 def stored_keys(host: str, port: int, path: str = "/api/records", page: int = 5000) -> set[str]:
     """Return every record key the service reports as stored, paging through the listing."""
-    keys: set[str] = set()
+    return {key for _, key in listed_records(host, port, path, page)}
+
+
+def listed_records(
+    host: str, port: int, path: str = "/api/records", page: int = 5000
+) -> list[tuple[int, str]]:
+    """Return every stored record as (id, key), in id order, paging through the listing."""
+    found: list[tuple[int, str]] = []
     after = 0
     conn = http.client.HTTPConnection(host, port, timeout=30)
     try:
@@ -278,8 +285,8 @@ def stored_keys(host: str, port: int, path: str = "/api/records", page: int = 50
                 raise RuntimeError(f"listing {path} answered HTTP {resp.status}: {body[:200]!r}")
             records = json.loads(body)["records"]
             if not records:
-                return keys
-            keys.update(str(r["key"]) for r in records)
+                return found
+            found.extend((int(r["id"]), str(r["key"])) for r in records)
             after = int(records[-1]["id"])
     finally:
         conn.close()
