@@ -40,6 +40,7 @@ from handoff.tasks.database import database_secrets
 from tests.support.airflow_env import loader_dagbag
 from tests.support.demo import V1, V2, V3, ensure_demo_images, free_port
 from tests.support.handoffs import make_handoffs, rehearsal_conf
+from tests.support.postgres import psql
 from tests.support.run_reports import read_report, xcom
 from tests.support.slack_receiver import Receiver, conn_json, slack_receiver
 
@@ -78,12 +79,7 @@ class Database:
             network.disconnect(self.spec.container, force=True)
 
     def psql(self, sql: str) -> str:
-        found = self.client.containers.get(self.spec.container).exec_run(
-            ["psql", "-qtA", "-U", self.spec.user, "-d", self.spec.database, "-c", sql],
-            user="postgres",
-        )
-        assert found.exit_code == 0, found.output
-        return str(found.output.decode().strip())
+        return psql(self.client, self.spec, sql)
 
 
 @dataclass
