@@ -127,6 +127,21 @@ def invariants_finding(
     )
 
 
+def with_invariants(store: Finding, invariants: Finding) -> Finding:
+    """Return the store probe's finding with the invariants' judgement folded in (one record).
+
+    One record per proof, as before the invariants: the store probe's record carries them
+    under ``invariants``, and fails when either part failed.
+    """
+    failed = store.failed or invariants.failed
+    return Finding(
+        EvidenceStatus.FAILED if failed else store.status,
+        f"{store.summary}; {invariants.summary}",
+        {**store.measured, "invariants": invariants.measured},
+        {**store.thresholds, "invariants": invariants.thresholds},
+    )
+
+
 def command_finding(when: str, run: CommandRun, timeout_s: float) -> Finding:
     """Decide the integrity command: exit 0 within the timeout means the data is intact."""
     program = " ".join(run.argv)

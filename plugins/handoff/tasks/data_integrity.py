@@ -26,6 +26,7 @@ from handoff.checks.integrity import (
     not_verified_finding,
     store_finding,
     unusable_finding,
+    with_invariants,
 )
 from handoff.target import DeploymentTarget, TargetError
 
@@ -102,9 +103,11 @@ def findings_after(
         router = handoff.environment.router
         listed = _listed(router.host, router.live_port)
         stored = None if listed is None else {key for _, key in listed}
-        findings.append(store_finding(when, acknowledged, stored, stored_before))
+        store = store_finding(when, acknowledged, stored, stored_before)
         if invariants_before is not None:
-            findings.append(invariants_finding(when, invariants_before, listed, len(acknowledged)))
+            held = invariants_finding(when, invariants_before, listed, len(acknowledged))
+            store = with_invariants(store, held)
+        findings.append(store)
     if settings.command is not None:
         findings.append(_command_finding(target, when, settings.command, settings))
     return findings or [not_verified_finding(when)]

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from handoff.acceptance.sidecar import DataIntegritySettings, WriteProbe
 from handoff.catalog import load_handoff
+from handoff.checks import Finding
 from handoff.checks.integrity import (
     CommandRun,
     command_finding,
@@ -18,6 +19,7 @@ from handoff.checks.integrity import (
     not_verified_finding,
     store_finding,
     unusable_finding,
+    with_invariants,
 )
 from handoff.evidence import EvidenceStatus
 from handoff.plan.bindings import missing_settings
@@ -131,6 +133,11 @@ def test_store_invariants_hold_when_the_records_of_before_are_all_there() -> Non
     assert "3 records before" in held.summary and "5 records after" in held.summary
 
 
+def held_ok() -> Finding:
+    before = invariants_of([(1, "a")])
+    return invariants_finding("switch", before, [(1, "a"), (2, "w")], acknowledged=1)
+
+
 def test_store_invariants_catch_a_lost_or_changed_record_and_too_few_writes() -> None:
     before = invariants_of([(1, "a"), (2, "b"), (3, "c")])
     lost = invariants_finding("switch", before, [(1, "a"), (3, "c"), (4, "w1")], acknowledged=1)
@@ -141,3 +148,9 @@ def test_store_invariants_catch_a_lost_or_changed_record_and_too_few_writes() ->
     assert short.failed and "fewer than 3 + 2" in short.summary
     unlisted = invariants_finding("switch", before, None, 0)
     assert unlisted.failed and "could not be listed" in unlisted.summary
+    # Folded into the store probe's one record: it fails when either part failed.
+    store = store_finding("switch", {"w"}, {"a", "b", "c", "w"}, 3)
+    merged = with_invariants(store, lost)
+    assert merged.failed and merged.measured["missing"] == 0
+    assert merged.measured["invariants"]["count_after"] == 3
+    assert not with_invariants(store, held_ok()).failed
