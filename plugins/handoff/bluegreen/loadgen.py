@@ -272,7 +272,18 @@ def stored_keys(
     tls: tuple[str, ssl.SSLContext] | None = None,
 ) -> set[str]:
     """Return every record key the service reports as stored, paging through the listing."""
-    keys: set[str] = set()
+    return {key for _, key in listed_records(host, port, path, page, tls)}
+
+
+def listed_records(
+    host: str,
+    port: int,
+    path: str = "/api/records",
+    page: int = 5000,
+    tls: tuple[str, ssl.SSLContext] | None = None,
+) -> list[tuple[int, str]]:
+    """Return every stored record as (id, key), in id order, paging through the listing."""
+    found: list[tuple[int, str]] = []
     after = 0
     conn = probe.connection(host, port, 30, tls)
     try:
@@ -284,8 +295,8 @@ def stored_keys(
                 raise RuntimeError(f"listing {path} answered HTTP {resp.status}: {body[:200]!r}")
             records = json.loads(body)["records"]
             if not records:
-                return keys
-            keys.update(str(r["key"]) for r in records)
+                return found
+            found.extend((int(r["id"]), str(r["key"])) for r in records)
             after = int(records[-1]["id"])
     finally:
         conn.close()

@@ -1,12 +1,17 @@
 """Decide the data-integrity criterion after a switch or a rollback (no Docker, no Airflow).
 
 Two independent proofs, each chosen in the sidecar's ``checks.data_integrity``: the store
-probe (every write acknowledged while traffic moved is listed afterwards, and the store did
-not shrink) and the integrity command (a program shipped in the release image; exit 0 means
-intact). Each gives one finding; with neither the criterion is "not verified", never passed.
+probe (every write acknowledged while traffic moved is listed afterwards, the store did not
+shrink, and its invariants, row count and a checksum of the records there before, hold)
+and the integrity command (a program shipped in the release image; exit 0 means intact).
+Each gives its findings; with neither the criterion is "not verified", never passed.
 """
 
 from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from handoff.acceptance.sidecar import Acceptance, DataIntegritySettings
 from handoff.checks.finding import Finding
@@ -57,6 +62,83 @@ def store_finding(
             "stored_after": len(stored),
         },
         thresholds,
+    )
+
+
+def invariants_of(records: Sequence[tuple[int, str]]) -> dict[str, Any]:
+    """Return the store's invariants: row count, highest id, a checksum of every (id, key).
+
+    The checksum is a sha256 over the records in id order, so a record lost, changed or
+    renumbered changes it; the store API lists (id, key) for every store the demo has.
+    """
+    digest = hashlib.sha256()
+    for record_id, key in sorted(records):
+        digest.update(f"{record_id}\t{key}\n".encode())
+    return {
+        "count": len(records),
+        "highest_id": max((i for i, _ in records), default=0),
+        "checksum": digest.hexdigest(),
+    }
+
+
+def invariants_finding(
+    when: str,
+    before: Mapping[str, Any],
+    after: Sequence[tuple[int, str]] | None,
+    acknowledged: int,
+) -> Finding:
+    """Judge the invariants after a switch or rollback against those taken just before.
+
+    The records up to the highest id before must be exactly those of before (same count and
+    checksum), and the store holds at least as many more as writes were acknowledged. A write
+    still uncommitted below that id when the snapshot was taken shows as a mismatch, never as
+    a pass: the check errs on the side of failing.
+    """
+    thresholds = {"count_of_before": before.get("count"), "checksum_of_before": "equal",
+                  "count_after": f">= before + {acknowledged} acknowledged"}  # fmt: skip
+    if after is None:
+        return Finding(
+            EvidenceStatus.FAILED,
+            f"store invariants after the {when}: the store could not be listed through live",
+            {"before": dict(before)},
+            thresholds,
+        )
+    kept = invariants_of([r for r in after if r[0] <= int(before.get("highest_id") or 0)])
+    total = len(after)
+    problems = []
+    if kept["count"] != before.get("count") or kept["checksum"] != before.get("checksum"):
+        problems.append(
+            f"the {before.get('count')} records of before are now {kept['count']} with "
+            f"{'the same' if kept['checksum'] == before.get('checksum') else 'another'} checksum"
+        )
+    if total < int(before.get("count") or 0) + acknowledged:
+        problems.append(f"{total} records, fewer than {before.get('count')} + {acknowledged}")
+    summary = (
+        f"store invariants after the {when}: {before.get('count')} records before "
+        f"(checksum {str(before.get('checksum'))[:12]}), "
+        f"{'unchanged' if not problems else 'CHANGED'}; {total} records after "
+        f"({acknowledged} writes acknowledged)"
+    )
+    return Finding(
+        EvidenceStatus.FAILED if problems else EvidenceStatus.PASSED,
+        summary + (f": {'; '.join(problems)}" if problems else ""),
+        {"before": dict(before), "of_before_after": kept, "count_after": total},
+        thresholds,
+    )
+
+
+def with_invariants(store: Finding, invariants: Finding) -> Finding:
+    """Return the store probe's finding with the invariants' judgement folded in (one record).
+
+    One record per proof, as before the invariants: the store probe's record carries them
+    under ``invariants``, and fails when either part failed.
+    """
+    failed = store.failed or invariants.failed
+    return Finding(
+        EvidenceStatus.FAILED if failed else store.status,
+        f"{store.summary}; {invariants.summary}",
+        {**store.measured, "invariants": invariants.measured},
+        {**store.thresholds, "invariants": invariants.thresholds},
     )
 
 

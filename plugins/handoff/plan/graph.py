@@ -50,6 +50,10 @@ FINALIZE_TASK = "finalize"
 REPORT_TASK = "report"
 
 DEPLOY_TASK = _in(DEPLOY_GROUP, "start_release")
+# With service.database.migrations only: the expand before the deploy (in the deploy group, so
+# a failure aborts with live untouched) and the contract after the handover's sign-off.
+EXPAND_TASK = _in(DEPLOY_GROUP, "expand_schema")
+CONTRACT_TASK = _in(HANDOVER_GROUP, "contract_schema")
 SWITCH_TASK = _in(SWITCH_GROUP, "move_live_traffic")
 # The monitoring gate (checks/monitoring.py) in the post-switch group: its result carries the
 # monitoring coverage figure.
@@ -137,6 +141,8 @@ class Runs(enum.Enum):
     NOTICE = "notice"
     WAIT = "wait"
     DEPLOY = "deploy"
+    EXPAND = "expand the schema"
+    CONTRACT = "contract the schema"
     # A registered check's gate: the task's `gate_task` names its callable (checks.registry).
     CHECK_GATE = "check gate"
     SCANNER = "scanner"
@@ -430,6 +436,11 @@ class _GraphBuilder:
             offsets[index] = max(offsets[index], offsets[index - 1] + timedelta(minutes=1))
         return offsets[0], offsets[1], offsets[2]
 
+    def migrations(self) -> bool:
+        """Tell whether the sidecar names a migration command (service.database.migrations)."""
+        database = self.acceptance.service.database
+        return database is not None and database.migrations is not None
+
     def go_no_go(self) -> str:
         promotion = self.acceptance.promotion
         return self.add(
@@ -486,7 +497,12 @@ class _GraphBuilder:
         notice = self.add(NOTICE_TASK, Runs.NOTICE)
         wait = self.add(WAIT_TASK, Runs.WAIT)
         deploy = self.open(DEPLOY_GROUP)
-        self.add("start_release", Runs.DEPLOY, **_CRASH_RETRIES)
+        migrations = self.migrations()
+        # Retried for crashes too: the release's migration command is locked and idempotent.
+        expand = self.add("expand_schema", Runs.EXPAND, **_CRASH_RETRIES) if migrations else ""
+        start = self.add("start_release", Runs.DEPLOY, **_CRASH_RETRIES)
+        if expand:
+            wire(expand, start)
         gates = self.open(GATES_GROUP)
         self.pre_switch_gates()
         self.close()
@@ -526,7 +542,13 @@ class _GraphBuilder:
             on_success=OnSuccess.MONITORING_PASSED,
         )
         handover = self.open(HANDOVER_GROUP)
-        wire(self.handover_gate(), self.add("retire_old_colour", Runs.RETIRE))
+        sign_off = self.handover_gate()
+        retire = self.add("retire_old_colour", Runs.RETIRE)
+        wire(sign_off, retire)
+        if migrations:
+            # Only after the sign-off and the old colour's retirement: from here on no colour
+            # that needs the old schema serves, and a rollback onto it is refused.
+            wire(retire, self.add("contract_schema", Runs.CONTRACT, **_CRASH_RETRIES))
         self.close()
         abort = self.add(ABORT_TASK, Runs.ABORT, trigger_rule=TriggerRule.ONE_FAILED)
         self.open(ROLLBACK_GROUP)

@@ -40,7 +40,7 @@ from handoff.plan.naming import dag_id_for
 from handoff.render.docs import dag_doc
 from handoff.render.params import trigger_params
 from handoff.runtime.engine_factory import live_tls
-from handoff.tasks import check_gates, notify, report_step, steps
+from handoff.tasks import check_gates, migrations, notify, report_step, steps
 from handoff.tasks.human_gate import HandoffGate
 from handoff.tasks.step_operator import StepOperator
 from handoff.tasks.wait import WaitUntilOperator
@@ -54,6 +54,8 @@ _CALLABLES: dict[Runs, Callable[..., Any]] = {
     Runs.PREFLIGHT: steps.preflight,
     Runs.NOTICE: steps.pre_deploy_notice,
     Runs.DEPLOY: steps.deploy_release,
+    Runs.EXPAND: migrations.expand_schema,
+    Runs.CONTRACT: migrations.contract_schema,
     Runs.NOT_VERIFIED: check_gates.not_verified,
     Runs.SWITCH: steps.switch_traffic,
     Runs.ALL_CLEAR: steps.all_clear,

@@ -20,7 +20,9 @@ from handoff.notify.messages import RunRef
 from handoff.plan import CheckKind, DeploymentPlan, StepKind
 from handoff.plan.graph import (
     ABORT_TASK,
+    CONTRACT_TASK,
     DEPLOY_TASK,
+    EXPAND_TASK,
     OBSERVABILITY_TASK,
     ROLLBACK_TASK,
     SWITCH_TASK,
@@ -37,6 +39,7 @@ from handoff.report.model import (
     NotificationRow,
     Report,
     RunOutcome,
+    SchemaRow,
     StepRow,
     TaskRow,
 )
@@ -98,7 +101,52 @@ def build_report(records: RunRecords) -> Report:
         drift=tuple(records.drift),
         dependencies=_dependencies(records, ref),
         charts=tuple(records.charts),
+        schema=_schema(records),
     )
+
+
+#: Where `results` keeps the rollback's schema decision (its XCom key ``schema``).
+ROLLBACK_SCHEMA = f"{ROLLBACK_TASK}:schema"
+
+
+def _colours(found: Mapping[str, Any]) -> str:
+    views = found.get("colours") or {}
+    return "; ".join(
+        f"{name}: {view.get('release')} ships up to {view.get('ships_up_to')}"
+        for name, view in views.items()
+        if isinstance(view, Mapping)
+    )
+
+
+def _schema(records: RunRecords) -> tuple[SchemaRow, ...]:
+    """Return the schema's two phases and the rollback's decision (none without migrations)."""
+    if EXPAND_TASK not in records.task_ids:
+        return ()
+    rows = []
+    for phase, task_id in (("expand", EXPAND_TASK), ("contract", CONTRACT_TASK)):
+        found = records.results.get(task_id) or {}
+        rows.append(
+            SchemaRow(
+                phase,
+                records.states.get(task_id, "not run"),
+                tuple(found.get("applied") or ()),
+                found.get("schema_version"),
+                _colours(found) or ("-" if found else "no result recorded"),
+            )
+        )
+    decision = records.results.get(ROLLBACK_SCHEMA)
+    if decision:
+        view = decision.get("old_colour_schema") or {}
+        rows.append(
+            SchemaRow(
+                "rollback",
+                str(decision.get("decision")),
+                (),
+                view.get("schema_version"),
+                str(decision.get("reason", "")),
+            )
+        )
+    return tuple(rows)
 
 
 def _header(records: RunRecords, ref: RunRef) -> Header:

@@ -90,6 +90,7 @@ def render_html(report: Report) -> str:
         )
     out.append("</table><h2>Dependencies (proven at preflight)</h2>")
     out += criteria_table(report.dependencies, "dependencies")
+    out += schema_table(report)
     out.append("<h2>Acceptance criteria</h2>")
     out += criteria_table(report.criteria)
     out += unplanned_table(report.unplanned_evidence)
@@ -120,6 +121,24 @@ def render_html(report: Report) -> str:
         out.append("<p>No notification was recorded for this run.</p>")
     out.append("</main></body></html>")
     return "\n".join(out)
+
+
+def schema_table(report: Report) -> list[str]:
+    """Return the schema's phases and the rollback's decision (nothing without migrations)."""
+    if not report.schema:
+        return []
+    out: list[str] = []
+    out.append('<h2>Schema migrations</h2><table id="schema"><tr><th>phase</th>')
+    out.append("<th>state</th><th>steps</th><th>schema version</th><th>detail</th></tr>")
+    for r in report.schema:
+        version = "-" if r.schema_version is None else str(r.schema_version)
+        out.append(
+            f"<tr><td>{escape(r.phase)}</td><td>{badge(r.state)}</td>"
+            f"<td>{escape(', '.join(r.steps))}</td><td>{version}</td>"
+            f"<td>{escape(r.detail)}</td></tr>"
+        )
+    out.append("</table>")
+    return out
 
 
 def criteria_table(criteria: tuple[CriterionRow, ...], table_id: str = "criteria") -> list[str]:

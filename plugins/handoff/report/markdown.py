@@ -102,6 +102,7 @@ def render_markdown(report: Report) -> str:
             f"**{cell(m.status.value)}** | {cell(m.source)} |"
         )
     lines += criteria_section(report.dependencies, "Dependencies (proven at preflight)")
+    lines += schema_section(report)
     lines += criteria_section(report.criteria)
     lines += unplanned_section(report.unplanned_evidence)
     lines += timeline_section(report)
@@ -195,6 +196,21 @@ def timeline_section(report: Report) -> list[str]:
                 f"| {code(t.task_id)} | {cell(t.state)} | {t.try_number or '-'} | "
                 f"{seconds(t.seconds)} | {link('log', t.log_url)} |"
             )
+    return lines
+
+
+def schema_section(report: Report) -> list[str]:
+    """Return the schema's phases (expand, contract) and the rollback's decision, if any."""
+    if not report.schema:
+        return []
+    lines = ["", "## Schema migrations", "", "| phase | state | steps | schema version | detail |"]
+    lines.append("|---|---|---|---|---|")
+    for r in report.schema:
+        version = "-" if r.schema_version is None else str(r.schema_version)
+        lines.append(
+            f"| {cell(r.phase)} | **{cell(r.state)}** | {cell(', '.join(r.steps)) or '-'} | "
+            f"{version} | {cell(r.detail) or '-'} |"
+        )
     return lines
 
 

@@ -162,6 +162,17 @@ class ChartRow:
 
 
 @dataclass(frozen=True)
+class SchemaRow:
+    """A phase of the schema's change (expand, contract) or the rollback's schema decision."""
+
+    phase: str  # "expand", "contract" or "rollback"
+    state: str  # the task's state ("not run" when it never started)
+    steps: tuple[str, ...]  # the migration files applied
+    schema_version: int | None
+    detail: str  # the colours' releases and what they ship; for a rollback, went ahead/refused
+
+
+@dataclass(frozen=True)
 class Report:
     """The whole report of one run."""
 
@@ -179,6 +190,8 @@ class Report:
     dependencies: tuple[CriterionRow, ...] = ()
     # Error rate and p95 per colour over the run, from Prometheus (none: not observed).
     charts: tuple[ChartRow, ...] = ()
+    # With service.database.migrations only: expand, contract, and the rollback's decision.
+    schema: tuple[SchemaRow, ...] = ()
 
     def metric(self, name: str) -> MetricRow:
         """Return a metric by name."""

@@ -12,16 +12,21 @@ from __future__ import annotations
 
 import http.client
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 from handoff.acceptance.sidecar import DataIntegritySettings, WriteProbe
-from handoff.bluegreen.loadgen import LoadSpec, stored_keys
+from handoff.bluegreen.loadgen import LoadSpec, listed_records
 from handoff.catalog import Handoff
 from handoff.checks import Finding
 from handoff.checks.integrity import (
     command_finding,
+    invariants_finding,
+    invariants_of,
     not_verified_finding,
     store_finding,
     unusable_finding,
+    with_invariants,
 )
 from handoff.target import DeploymentTarget, TargetError
 from handoff.tasks.context import live_client
@@ -60,21 +65,21 @@ def live_probe(handoff: Handoff, host: str, port: int) -> LoadSpec:
     )
 
 
-def _stored(handoff: Handoff, host: str, port: int) -> set[str] | None:
-    """Return the keys stored behind live; None when the listing cannot be read."""
+def _listed(handoff: Handoff, host: str, port: int) -> list[tuple[int, str]] | None:
+    """Return the records (id, key) stored behind a listener; None when it cannot be listed."""
     try:
-        return stored_keys(host, port, tls=live_client(handoff))
+        return listed_records(host, port, tls=live_client(handoff))
     except (RuntimeError, OSError, ValueError, KeyError, http.client.HTTPException) as e:
         log.warning("cannot list the stored records through :%s: %s", port, e)
         return None
 
 
-def stored_count(handoff: Handoff, host: str, port: int) -> int | None:
-    """Return how many records the store lists before traffic moves (None: not probed)."""
+def store_invariants(handoff: Handoff, host: str, port: int) -> dict[str, Any] | None:
+    """Return the store's invariants before traffic moves (None: not probed, or unreadable)."""
     if settings_of(handoff).write_probe is not WriteProbe.STORE_API:
         return None
-    before = _stored(handoff, host, port)
-    return None if before is None else len(before)
+    listed = _listed(handoff, host, port)
+    return None if listed is None else invariants_of(listed)
 
 
 def findings_after(
@@ -83,17 +88,25 @@ def findings_after(
     when: str,
     acknowledged: set[str],
     stored_before: int | None,
+    invariants_before: Mapping[str, Any] | None = None,
 ) -> list[Finding]:
-    """Judge data integrity after the switch or rollback with every proof the sidecar chose."""
+    """Judge data integrity after the switch or rollback with every proof the sidecar chose.
+
+    With the store probe and the invariants taken before traffic moved, the records there
+    before are checked too (row count and checksum, `checks.integrity.invariants_finding`).
+    """
     settings = settings_of(handoff)
     findings = []
     if settings.write_probe is WriteProbe.STORE_API:
         assert handoff.environment is not None
         router = handoff.environment.router
-        host, port = router.host, router.live_port
-        findings.append(
-            store_finding(when, acknowledged, _stored(handoff, host, port), stored_before)
-        )
+        listed = _listed(handoff, router.host, router.live_port)
+        stored = None if listed is None else {key for _, key in listed}
+        store = store_finding(when, acknowledged, stored, stored_before)
+        if invariants_before is not None:
+            held = invariants_finding(when, invariants_before, listed, len(acknowledged))
+            store = with_invariants(store, held)
+        findings.append(store)
     if settings.command is not None:
         findings.append(_command_finding(target, when, settings.command, settings))
     return findings or [not_verified_finding(when)]

@@ -49,7 +49,7 @@ _DIAL_TIMEOUT_S = 3.0
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
-def _criterion(handoff: Handoff, dependency: Dependency) -> Criterion:
+def criterion_of(handoff: Handoff, dependency: Dependency) -> Criterion:
     """Return the contract's Dependencies item a dependency proves, as a record's criterion."""
     assert handoff.plan is not None
     name, line = item_for(dependency, handoff.plan.contract.dependencies)
@@ -263,7 +263,7 @@ def dependency_records(
     ]
     if handoff.acceptance.service.database is not None:
         found.append((Dependency.DATABASE, database_findings(handoff.acceptance, target, release)))
-    return [(_criterion(handoff, dependency), findings) for dependency, findings in found]
+    return [(criterion_of(handoff, dependency), findings) for dependency, findings in found]
 
 
 def static_assets_gate(contract_path: str) -> dict[str, Any]:
@@ -287,7 +287,7 @@ def static_assets_gate(contract_path: str) -> dict[str, Any]:
             answer.sha256[:12] or "-",
         )
         findings.append(judge_asset(asset, answer))
-    item = _criterion(handoff, Dependency.STATIC_ASSETS)
+    item = criterion_of(handoff, Dependency.STATIC_ASSETS)
     record_criteria(handoff, [(item, CheckKind.DEPENDENCIES, findings)], target="preview")
     fail_on_failed(findings, "static assets via preview")
     return {"findings": [f.summary for f in findings]}

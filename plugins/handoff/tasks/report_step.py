@@ -23,6 +23,8 @@ from handoff.catalog import Handoff
 from handoff.evidence import EvidenceStore, report_dir_of, run_dir
 from handoff.plan.graph import (
     ABORT_TASK,
+    CONTRACT_TASK,
+    EXPAND_TASK,
     OBSERVABILITY_TASK,
     PREFLIGHT_TASK,
     REPORT_TASK,
@@ -30,7 +32,7 @@ from handoff.plan.graph import (
     SWITCH_TASK,
     WATCH_TASKS,
 )
-from handoff.report.build import RunRecords, build_report
+from handoff.report.build import ROLLBACK_SCHEMA, RunRecords, build_report
 from handoff.report.files import write_report
 from handoff.report.model import ChartRow, DriftRow
 from handoff.report.timings import TryTiming, read_timings, record_end, record_start
@@ -40,6 +42,7 @@ from handoff.runtime.airflow_urls import airflow_base_url
 from handoff.runtime.settings import RunSettings
 from handoff.runtime.snapshot import mark_done
 from handoff.tasks.context import handoff_from, snapshot_of_run
+from handoff.tasks.migrations import ROLLBACK_SCHEMA_KEY
 from handoff.tasks.notify import ledger_of
 from handoff.watch.operator import VERDICT_KEY
 
@@ -144,8 +147,18 @@ def gather(handoff: Handoff, context: Mapping[str, Any]) -> RunRecords:
         notifications=ledger_of(handoff).entries(dag_id, run_id),
         generated_at=generated_at,
         results={
-            t: ti.xcom_pull(task_ids=t)
-            for t in (SWITCH_TASK, ROLLBACK_TASK, ABORT_TASK, OBSERVABILITY_TASK)
+            **{
+                t: ti.xcom_pull(task_ids=t)
+                for t in (SWITCH_TASK, ROLLBACK_TASK, ABORT_TASK, OBSERVABILITY_TASK)
+            },
+            # With migrations only (the tasks exist): the schema's phases and the rollback's
+            # decision, which a refused rollback pushes before it fails.
+            **(
+                {t: ti.xcom_pull(task_ids=t) for t in (EXPAND_TASK, CONTRACT_TASK) if t in task_ids}
+                | {ROLLBACK_SCHEMA: ti.xcom_pull(task_ids=ROLLBACK_TASK, key=ROLLBACK_SCHEMA_KEY)}
+                if EXPAND_TASK in task_ids
+                else {}
+            ),
         },
         verdicts={
             t: v

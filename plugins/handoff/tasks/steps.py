@@ -28,13 +28,13 @@ from handoff.evidence import EvidenceStatus, report_dir_of, run_dir
 from handoff.jsonable import to_jsonable
 from handoff.notify import messages
 from handoff.plan import CheckKind, StepKind
-from handoff.plan.graph import DEPLOY_TASK, PREFLIGHT_TASK, SWITCH_TASK
+from handoff.plan.graph import DEPLOY_TASK, EXPAND_TASK, PREFLIGHT_TASK, SWITCH_TASK
 from handoff.runtime.settings import RunSettingsError, resolve_run_settings
 from handoff.runtime.snapshot import environment_file_of
 from handoff.runtime.snapshot import take as take_snapshot
-from handoff.target import Colour, InvalidState, RetireResult, TargetError
+from handoff.target import Colour, DeploymentTarget, InvalidState, RetireResult, TargetError
 from handoff.tasks import data_integrity as integrity
-from handoff.tasks import dependencies, monitoring, scrape_registration, service_lease
+from handoff.tasks import dependencies, migrations, monitoring, scrape_registration, service_lease
 from handoff.tasks.context import (
     SNAPSHOT_KEY,
     engine_of,
@@ -327,7 +327,8 @@ def switch_traffic(contract_path: str) -> dict[str, Any]:
             "switching live traffic now.",
         ),
     )
-    stored_before = integrity.stored_count(handoff, router.host, router.live_port)
+    invariants = integrity.store_invariants(handoff, router.host, router.live_port)
+    stored_before = None if invariants is None else invariants["count"]
     with LoadGenerator(spec) as load:
         switch_started = time.monotonic()
         try:
@@ -397,6 +398,7 @@ def switch_traffic(contract_path: str) -> dict[str, Any]:
         },
         "acknowledged_writes": list(report.acknowledged_writes),
         "stored_before": stored_before,
+        "invariants_before": invariants,
         "switched_at": switched_at.isoformat(),
     }
 
@@ -407,7 +409,12 @@ def data_integrity(contract_path: str) -> dict[str, Any]:
     switched = pulled(SWITCH_TASK) or {}
     acknowledged = set(switched.get("acknowledged_writes", []))
     findings = integrity.findings_after(
-        handoff, engine_of(handoff), "switch", acknowledged, switched.get("stored_before")
+        handoff,
+        engine_of(handoff),
+        "switch",
+        acknowledged,
+        switched.get("stored_before"),
+        switched.get("invariants_before"),
     )
     record(handoff, [(CheckKind.DATA_INTEGRITY, findings)], target="live")
     fail_on_failed(findings, "data integrity")
@@ -530,13 +537,15 @@ def rollback_release(contract_path: str) -> dict[str, Any]:
     release = _release_or_unknown()
     before = pulled(PREFLIGHT_TASK) or {}
     previous = (before.get("live_before") or {}).get("release", "the previous release")
+    schema = _rollback_schema(handoff, engine)
     announce(
         handoff, lambda ref: messages.rollback_started(ref, release=release, to_release=previous)
     )
     router = handoff.environment.router if handoff.environment else None
     assert router is not None
     # The release being rolled back may not even list its store: never let that stop a rollback.
-    stored_before = integrity.stored_count(handoff, router.host, router.live_port)
+    invariants = integrity.store_invariants(handoff, router.host, router.live_port)
+    stored_before = None if invariants is None else invariants["count"]
     spec = integrity.live_probe(handoff, router.host, router.live_port)
     started = time.monotonic()
     with LoadGenerator(spec) as load:
@@ -581,7 +590,7 @@ def rollback_release(contract_path: str) -> dict[str, Any]:
     # Writes acknowledged by either colour while the rollback ran must be in the store after;
     # the integrity command runs beside the restored colour. A failure is recorded, never raised.
     intact = integrity.findings_after(
-        handoff, engine, "rollback", set(report.acknowledged_writes), stored_before
+        handoff, engine, "rollback", set(report.acknowledged_writes), stored_before, invariants
     )
     record(
         handoff,
@@ -589,7 +598,44 @@ def rollback_release(contract_path: str) -> dict[str, Any]:
         target="live",
     )
     monitoring.remove(handoff, "rollback")  # after the switch back: never delays it
-    return {**to_jsonable(asdict(result)), "measured_seconds": round(seconds, 3)}
+    done = {**to_jsonable(asdict(result)), "measured_seconds": round(seconds, 3)}
+    return {**done, "schema": schema} if schema else done
+
+
+def _rollback_schema(handoff: Handoff, engine: DeploymentTarget) -> dict[str, Any] | None:
+    """Refuse the rollback, before anything moves, when the old colour's schema is gone.
+
+    Only with `service.database.migrations`. The decision is pushed (XCom key ``schema``) and
+    recorded either way, so the report says whether the rollback went ahead or was refused;
+    a refusal fails the task (escalated; live stays on the release), never half-runs.
+    """
+    assert handoff.acceptance is not None
+    database = handoff.acceptance.service.database
+    if database is None or database.migrations is None:
+        return None
+    old = engine.status().previous  # the colour the engine's rollback goes back to
+    if old is None:
+        return None  # nothing to go back to: the engine's rollback says so itself
+    expand = pulled(EXPAND_TASK) or {}
+    expanded = expand.get("proven_versions") or expand.get("applied_versions") or []
+    decision = migrations.rollback_schema(engine, old.release, database.migrations, expanded)
+    found = decision.to_json()
+    get_current_context()["ti"].xcom_push(key=migrations.ROLLBACK_SCHEMA_KEY, value=found)
+    log.info("rollback onto %s: schema %s: %s", old.release, found["decision"], decision.reason)
+    if decision.allowed:
+        return found
+    refused = Finding(
+        EvidenceStatus.FAILED,
+        f"rollback onto {old.release} refused before anything moved: {decision.reason}",
+        {"schema": found},
+        {"contract_steps_run": 0},
+    )
+    record(handoff, [(CheckKind.ROLLBACK_READINESS, [refused])], target="live")
+    service_lease.release(engine, "rollback refused (schema)")
+    raise AirflowFailException(
+        f"rollback refused: {decision.reason}; live stays on {_release_or_unknown()}, "
+        "nothing was moved: escalate, a person decides"
+    )
 
 
 def _switch_task_failed() -> bool:

@@ -38,6 +38,7 @@ from handoff.target.models import CommandResult
 from handoff.tasks.database import database_findings, database_secrets
 from handoff.tasks.migrations import ExpandFailed, run_expand
 from tests.support.demo import V1, V2, V3, ensure_demo_images, free_port
+from tests.support.postgres import psql
 
 pytestmark = pytest.mark.integration
 
@@ -59,12 +60,7 @@ class Setup:
         return self.target.run_release(release, [*MIGRATE, *args], timeout_s)
 
     def psql(self, sql: str) -> str:
-        found = self.client.containers.get(self.spec.container).exec_run(
-            ["psql", "-qtA", "-U", self.spec.user, "-d", self.spec.database, "-c", sql],
-            user="postgres",
-        )
-        assert found.exit_code == 0, found.output
-        return str(found.output.decode().strip())
+        return psql(self.client, self.spec, sql)
 
 
 @pytest.fixture(scope="module")

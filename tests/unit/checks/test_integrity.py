@@ -10,12 +10,16 @@ from pydantic import ValidationError
 
 from handoff.acceptance.sidecar import DataIntegritySettings, WriteProbe
 from handoff.catalog import load_handoff
+from handoff.checks import Finding
 from handoff.checks.integrity import (
     CommandRun,
     command_finding,
+    invariants_finding,
+    invariants_of,
     not_verified_finding,
     store_finding,
     unusable_finding,
+    with_invariants,
 )
 from handoff.evidence import EvidenceStatus
 from handoff.plan.bindings import missing_settings
@@ -118,3 +122,35 @@ def test_store_unusable_and_unchecked_decisions() -> None:
     unchecked = not_verified_finding("rollback")
     assert unchecked.status is EvidenceStatus.NOT_VERIFIED
     assert "checks.data_integrity.command" in unchecked.summary
+
+
+def test_store_invariants_hold_when_the_records_of_before_are_all_there() -> None:
+    before = invariants_of([(1, "a"), (2, "b"), (3, "c")])
+    assert before["count"] == 3 and before["highest_id"] == 3
+    after = [(1, "a"), (2, "b"), (3, "c"), (4, "w1"), (5, "w2")]
+    held = invariants_finding("rollback", before, after, acknowledged=2)
+    assert held.status is EvidenceStatus.PASSED, held.summary
+    assert "3 records before" in held.summary and "5 records after" in held.summary
+
+
+def held_ok() -> Finding:
+    before = invariants_of([(1, "a")])
+    return invariants_finding("switch", before, [(1, "a"), (2, "w")], acknowledged=1)
+
+
+def test_store_invariants_catch_a_lost_or_changed_record_and_too_few_writes() -> None:
+    before = invariants_of([(1, "a"), (2, "b"), (3, "c")])
+    lost = invariants_finding("switch", before, [(1, "a"), (3, "c"), (4, "w1")], acknowledged=1)
+    assert lost.status is EvidenceStatus.FAILED and "are now 2" in lost.summary
+    changed = invariants_finding("switch", before, [(1, "a"), (2, "B"), (3, "c")], 0)
+    assert changed.failed and "another checksum" in changed.summary
+    short = invariants_finding("switch", before, [(1, "a"), (2, "b"), (3, "c"), (4, "w")], 2)
+    assert short.failed and "fewer than 3 + 2" in short.summary
+    unlisted = invariants_finding("switch", before, None, 0)
+    assert unlisted.failed and "could not be listed" in unlisted.summary
+    # Folded into the store probe's one record: it fails when either part failed.
+    store = store_finding("switch", {"w"}, {"a", "b", "c", "w"}, 3)
+    merged = with_invariants(store, lost)
+    assert merged.failed and merged.measured["missing"] == 0
+    assert merged.measured["invariants"]["count_after"] == 3
+    assert not with_invariants(store, held_ok()).failed

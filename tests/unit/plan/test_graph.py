@@ -11,12 +11,14 @@ from typing import Any
 
 import pytest
 
-from handoff.acceptance.sidecar import OnTimeout, PromotionMode
+from handoff.acceptance.sidecar import DatabaseSpec, OnTimeout, PromotionMode
 from handoff.catalog import load_handoff
 from handoff.plan import CheckKind, CheckPhase, DeploymentPlan, StepKind
 from handoff.plan.graph import (
     ABORT_TASK,
+    CONTRACT_TASK,
     DEPLOY_TASK,
+    EXPAND_TASK,
     FINALIZE_TASK,
     PREFLIGHT_TASK,
     REPORT_TASK,
@@ -337,3 +339,39 @@ def test_every_task_belongs_to_a_stage_with_a_step_and_a_consequence(seed: DagGr
     assert consequence_of("validation_period.watch") == "rollback to the previous colour"
     assert consequence_of(ROLLBACK_TASK).startswith("MANUAL INTERVENTION")
     assert consequence_of(FINALIZE_TASK) == "escalated to the on-call engineer"
+
+
+def _with_database(plan: DeploymentPlan, migrations: bool = True) -> DeploymentPlan:
+    assert plan.acceptance is not None
+    database = DatabaseSpec.model_validate(
+        {"conn_id": "shop-db", "migrations": {"command": ["/opt/migrate"]} if migrations else None}
+    )
+    service = plan.acceptance.service.model_copy(update={"database": database})
+    return with_acceptance(plan, service=service)
+
+
+def test_migrations_expand_before_the_deploy_and_contract_after_the_handover(
+    seed_plan: DeploymentPlan, seed: DagGraph
+) -> None:
+    graph = build_graph(_with_database(seed_plan))
+    edges = graph.task_edges()
+    assert set(graph.task_ids) == {*seed.task_ids, EXPAND_TASK, CONTRACT_TASK}
+    assert graph.task(EXPAND_TASK).runs is Runs.EXPAND
+    assert graph.task(CONTRACT_TASK).runs is Runs.CONTRACT
+    # After preflight (the notice and the wait), before the release starts.
+    assert upstream(graph, EXPAND_TASK) == {"wait_for_deploy_time"}
+    assert upstream(graph, DEPLOY_TASK) == {EXPAND_TASK}
+    # A failed expand aborts (the deploy group's stage), live untouched.
+    assert consequence_of(EXPAND_TASK) == consequence_of(DEPLOY_TASK)
+    # The contract only after the sign-off and the old colour's retirement, never before:
+    # every task of the windows and the sign-off are its ancestors.
+    assert upstream(graph, CONTRACT_TASK) == {"handover.retire_old_colour"}
+    ancestors, frontier = set(), {CONTRACT_TASK}
+    while frontier:
+        frontier = {up for up, down in edges if down in frontier} - ancestors
+        ancestors |= frontier
+    assert {"handover.sign_off", SWITCH_TASK, "monitoring_period.watch"} <= ancestors
+    assert not any(up == CONTRACT_TASK and down != REPORT_TASK for up, down in edges)
+    assert upstream(graph, REPORT_TASK) == {CONTRACT_TASK, FINALIZE_TASK}
+    # Without a migration command, or without a database, the DAG is the seed's.
+    assert build_graph(_with_database(seed_plan, migrations=False)).task_ids == seed.task_ids

@@ -13,7 +13,7 @@ from handoff.catalog import Handoff, load_handoff
 from handoff.evidence import Evidence, EvidenceStatus
 from handoff.notify.ledger import Entry
 from handoff.plan import StepKind
-from handoff.report.build import RunRecords, build_report, planned_window
+from handoff.report.build import ROLLBACK_SCHEMA, RunRecords, build_report, planned_window
 from handoff.report.files import read_report_json, write_report
 from handoff.report.html_page import render_html
 from handoff.report.markdown import render_markdown
@@ -256,3 +256,35 @@ def test_timings_record_the_first_start_and_the_last_end_of_the_latest_try(
     )
     record_end(tmp_path, "group.task", 2, T0 + timedelta(seconds=12), "success")
     assert read_timings(tmp_path)["group.task"].seconds == 2.0
+
+
+def test_the_schema_section_shows_both_phases_and_the_rollbacks_decision(
+    handoff: Handoff,
+) -> None:
+    expand, contract = "deploy.expand_schema", "handover.contract_schema"
+    base = records(handoff)
+    colours = {"blue": {"release": "demo:1.0.0", "ships_up_to": 1, "schema_version": 2}}
+    with_schema = records(
+        handoff,
+        task_ids=[*base.task_ids, expand, contract],
+        states={**base.states, expand: "success", contract: "upstream_failed"},
+        results={
+            **base.results,
+            expand: {"applied": ["0002_origin.sql"], "schema_version": 2, "colours": colours},
+            ROLLBACK_SCHEMA: {
+                "decision": "refused",
+                "reason": "the database ran 0003, which demo:1.0.0 does not ship",
+                "old_colour_schema": {"schema_version": 3},
+            },
+        },
+    )
+    rows = {row.phase: row for row in build_report(with_schema).schema}
+    assert (rows["expand"].state, rows["expand"].steps) == ("success", ("0002_origin.sql",))
+    assert rows["expand"].detail == "blue: demo:1.0.0 ships up to 1"
+    assert rows["contract"].state == "upstream_failed" and rows["contract"].schema_version is None
+    assert (rows["rollback"].state, rows["rollback"].schema_version) == ("refused", 3)
+    markdown = render_markdown(build_report(with_schema))
+    assert "## Schema migrations" in markdown and "**refused**" in markdown
+    # Without the migration tasks (every DAG without service.database.migrations): no section.
+    assert build_report(base).schema == ()
+    assert "Schema migrations" not in render_markdown(build_report(base))

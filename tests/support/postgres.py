@@ -1,0 +1,17 @@
+"""The tests' look into the demo's PostgreSQL: psql inside its container (no published port)."""
+
+from __future__ import annotations
+
+import docker
+
+from handoff.bluegreen.postgres import PostgresSpec
+
+
+def psql(client: docker.DockerClient, spec: PostgresSpec, sql: str) -> str:
+    """Run one SQL statement as the database's superuser; return its unaligned output."""
+    found = client.containers.get(spec.container).exec_run(
+        ["psql", "-qtA", "-U", spec.user, "-d", spec.database, "-c", sql],
+        user="postgres",
+    )
+    assert found.exit_code == 0, found.output
+    return str(found.output.decode().strip())
