@@ -37,9 +37,19 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+import docker
+
 from handoff.bluegreen import BlueGreenConfig, BlueGreenEngine, VolumeMount
 from handoff.bluegreen.config import Colour
 from handoff.bluegreen.loadgen import stored_keys
+from handoff.bluegreen.oneoff import run_release
+from handoff.bluegreen.postgres import (
+    PORT,
+    PostgresSpec,
+    ensure_postgres,
+    new_password,
+    remove_postgres,
+)
 
 V1, V2 = "handoff-demo:1.0.0", "handoff-demo:1.1.0"
 CLIENT_TIMEOUT_S = 15.0
@@ -419,29 +429,54 @@ def main() -> int:
     parser.add_argument("--write-every", type=int, default=WRITE_EVERY, help="0: reads only")
     parser.add_argument("--router-image", default="handoff-router:latest")
     parser.add_argument("--releases", default=f"{V1},{V2}", help="two release images")
+    parser.add_argument(
+        "--store",
+        choices=("sqlite", "postgres"),
+        default="sqlite",
+        help="the demo's store: its SQLite file, or PostgreSQL on the service network (issue 19)",
+    )
     args = parser.parse_args()
     V1, V2 = args.releases.split(",")
     WRITE_EVERY = args.write_every  # the client is forked: it sees the value set here
     logging.basicConfig(level=logging.WARNING)
     service = f"bench-sw-{uuid.uuid4().hex[:6]}"
+    client = docker.DockerClient(base_url="unix:///var/run/docker.sock", version="auto")
+    # With PostgreSQL both colours share one database by URL (a secret: never printed).
+    database = PostgresSpec(service, f"{service}-net", password=new_password())
+    url = (
+        f"postgresql://{database.user}:{database.password}@{database.container}:{PORT}/"
+        f"{database.database}"
+    )
+    postgres = args.store == "postgres"
     config = BlueGreenConfig(
         service=service,
         live_port=free_port(),
         preview_port=free_port(),
         router_image=args.router_image,
         volumes=(VolumeMount(f"{service}-data", "/data"),),
+        network=database.network if postgres else None,
+        secret_environment=(("DEMO_DATABASE_URL", url),) if postgres else (),
     )
-    engine = BlueGreenEngine(config)
+    engine = BlueGreenEngine(config, client=client)
     results: list[Scenario] = []
     acked: set[str] = set()
     missing: set[str] = set()
     try:
+        if postgres:
+            ensure_postgres(client, database)
+            # Each release's own expand steps, as the DAG runs them before a deploy: the
+            # schema both colours serve (1.1.0 writes a column 1.0.0 does not know).
+            for release in (V1, V2):
+                argv = ["/opt/demo/migrate.py", "apply", "expand"]
+                done = run_release(client, config, release, argv, 120)
+                if done.exit_code != 0:
+                    raise SystemExit(f"{release}: migrations failed: {done.output[-5:]}")
         engine.deploy(V1)
         engine.switch(V1)
         engine.deploy(V2)
         print(
             f"switch-latency benchmark on {service}: {V1} in blue, {V2} in green, router "
-            f"{args.router_image}; {os.cpu_count()} cores, load average "
+            f"{args.router_image}, store {args.store}; {os.cpu_count()} cores, load average "
             + " ".join(f"{x:.2f}" for x in os.getloadavg())
         )
         for item in args.connections.split(","):
@@ -454,12 +489,19 @@ def main() -> int:
         stored = stored_keys(config.router_host, config.live_port)
         missing = acked - stored
     finally:
+        if postgres:  # the database first: the engine's teardown removes its network
+            remove_postgres(client, database, data=True)
         engine.teardown(remove_data=True, force=True)
+        if postgres:
+            for network in client.networks.list(names=[database.network]):
+                network.remove()
+        client.close()
     print(f"\nacknowledged writes: {len(acked)}, lost (missing from the store): {len(missing)}")
     if args.json:
         with Path(args.json).open("w", encoding="utf-8") as out:
             json.dump(
                 {
+                    "store": args.store,
                     "scenarios": [asdict(s) for s in results],
                     "acked": len(acked),
                     "lost": len(missing),
