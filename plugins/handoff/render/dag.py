@@ -41,6 +41,7 @@ from handoff.render.docs import dag_doc
 from handoff.render.params import trigger_params
 from handoff.runtime.engine_factory import live_tls
 from handoff.tasks import check_gates, migrations, notify, report_step, steps
+from handoff.tasks.context import include_dir
 from handoff.tasks.human_gate import HandoffGate
 from handoff.tasks.step_operator import StepOperator
 from handoff.tasks.wait import WaitUntilOperator
@@ -158,8 +159,7 @@ class _Renderer:
             router = self.environment.router
             error_rate = self.plan.threshold(MetricKind.ERROR_RATE.value).threshold
             endpoints = self.acceptance.checks.endpoints
-            include = self.handoff.contract_path.resolve().parent.parent
-            tls = live_tls(self.acceptance, self.environment, include)
+            tls = live_tls(self.acceptance, self.environment, include_dir(self.handoff))
             self._watch_settings = {
                 "base_url": f"{'https' if tls else 'http'}://{router.host}:{router.live_port}",
                 # Live terminating TLS: the watch verifies the domain against the CA alone.

@@ -19,6 +19,7 @@ from typing import Any
 from airflow.sdk import get_current_context
 from airflow.sdk.exceptions import AirflowFailException
 
+from handoff.acceptance.paths import project_root_of
 from handoff.bluegreen import tls
 from handoff.catalog import Handoff, load_handoff
 from handoff.evidence import Evidence, EvidenceStatus, EvidenceStore
@@ -169,7 +170,7 @@ def _record_drift(
 
 def include_dir(handoff: Handoff) -> Path:
     """Return the folder holding `handoffs/` and `environments/` (TLS paths start there)."""
-    return handoff.contract_path.resolve().parent.parent
+    return project_root_of(handoff.contract_path)
 
 
 def engine_of(handoff: Handoff) -> DeploymentTarget:
