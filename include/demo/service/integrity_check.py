@@ -2,9 +2,11 @@
 """Integrity check of the demo store, for the sidecar's checks.data_integrity.command.
 
 Run in a one-off container of the release image with the service's environment and volume:
-exit 0 when the store at DEMO_DB is readable, SQLite's own integrity check passes and every
-record's body is the JSON document that was acknowledged for its key; exit 1 otherwise,
-printing what is wrong (at most a few examples) and a one-line summary last.
+exit 0 when the store is readable, its engine's own checks pass and every record's body is
+the JSON document that was acknowledged for its key; exit 1 otherwise, printing what is
+wrong (at most a few examples) and a one-line summary last. The store is the one the service
+uses: PostgreSQL when DEMO_DATABASE_URL is set (read in a read-only transaction), else the
+SQLite file at DEMO_DB. The URL's password is never printed.
 """
 
 from __future__ import annotations
@@ -13,20 +15,20 @@ import json
 import os
 import sqlite3
 import sys
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 DB_PATH = os.environ.get("DEMO_DB", "/data/records.db")
+DATABASE_URL = os.environ.get("DEMO_DATABASE_URL", "")
 EXAMPLES = 5
 
 
-def problems(db: sqlite3.Connection) -> tuple[int, list[str]]:
-    """Return the number of records and what is inconsistent about them."""
+def body_problems(rows: Iterable[tuple[Any, Any, Any]]) -> tuple[int, list[str]]:
+    """Count the records and name each whose body is not the document acknowledged for it."""
     found = []
-    verdict = str(db.execute("PRAGMA integrity_check").fetchone()[0])
-    if verdict != "ok":
-        found.append(f"SQLite integrity_check: {verdict}")
     count = 0
-    for record_id, key, body in db.execute("SELECT id, key, body FROM records ORDER BY id"):
+    for record_id, key, body in rows:
         count += 1
         try:
             named = json.loads(body).get("key")
@@ -38,8 +40,55 @@ def problems(db: sqlite3.Connection) -> tuple[int, list[str]]:
     return count, found
 
 
+def problems(db: sqlite3.Connection) -> tuple[int, list[str]]:
+    """Return the number of records and what is inconsistent about them."""
+    found = []
+    verdict = str(db.execute("PRAGMA integrity_check").fetchone()[0])
+    if verdict != "ok":
+        found.append(f"SQLite integrity_check: {verdict}")
+    count, bodies = body_problems(db.execute("SELECT id, key, body FROM records ORDER BY id"))
+    return count, found + bodies
+
+
+def check_postgres(url: str) -> int:
+    """The PostgreSQL store: ids unique and ordered, keys unique, every body its key's."""
+    import psycopg2  # Debian's python3-psycopg2, in the image only
+
+    where = "PostgreSQL store"  # the URL holds the password: never printed
+    try:
+        db = psycopg2.connect(url, connect_timeout=5, application_name="demo-integrity-check")
+        db.set_session(readonly=True)  # a check never changes what it checks
+        with db, db.cursor() as cur:
+            cur.execute(
+                "SELECT count(*) - count(DISTINCT id), count(*) - count(DISTINCT key) FROM records"
+            )
+            twin_ids, twin_keys = cur.fetchone()
+            cur.execute("SELECT id, key, body FROM records ORDER BY id")
+            count, found = body_problems(cur)
+        db.close()
+    except psycopg2.Error as exc:
+        print(f"{where}: unreadable: {str(exc).strip().splitlines()[0]}")
+        return 1
+    if twin_ids or twin_keys:
+        found.insert(0, f"{twin_ids} repeated id(s) and {twin_keys} repeated key(s)")
+    return report(where, count, found, "ids and keys unique")
+
+
+def report(where: str, count: int, found: list[str], engine_check: str) -> int:
+    """Print the findings (a few examples, then the summary); return the exit code."""
+    for line in found[:EXAMPLES]:
+        print(line)
+    if found:
+        print(f"{where}: {len(found)} problems in {count} records")
+        return 1
+    print(f"{where}: {count} records, {engine_check}, every body matches its key")
+    return 0
+
+
 def main() -> int:
     """Check the store; print the findings; return the exit code."""
+    if DATABASE_URL:
+        return check_postgres(DATABASE_URL)
     if not Path(DB_PATH).is_file():
         print(f"store {DB_PATH}: missing (is the data volume mounted?)")
         return 1
@@ -50,13 +99,7 @@ def main() -> int:
     except sqlite3.Error as exc:
         print(f"store {DB_PATH}: unreadable: {exc}")
         return 1
-    for line in found[:EXAMPLES]:
-        print(line)
-    if found:
-        print(f"store {DB_PATH}: {len(found)} problems in {count} records")
-        return 1
-    print(f"store {DB_PATH}: {count} records, integrity_check ok, every body matches its key")
-    return 0
+    return report(f"store {DB_PATH}", count, found, "integrity_check ok")
 
 
 if __name__ == "__main__":

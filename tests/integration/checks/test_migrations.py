@@ -14,6 +14,9 @@ import dataclasses
 import io
 import json
 import logging
+import multiprocessing
+import os
+import signal
 import tarfile
 import threading
 import time
@@ -24,6 +27,7 @@ from dataclasses import dataclass
 
 import docker
 import pytest
+from docker.models.containers import Container
 
 from handoff.acceptance.sidecar import Acceptance, MigrationSettings
 from handoff.bluegreen import BlueGreenConfig, BlueGreenEngine, demo_database
@@ -187,6 +191,7 @@ def test_migrations_converge_serialise_and_are_judged_at_preflight(
     for release in (setup.releases[V1], setup.releases[V2]):
         _write(setup, release, f"k-{release}")
     assert setup.psql("SELECT count(*) FROM records WHERE origin IS NULL") == "1"
+    _integrity_check_reads_the_shared_store(setup, f"k-{setup.releases[V1]}")
 
     # Preflight of 1.2.0: version 2, its contract pending, after handover.
     (contract,) = database_findings(setup.acceptance, setup.target, setup.releases[V3])
@@ -229,6 +234,26 @@ def test_migrations_converge_serialise_and_are_judged_at_preflight(
     assert "refused: database not reachable: could not translate host name" in unreachable.summary
     assert setup.spec.password not in caplog.text  # never logged, by the engine or the command
     print(f"migrations test body: {time.monotonic() - started:.1f} s")
+
+
+def _integrity_check_reads_the_shared_store(setup: Setup, key: str) -> None:
+    """The demo's integrity command on PostgreSQL: passes on the two writes, names a bad body."""
+    check = ["/opt/demo/integrity_check.py"]
+    intact = setup.target.run_release(setup.releases[V2], check, 30)
+    assert intact.exit_code == 0, intact.output
+    assert intact.output[-1] == (
+        "PostgreSQL store: 2 records, ids and keys unique, every body matches its key"
+    )
+    body = setup.psql(f"SELECT body FROM records WHERE key = '{key}'")
+    setup.psql(f"UPDATE records SET body = '{{\"key\": \"elsewhere\"}}' WHERE key = '{key}'")
+    try:
+        broken = setup.target.run_release(setup.releases[V2], check, 30)
+    finally:
+        setup.psql(f"UPDATE records SET body = $b${body}$b$ WHERE key = '{key}'")
+    assert broken.exit_code == 1, broken.output
+    assert f"stored as {key!r} but its body names 'elsewhere'" in broken.output[0]
+    assert broken.output[-1] == "PostgreSQL store: 1 problems in 2 records"
+    assert setup.spec.password not in "\n".join(intact.output + broken.output)
 
 
 def _write(setup: Setup, release: str, key: str) -> None:
@@ -329,3 +354,81 @@ def test_an_expand_that_breaks_the_old_colour_is_undone_and_a_good_one_kept(
     # Nothing left to expand: the next run is a no-op.
     assert run_expand(setup.target, setup.releases[V2], settings, old_colour_journeys).applied == ()
     print(f"expand test body: {time.monotonic() - started:.1f} s")
+
+
+def _expand_in_a_worker(config: BlueGreenConfig, release: str, settings: MigrationSettings) -> None:
+    """What deploy.expand_schema does, in a process of its own that the drill kills."""
+    client = docker.DockerClient(base_url="unix:///var/run/docker.sock", version="auto")
+    target = DockerHaproxyTarget(BlueGreenEngine(config, client=client))
+    run_expand(target, release, settings, list)
+
+
+def _kill_the_worker_mid_step(setup: Setup, settings: MigrationSettings) -> Container:
+    """Start the expand of 1.1.0 in a worker; SIGKILL it while 0002 waits inside its step.
+
+    A reader holding records for 4 s keeps 0002's ALTER TABLE waiting inside the step's
+    transaction, with the migration lock held: the moment a killed worker is most harmful.
+    Returns the worker's migration container, which outlives the worker as it would a
+    killed Airflow task.
+    """
+    db = setup.client.containers.get(setup.spec.container)
+    db.exec_run(
+        ["psql", "-qtA", "-U", setup.spec.user, "-d", setup.spec.database, "-c",
+         "BEGIN; LOCK TABLE records IN ACCESS SHARE MODE; SELECT pg_sleep(4); COMMIT;"],
+        user="postgres", detach=True,
+    )  # fmt: skip
+    worker = multiprocessing.get_context("fork").Process(
+        target=_expand_in_a_worker,
+        args=(setup.target.engine.config, setup.releases[V2], settings),
+    )
+    worker.start()
+    waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+    deadline = time.monotonic() + 20
+    while setup.psql(waiting) != "1":
+        assert time.monotonic() < deadline, "0002 never started waiting inside its step"
+        time.sleep(0.1)
+    assert worker.pid is not None
+    os.kill(worker.pid, signal.SIGKILL)
+    worker.join()
+    (container,) = setup.client.containers.list(
+        filters={
+            "label": [f"{LABEL_SERVICE}={setup.spec.service}", f"{LABEL_ROLE}={MIGRATION_ROLE}"]
+        }
+    )
+    return container
+
+
+def test_drill_a_worker_killed_in_the_middle_of_a_migration_converges_on_retry(
+    setup: Setup,
+) -> None:
+    """The worker running the expand dies mid-step: once with its migration container left
+    running (an Airflow task process killed), once with it (the node gone). Each time the
+    retried task converges: every step applied once, the schema at 1.1.0's version."""
+    settings = MigrationSettings.model_validate({"command": MIGRATE, "timeout": "1 minute"})
+    applied = "SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations"
+    origin = "SELECT count(*) FROM information_schema.columns WHERE column_name = 'origin'"
+    for node_gone in (False, True):
+        setup.psql("DROP TABLE IF EXISTS records, schema_migrations")
+        assert setup.run(setup.releases[V1], "apply", "expand").exit_code == 0  # version 1
+        orphan = _kill_the_worker_mid_step(setup, settings)
+        if node_gone:
+            orphan.kill()  # its connection drops: PostgreSQL rolls the step back
+            orphan.wait(timeout=30)
+            deadline = time.monotonic() + 20  # until the reader lets the step's backend go
+            while (
+                setup.psql("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+                != "0"
+            ):
+                assert time.monotonic() < deadline
+                time.sleep(0.2)
+            assert setup.psql(applied) == "1" and setup.psql(origin) == "0"  # nothing half-done
+        # The retry: the same task again. It waits for the lock while the orphan finishes.
+        retried = run_expand(setup.target, setup.releases[V2], settings, list)
+        assert retried.version == 2
+        assert retried.applied == (("0002_origin.sql",) if node_gone else ())
+        assert setup.psql(applied) == "1,2" and setup.psql(origin) == "1"
+        orphan.reload()
+        assert orphan.status == "exited" and orphan.attrs["State"]["ExitCode"] == (
+            137 if node_gone else 0
+        )
+        orphan.remove()
