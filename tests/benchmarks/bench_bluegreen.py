@@ -12,6 +12,7 @@ and removes everything it created. Needs `make demo-images` (make bench-bluegree
 
 from __future__ import annotations
 
+import argparse
 import logging
 import socket
 import statistics
@@ -19,9 +20,16 @@ import sys
 import time
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
+
+import docker
 
 from handoff.bluegreen import BlueGreenConfig, BlueGreenEngine, SwitchResult, VolumeMount
 from handoff.bluegreen.loadgen import LoadGenerator, LoadReport, LoadSpec, stored_keys
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+from tests.benchmarks.postgres_store import BenchDatabase  # noqa: E402
 
 V1, V2 = "handoff-demo:1.0.0", "handoff-demo:1.1.0"
 ROUNDS = 3
@@ -102,24 +110,42 @@ def summary(label: str, values: list[float]) -> str:
 
 def main() -> int:
     """Run the benchmark and print its figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--store",
+        choices=("sqlite", "postgres"),
+        default="sqlite",
+        help="the demo's store: its SQLite file, or PostgreSQL on the service network",
+    )
+    args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     service = f"bench-{uuid.uuid4().hex[:6]}"
+    database = BenchDatabase(service)
+    postgres = args.store == "postgres"
     config = BlueGreenConfig(
         service=service,
         live_port=free_port(),
         preview_port=free_port(),
         volumes=(VolumeMount(f"{service}-data", "/data"),),
+        **(database.config_fields() if postgres else {}),  # type: ignore[arg-type]
     )
-    engine = BlueGreenEngine(config)
+    client = docker.DockerClient(base_url="unix:///var/run/docker.sock", version="auto")
+    engine = BlueGreenEngine(config, client=client)
     measures: list[Measure] = []
     acknowledged: set[str] = set()
     try:
+        if postgres:
+            database.start(client, config, (V1, V2))
         engine.deploy(V1)
         engine.switch(V1)
         engine.deploy(V2)
-        print(f"blue-green benchmark on service {service} ({V1} in blue, {V2} in green)")
+        print(
+            f"blue-green benchmark on service {service} ({V1} in blue, {V2} in green), "
+            f"store {args.store}"
+        )
         connections, best = calibrate(config)
         rate = best * STEADY_FRACTION
+        started = time.monotonic()  # the rounds' writes are counted, not the calibration's
         print(
             f"  steady load: {rate:.0f} req/s on {connections} keep-alive connections,"
             " 1 request in 4 a write"
@@ -145,8 +171,14 @@ def main() -> int:
                 )
         stored = stored_keys(config.router_host, config.live_port)
         missing = acknowledged - stored
+        loaded_s = time.monotonic() - started
     finally:
+        if postgres:
+            database.remove_database(client)
         engine.teardown(remove_data=True, force=True)
+        if postgres:
+            database.remove_network(client)
+        client.close()
     for op in ("switch", "rollback"):
         ops = [m for m in measures if m.op == op]
         print(summary(f"{op} call time", [m.call_s for m in ops]))
@@ -156,7 +188,10 @@ def main() -> int:
         failures = sum(m.window_failures for m in ops)
         requests = sum(m.window_requests for m in ops)
         print(f"{op} requests: {requests}, failures: {failures}")
-    print(f"acknowledged writes: {len(acknowledged)}, missing afterwards: {len(missing)}")
+    print(
+        f"acknowledged writes: {len(acknowledged)} ({len(acknowledged) / loaded_s:.0f}/s over "
+        f"{loaded_s:.0f} s of rounds), missing afterwards: {len(missing)}"
+    )
     return 0
 
 

@@ -42,14 +42,10 @@ import docker
 from handoff.bluegreen import BlueGreenConfig, BlueGreenEngine, VolumeMount
 from handoff.bluegreen.config import Colour
 from handoff.bluegreen.loadgen import stored_keys
-from handoff.bluegreen.oneoff import run_release
-from handoff.bluegreen.postgres import (
-    PORT,
-    PostgresSpec,
-    ensure_postgres,
-    new_password,
-    remove_postgres,
-)
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+from tests.benchmarks.postgres_store import BenchDatabase  # noqa: E402
 
 V1, V2 = "handoff-demo:1.0.0", "handoff-demo:1.1.0"
 CLIENT_TIMEOUT_S = 15.0
@@ -441,12 +437,7 @@ def main() -> int:
     logging.basicConfig(level=logging.WARNING)
     service = f"bench-sw-{uuid.uuid4().hex[:6]}"
     client = docker.DockerClient(base_url="unix:///var/run/docker.sock", version="auto")
-    # With PostgreSQL both colours share one database by URL (a secret: never printed).
-    database = PostgresSpec(service, f"{service}-net", password=new_password())
-    url = (
-        f"postgresql://{database.user}:{database.password}@{database.container}:{PORT}/"
-        f"{database.database}"
-    )
+    database = BenchDatabase(service)
     postgres = args.store == "postgres"
     config = BlueGreenConfig(
         service=service,
@@ -454,8 +445,7 @@ def main() -> int:
         preview_port=free_port(),
         router_image=args.router_image,
         volumes=(VolumeMount(f"{service}-data", "/data"),),
-        network=database.network if postgres else None,
-        secret_environment=(("DEMO_DATABASE_URL", url),) if postgres else (),
+        **(database.config_fields() if postgres else {}),  # type: ignore[arg-type]
     )
     engine = BlueGreenEngine(config, client=client)
     results: list[Scenario] = []
@@ -463,14 +453,7 @@ def main() -> int:
     missing: set[str] = set()
     try:
         if postgres:
-            ensure_postgres(client, database)
-            # Each release's own expand steps, as the DAG runs them before a deploy: the
-            # schema both colours serve (1.1.0 writes a column 1.0.0 does not know).
-            for release in (V1, V2):
-                argv = ["/opt/demo/migrate.py", "apply", "expand"]
-                done = run_release(client, config, release, argv, 120)
-                if done.exit_code != 0:
-                    raise SystemExit(f"{release}: migrations failed: {done.output[-5:]}")
+            database.start(client, config, (V1, V2))
         engine.deploy(V1)
         engine.switch(V1)
         engine.deploy(V2)
@@ -489,12 +472,11 @@ def main() -> int:
         stored = stored_keys(config.router_host, config.live_port)
         missing = acked - stored
     finally:
-        if postgres:  # the database first: the engine's teardown removes its network
-            remove_postgres(client, database, data=True)
+        if postgres:
+            database.remove_database(client)
         engine.teardown(remove_data=True, force=True)
         if postgres:
-            for network in client.networks.list(names=[database.network]):
-                network.remove()
+            database.remove_network(client)
         client.close()
     print(f"\nacknowledged writes: {len(acked)}, lost (missing from the store): {len(missing)}")
     if args.json:

@@ -49,6 +49,8 @@ pytestmark = pytest.mark.integration
 MIGRATE = ["/opt/demo/migrate.py"]
 URL_ENV = "DEMO_DATABASE_URL"
 BAD = "handoff-demo:1.1.0-bad-expand"
+READER = "drill-reader"  # the application name of the drill's session holding records
+WAITING = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
 
 
 @dataclass
@@ -366,25 +368,24 @@ def _expand_in_a_worker(config: BlueGreenConfig, release: str, settings: Migrati
 def _kill_the_worker_mid_step(setup: Setup, settings: MigrationSettings) -> Container:
     """Start the expand of 1.1.0 in a worker; SIGKILL it while 0002 waits inside its step.
 
-    A reader holding records for 4 s keeps 0002's ALTER TABLE waiting inside the step's
-    transaction, with the migration lock held: the moment a killed worker is most harmful.
-    Returns the worker's migration container, which outlives the worker as it would a
-    killed Airflow task.
+    A reader holding records (until _release_the_reader) keeps 0002's ALTER TABLE waiting
+    inside the step's transaction, with the migration lock held: the moment a killed worker
+    is most harmful. Returns the worker's migration container, which outlives the worker as
+    it would a killed Airflow task.
     """
     db = setup.client.containers.get(setup.spec.container)
     db.exec_run(
         ["psql", "-qtA", "-U", setup.spec.user, "-d", setup.spec.database, "-c",
-         "BEGIN; LOCK TABLE records IN ACCESS SHARE MODE; SELECT pg_sleep(4); COMMIT;"],
-        user="postgres", detach=True,
+         "BEGIN; LOCK TABLE records IN ACCESS SHARE MODE; SELECT pg_sleep(120); COMMIT;"],
+        user="postgres", detach=True, environment={"PGAPPNAME": READER},
     )  # fmt: skip
     worker = multiprocessing.get_context("fork").Process(
         target=_expand_in_a_worker,
         args=(setup.target.engine.config, setup.releases[V2], settings),
     )
     worker.start()
-    waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
     deadline = time.monotonic() + 20
-    while setup.psql(waiting) != "1":
+    while setup.psql(WAITING) != "1":
         assert time.monotonic() < deadline, "0002 never started waiting inside its step"
         time.sleep(0.1)
     assert worker.pid is not None
@@ -396,6 +397,12 @@ def _kill_the_worker_mid_step(setup: Setup, settings: MigrationSettings) -> Cont
         }
     )
     return container
+
+
+def _release_the_reader(setup: Setup) -> None:
+    """Cancel the reader's sleep: its transaction ends and 0002 gets the table."""
+    cancel = "SELECT count(pg_cancel_backend(pid)) FROM pg_stat_activity"
+    assert setup.psql(f"{cancel} WHERE application_name = '{READER}'") == "1"
 
 
 def test_drill_a_worker_killed_in_the_middle_of_a_migration_converges_on_retry(
@@ -414,11 +421,10 @@ def test_drill_a_worker_killed_in_the_middle_of_a_migration_converges_on_retry(
         if node_gone:
             orphan.kill()  # its connection drops: PostgreSQL rolls the step back
             orphan.wait(timeout=30)
-            deadline = time.monotonic() + 20  # until the reader lets the step's backend go
-            while (
-                setup.psql("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
-                != "0"
-            ):
+        _release_the_reader(setup)
+        if node_gone:
+            deadline = time.monotonic() + 20  # until the step's backend has the table
+            while setup.psql(WAITING) != "0":
                 assert time.monotonic() < deadline
                 time.sleep(0.2)
             assert setup.psql(applied) == "1" and setup.psql(origin) == "0"  # nothing half-done
@@ -427,8 +433,6 @@ def test_drill_a_worker_killed_in_the_middle_of_a_migration_converges_on_retry(
         assert retried.version == 2
         assert retried.applied == (("0002_origin.sql",) if node_gone else ())
         assert setup.psql(applied) == "1,2" and setup.psql(origin) == "1"
-        orphan.reload()
-        assert orphan.status == "exited" and orphan.attrs["State"]["ExitCode"] == (
-            137 if node_gone else 0
-        )
+        # The orphan finished its step (or was killed in it); nothing of it runs on.
+        assert orphan.wait(timeout=30)["StatusCode"] == (137 if node_gone else 0)
         orphan.remove()
