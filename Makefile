@@ -18,7 +18,8 @@ help:
 	@echo "make demo-reset put the demo service back to blue 1.0.0 live (after a rehearsal)"
 	@echo "make test       install what is missing and run the whole test suite"
 	@echo "make check      ruff + mypy"
-	@echo "make bench      run the benchmarks (they print figures)"
+	@echo "make bench      run the benchmarks (they print figures); e.g. make bench-switch"
+	@echo "                BENCH_ARGS=\"--store postgres --connections 64,256\""
 	@echo "make demo-images  start a Docker engine if none answers, build the demo images"
 	@echo "make observability  start Prometheus, Alertmanager and the exporters when missing"
 	@echo "                (Prometheus on http://127.0.0.1:19090); observability-down removes them"
@@ -98,12 +99,12 @@ browser:
 	include/demo/scripts/ensure-chromium.sh
 
 bench-bluegreen: venv demo-images
-	$(PY) tests/benchmarks/bench_bluegreen.py
+	$(PY) tests/benchmarks/bench_bluegreen.py $(BENCH_ARGS)
 
 # Latency around the router step with an independent client: 16/64/256 keep-alive
 # connections and a new connection per request, 10 switches and 10 rollbacks each.
 bench-switch: venv demo-images
-	$(PY) tests/benchmarks/bench_switch_latency.py
+	$(PY) tests/benchmarks/bench_switch_latency.py $(BENCH_ARGS)
 
 # A release that fails only real users: the Prometheus watch against the probe-only one.
 bench-fault: venv demo-images observability
