@@ -243,10 +243,12 @@ class PgStore:
     each write is answered only after the statement's commit returned (synchronous_commit
     stays on: the commit is on disk). A transaction per write through the 16 pooled
     connections managed about 250 writes/s here, and writers queued on the pool for seconds
-    at 64 and 256 client connections; the writer's connection is outside the pool so a write
-    never waits behind readers for a slot. The columns written beside key and body are the release's
-    (DEMO_RECORD_COLUMNS): an expand step must keep the old release's columns writable,
-    which is what the old colour's smoke journey proves again.
+    at 64 and 256 client connections. The writer's connection is outside the pool, so a
+    write never waits behind readers for a slot.
+
+    The columns written beside key and body are the release's (DEMO_RECORD_COLUMNS): an
+    expand step must keep the old release's columns writable, which is what the old colour's
+    smoke journey proves again.
     """
 
     def __init__(self, url: str, columns: str) -> None:
