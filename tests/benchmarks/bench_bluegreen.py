@@ -29,7 +29,7 @@ from handoff.bluegreen.loadgen import LoadGenerator, LoadReport, LoadSpec, store
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-from tests.benchmarks.postgres_store import BenchDatabase  # noqa: E402
+from tests.benchmarks.postgres_store import BenchDatabase, add_store_argument  # noqa: E402
 
 V1, V2 = "handoff-demo:1.0.0", "handoff-demo:1.1.0"
 ROUNDS = 3
@@ -111,12 +111,7 @@ def summary(label: str, values: list[float]) -> str:
 def main() -> int:
     """Run the benchmark and print its figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--store",
-        choices=("sqlite", "postgres"),
-        default="sqlite",
-        help="the demo's store: its SQLite file, or PostgreSQL on the service network",
-    )
+    add_store_argument(parser)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     service = f"bench-{uuid.uuid4().hex[:6]}"

@@ -45,7 +45,7 @@ from handoff.bluegreen.loadgen import stored_keys
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-from tests.benchmarks.postgres_store import BenchDatabase  # noqa: E402
+from tests.benchmarks.postgres_store import BenchDatabase, add_store_argument  # noqa: E402
 
 V1, V2 = "handoff-demo:1.0.0", "handoff-demo:1.1.0"
 CLIENT_TIMEOUT_S = 15.0
@@ -425,12 +425,7 @@ def main() -> int:
     parser.add_argument("--write-every", type=int, default=WRITE_EVERY, help="0: reads only")
     parser.add_argument("--router-image", default="handoff-router:latest")
     parser.add_argument("--releases", default=f"{V1},{V2}", help="two release images")
-    parser.add_argument(
-        "--store",
-        choices=("sqlite", "postgres"),
-        default="sqlite",
-        help="the demo's store: its SQLite file, or PostgreSQL on the service network (issue 19)",
-    )
+    add_store_argument(parser)
     args = parser.parse_args()
     V1, V2 = args.releases.split(",")
     WRITE_EVERY = args.write_every  # the client is forked: it sees the value set here

@@ -8,6 +8,7 @@ the service network, which a database still attached to it would hold.
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -24,6 +25,16 @@ from handoff.bluegreen.postgres import (
 )
 
 MIGRATE_EXPAND = ["/opt/demo/migrate.py", "apply", "expand"]
+
+
+def add_store_argument(parser: argparse.ArgumentParser) -> None:
+    """The benchmarks' --store option: which store the demo service runs on."""
+    parser.add_argument(
+        "--store",
+        choices=("sqlite", "postgres"),
+        default="sqlite",
+        help="the demo's store: its SQLite file, or PostgreSQL on the service network",
+    )
 
 
 @dataclass
