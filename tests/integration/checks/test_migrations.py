@@ -379,7 +379,8 @@ def _kill_the_worker_mid_step(setup: Setup, settings: MigrationSettings) -> Cont
          "BEGIN; LOCK TABLE records IN ACCESS SHARE MODE; SELECT pg_sleep(120); COMMIT;"],
         user="postgres", detach=True, environment={"PGAPPNAME": READER},
     )  # fmt: skip
-    worker = multiprocessing.get_context("fork").Process(
+    # A fresh interpreter, as a task process is: a fork could inherit a lock held by a thread.
+    worker = multiprocessing.get_context("spawn").Process(
         target=_expand_in_a_worker,
         args=(setup.target.engine.config, setup.releases[V2], settings),
     )
