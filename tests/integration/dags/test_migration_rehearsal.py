@@ -36,6 +36,7 @@ from handoff.bluegreen.postgres import PostgresSpec
 from handoff.bluegreen.target import DockerHaproxyTarget
 from handoff.catalog import load_handoff
 from handoff.runtime.engine_factory import engine_config
+from handoff.tasks import migrations
 from handoff.tasks.database import database_secrets
 from tests.support.airflow_env import loader_dagbag
 from tests.support.demo import V1, V2, V3, ensure_demo_images, free_port
@@ -284,9 +285,19 @@ def test_the_contract_runs_only_after_the_handover(rehearsal: Rehearsal) -> None
 
 
 def test_a_rollback_after_a_contract_step_is_refused_and_escalated(
-    rehearsal: Rehearsal,
+    rehearsal: Rehearsal, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     contracted: list[float] = []
+    person_done = threading.Event()
+    decided_after_the_person: list[bool] = []
+    decide = migrations.rollback_schema
+
+    def rollback_schema_after_the_person(*args: Any, **kwargs: Any) -> Any:
+        """The rollback's decision, once the person's contract ran: no race with the thread."""
+        decided_after_the_person.append(person_done.wait(timeout=240))
+        return decide(*args, **kwargs)
+
+    monkeypatch.setattr(migrations, "rollback_schema", rollback_schema_after_the_person)
 
     def contract_early() -> None:
         """A person runs 1.2.0's contract by hand as soon as 1.2.0 serves live (too early)."""
@@ -297,6 +308,7 @@ def test_a_rollback_after_a_contract_step_is_refused_and_escalated(
                 done = rehearsal.target.run_release(V3, [*MIGRATE, "apply", "contract"], 60)
                 assert done.exit_code == 0, done.output
                 contracted.append(time.monotonic())
+                person_done.set()
                 return
             time.sleep(0.2)
 
@@ -305,6 +317,7 @@ def test_a_rollback_after_a_contract_step_is_refused_and_escalated(
     run, states = run_dag(rehearsal, release=V3, answer_user_issues="issues reported")
     person.join(timeout=60)
     assert contracted, "the contract by hand never ran"
+    assert decided_after_the_person == [True]  # the rollback decided once, after the contract
     assert str(run.state) == "failed"
     assert states[ROLLBACK] == "failed"
     # Refused before anything moved: 1.2.0 still serves live, blue (1.0.0) still stands by.
