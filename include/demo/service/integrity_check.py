@@ -51,7 +51,7 @@ def problems(db: sqlite3.Connection) -> tuple[int, list[str]]:
 
 
 def check_postgres(url: str) -> int:
-    """The PostgreSQL store: ids unique and ordered, keys unique, every body its key's."""
+    """The PostgreSQL store: ids and keys unique, every body the document of its key."""
     import psycopg2  # Debian's python3-psycopg2, in the image only
 
     where = "PostgreSQL store"  # the URL holds the password: never printed
@@ -67,7 +67,8 @@ def check_postgres(url: str) -> int:
             count, found = body_problems(cur)
         db.close()
     except psycopg2.Error as exc:
-        print(f"{where}: unreadable: {str(exc).strip().splitlines()[0]}")
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        print(f"{where}: unreadable: {first}")
         return 1
     if twin_ids or twin_keys:
         found.insert(0, f"{twin_ids} repeated id(s) and {twin_keys} repeated key(s)")
