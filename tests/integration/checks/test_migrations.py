@@ -42,7 +42,7 @@ from handoff.target.models import CommandResult
 from handoff.tasks.database import database_findings, database_secrets
 from handoff.tasks.migrations import ExpandFailed, run_expand
 from tests.support.demo import V1, V2, V3, ensure_demo_images, free_port
-from tests.support.postgres import psql
+from tests.support.postgres import psql, psql_in_background
 
 pytestmark = pytest.mark.integration
 
@@ -373,12 +373,12 @@ def _kill_the_worker_mid_step(setup: Setup, settings: MigrationSettings) -> Cont
     is most harmful. Returns the worker's migration container, which outlives the worker as
     it would a killed Airflow task.
     """
-    db = setup.client.containers.get(setup.spec.container)
-    db.exec_run(
-        ["psql", "-qtA", "-U", setup.spec.user, "-d", setup.spec.database, "-c",
-         "BEGIN; LOCK TABLE records IN ACCESS SHARE MODE; SELECT pg_sleep(120); COMMIT;"],
-        user="postgres", detach=True, environment={"PGAPPNAME": READER},
-    )  # fmt: skip
+    psql_in_background(
+        setup.client,
+        setup.spec,
+        "BEGIN; LOCK TABLE records IN ACCESS SHARE MODE; SELECT pg_sleep(120); COMMIT;",
+        READER,
+    )
     # A fresh interpreter, as a task process is: a fork could inherit a lock held by a thread.
     worker = multiprocessing.get_context("spawn").Process(
         target=_expand_in_a_worker,
