@@ -22,14 +22,16 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-import docker
-
 from handoff.bluegreen import BlueGreenConfig, BlueGreenEngine, SwitchResult, VolumeMount
 from handoff.bluegreen.loadgen import LoadGenerator, LoadReport, LoadSpec, stored_keys
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-from tests.benchmarks.postgres_store import BenchDatabase, add_store_argument  # noqa: E402
+from tests.benchmarks.postgres_store import (  # noqa: E402
+    BenchDatabase,
+    add_store_argument,
+    tear_down,
+)
 
 V1, V2 = "handoff-demo:1.0.0", "handoff-demo:1.1.0"
 ROUNDS = 3
@@ -115,22 +117,21 @@ def main() -> int:
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     service = f"bench-{uuid.uuid4().hex[:6]}"
-    database = BenchDatabase(service)
-    postgres = args.store == "postgres"
+    database = BenchDatabase(service) if args.store == "postgres" else None
     config = BlueGreenConfig(
         service=service,
         live_port=free_port(),
         preview_port=free_port(),
         volumes=(VolumeMount(f"{service}-data", "/data"),),
-        **(database.config_fields() if postgres else {}),  # type: ignore[arg-type]
     )
-    client = docker.DockerClient(base_url="unix:///var/run/docker.sock", version="auto")
-    engine = BlueGreenEngine(config, client=client)
+    if database is not None:
+        config = database.configure(config)
+    engine = BlueGreenEngine(config)
     measures: list[Measure] = []
     acknowledged: set[str] = set()
     try:
-        if postgres:
-            database.start(client, config, (V1, V2))
+        if database is not None:
+            database.start(engine, (V1, V2))
         engine.deploy(V1)
         engine.switch(V1)
         engine.deploy(V2)
@@ -168,12 +169,7 @@ def main() -> int:
         missing = acknowledged - stored
         loaded_s = time.monotonic() - started
     finally:
-        if postgres:
-            database.remove_database(client)
-        engine.teardown(remove_data=True, force=True)
-        if postgres:
-            database.remove_network(client)
-        client.close()
+        tear_down(engine, database)
     for op in ("switch", "rollback"):
         ops = [m for m in measures if m.op == op]
         print(summary(f"{op} call time", [m.call_s for m in ops]))

@@ -37,15 +37,17 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-import docker
-
 from handoff.bluegreen import BlueGreenConfig, BlueGreenEngine, VolumeMount
 from handoff.bluegreen.config import Colour
 from handoff.bluegreen.loadgen import stored_keys
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-from tests.benchmarks.postgres_store import BenchDatabase, add_store_argument  # noqa: E402
+from tests.benchmarks.postgres_store import (  # noqa: E402
+    BenchDatabase,
+    add_store_argument,
+    tear_down,
+)
 
 V1, V2 = "handoff-demo:1.0.0", "handoff-demo:1.1.0"
 CLIENT_TIMEOUT_S = 15.0
@@ -431,24 +433,23 @@ def main() -> int:
     WRITE_EVERY = args.write_every  # the client is forked: it sees the value set here
     logging.basicConfig(level=logging.WARNING)
     service = f"bench-sw-{uuid.uuid4().hex[:6]}"
-    client = docker.DockerClient(base_url="unix:///var/run/docker.sock", version="auto")
-    database = BenchDatabase(service)
-    postgres = args.store == "postgres"
+    database = BenchDatabase(service) if args.store == "postgres" else None
     config = BlueGreenConfig(
         service=service,
         live_port=free_port(),
         preview_port=free_port(),
         router_image=args.router_image,
         volumes=(VolumeMount(f"{service}-data", "/data"),),
-        **(database.config_fields() if postgres else {}),  # type: ignore[arg-type]
     )
-    engine = BlueGreenEngine(config, client=client)
+    if database is not None:
+        config = database.configure(config)
+    engine = BlueGreenEngine(config)
     results: list[Scenario] = []
     acked: set[str] = set()
     missing: set[str] = set()
     try:
-        if postgres:
-            database.start(client, config, (V1, V2))
+        if database is not None:
+            database.start(engine, (V1, V2))
         engine.deploy(V1)
         engine.switch(V1)
         engine.deploy(V2)
@@ -467,12 +468,7 @@ def main() -> int:
         stored = stored_keys(config.router_host, config.live_port)
         missing = acked - stored
     finally:
-        if postgres:
-            database.remove_database(client)
-        engine.teardown(remove_data=True, force=True)
-        if postgres:
-            database.remove_network(client)
-        client.close()
+        tear_down(engine, database)
     print(f"\nacknowledged writes: {len(acked)}, lost (missing from the store): {len(missing)}")
     if args.json:
         with Path(args.json).open("w", encoding="utf-8") as out:

@@ -2,19 +2,18 @@
 
 Both colours share it by URL (a secret: never printed). Each release's own expand steps are
 applied before the first deploy, as the DAG's deploy.expand_schema would (1.1.0 writes a
-column 1.0.0 does not know). Removal is in two steps because the engine's teardown removes
-the service network, which a database still attached to it would hold.
+column 1.0.0 does not know). `tear_down` removes the database before the engine's teardown,
+which removes the service network a database still attached to it would hold.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import docker
-
-from handoff.bluegreen import BlueGreenConfig
+from handoff.bluegreen import BlueGreenConfig, BlueGreenEngine
 from handoff.bluegreen.oneoff import run_release
 from handoff.bluegreen.postgres import (
     PORT,
@@ -52,28 +51,28 @@ class BenchDatabase:
         s = self.spec
         return f"postgresql://{s.user}:{s.password}@{s.container}:{PORT}/{s.database}"
 
-    def config_fields(self) -> dict[str, object]:
-        """What the service's BlueGreenConfig needs to reach the database."""
-        return {
-            "network": self.spec.network,
-            "secret_environment": (("DEMO_DATABASE_URL", self.url),),
-        }
+    def configure(self, config: BlueGreenConfig) -> BlueGreenConfig:
+        """The service's config, on the database's network and with its URL as a secret."""
+        return dataclasses.replace(
+            config,
+            network=self.spec.network,
+            secret_environment=(("DEMO_DATABASE_URL", self.url),),
+        )
 
-    def start(
-        self, client: docker.DockerClient, config: BlueGreenConfig, releases: Sequence[str]
-    ) -> None:
+    def start(self, engine: BlueGreenEngine, releases: Sequence[str]) -> None:
         """Start the database and apply each release's expand steps, in order."""
-        ensure_postgres(client, self.spec)
+        ensure_postgres(engine.client, self.spec)
         for release in releases:
-            done = run_release(client, config, release, MIGRATE_EXPAND, 120)
+            done = run_release(engine.client, engine.config, release, MIGRATE_EXPAND, 120)
             if done.exit_code != 0:
                 raise SystemExit(f"{release}: migrations failed: {done.output[-5:]}")
 
-    def remove_database(self, client: docker.DockerClient) -> None:
-        """Before the engine's teardown: the database and its data."""
-        remove_postgres(client, self.spec, data=True)
 
-    def remove_network(self, client: docker.DockerClient) -> None:
-        """After the engine's teardown, if it left the network."""
-        for network in client.networks.list(names=[self.spec.network]):
+def tear_down(engine: BlueGreenEngine, database: BenchDatabase | None) -> None:
+    """Remove the service, and its database first when it has one."""
+    if database is not None:
+        remove_postgres(engine.client, database.spec, data=True)
+    engine.teardown(remove_data=True, force=True)
+    if database is not None:  # the network, if the engine's teardown left it
+        for network in engine.client.networks.list(names=[database.spec.network]):
             network.remove()
