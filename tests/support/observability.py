@@ -9,29 +9,16 @@ volume points at it for the block and is put back afterwards.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from handoff.analysis import scrape_targets
 from tests.support.demo import ROOT
+from tests.support.scripts import load
 from tests.support.slack_receiver import WEBHOOK_PATH, Receiver, slack_receiver
-
-
-def load(path: Path, name: str) -> ModuleType:
-    """Import a script of the project by its path."""
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
 
 stack_module = load(ROOT / "include" / "observability" / "stack.py", "observability_stack")
 promconfig = stack_module.promconfig

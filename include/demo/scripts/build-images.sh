@@ -64,7 +64,8 @@ build() { # tag context hash [build args...]
     fi
 }
 
-service_files=("$DEMO/service/Dockerfile" "$DEMO/service/app.py" "$DEMO/service/integrity_check.py"
+service_files=("$DEMO/service/Dockerfile" "$DEMO/service/app.py" "$DEMO/service/http_loop.py"
+    "$DEMO/service/integrity_check.py"
     "$DEMO/service/migrate.py" "$DEMO/service/migrations/"*.sql)
 # Each release's schema: the migration files it ships and the columns its code writes in the
 # PostgreSQL store. 1.1.0 expands (origin added, release optional), 1.2.0 contracts (release

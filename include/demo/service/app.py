@@ -1,4 +1,4 @@
-"""Demo service for the blue-green environment: a small HTTP service on the standard library.
+"""Demo service for the blue-green environment: a small HTTP service on one asyncio loop.
 
 Endpoints: /health, /version, / (dashboard page), /api/status (JSON), /api/optimize (the
 seed's "AI optimization" feature), /api/account (needs a bearer token), /metrics (Prometheus
@@ -39,6 +39,7 @@ in the schema the release's migrations (migrate.py) made. Behaviour comes from t
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hmac
 import html
@@ -51,10 +52,11 @@ import sqlite3
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
+from http_loop import Request, Response, Server  # beside this file, in the image too
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -81,6 +83,7 @@ FAULTS_AFTER_WRITES = int(os.environ.get("DEMO_FAULTS_AFTER_WRITES", "0") or 0)
 FLAKY_SHARE = float(os.environ.get("DEMO_FLAKY_PERCENT", "5") or 5) / 100.0
 DEBUG_PORT = int(os.environ.get("DEMO_DEBUG_PORT", "0") or 0)
 API_TOKEN = os.environ.get("DEMO_API_TOKEN", "")
+T = TypeVar("T")
 
 
 class _Write:
@@ -142,12 +145,12 @@ class GroupCommit:
 class Store:
     """Acknowledged records in SQLite; a write returns only after it is durable.
 
-    Connections come from a pool rather than one per thread: the server runs a thread per
-    connection, so a switch (every client session reconnecting to the new colour) would open
-    as many SQLite connections at once. Writes are group-committed (GroupCommit). Before,
-    each writer fought for SQLite's write lock through its busy handler, which retries by
-    sleeping in no order, and every write paid its own fsync: under load one write could
-    wait for seconds.
+    Connections come from a pool rather than one per thread: the store's calls run on the
+    service's store threads (STORE_WRITES, STORE_READS), and a connection per thread would
+    open as many SQLite connections as there are threads. Writes are group-committed
+    (GroupCommit). Before, each writer fought for SQLite's write lock through its busy
+    handler, which retries by sleeping in no order, and every write paid its own fsync:
+    under load one write could wait for seconds.
     """
 
     def __init__(self, path: str) -> None:
@@ -258,8 +261,8 @@ class PgStore:
         unknown = [c for c in self.columns if c not in _COLUMN_VALUES]
         if unknown:
             raise SystemExit(f"DEMO_RECORD_COLUMNS: unknown column(s) {', '.join(unknown)}")
-        # A thread per client connection: the semaphore makes extra threads wait for a
-        # connection instead of failing on an exhausted pool.
+        # More store threads than pooled connections: the semaphore makes extra threads wait
+        # for a connection instead of failing on an exhausted pool.
         self.slots = threading.BoundedSemaphore(16)
         self.pool = psycopg2.pool.ThreadedConnectionPool(
             1, 16, url, connect_timeout=5, application_name=f"demo-{COLOUR}"
@@ -490,228 +493,216 @@ th,td{{text-align:left;padding:.25rem 1rem}}</style></head>
 STYLESHEET = b"body{font-family:sans-serif;margin:2rem;color:#111;background:#fff}\n"
 
 
-class Handler(BaseHTTPRequestHandler):
-    """Answer one keep-alive connection's requests."""
-
-    protocol_version = "HTTP/1.1"
-    # Headers and body leave in two writes; with Nagle on, the body waits for the client's
-    # delayed ACK (40 ms) on every keep-alive request.
-    disable_nagle_algorithm = True
-    server_version = "handoff-demo"
-    sys_version = ""
-
-    def version_string(self) -> str:
-        if fault("leak_version"):
-            return f"handoff-demo/{RELEASE} Python/{sys.version.split()[0]}"
-        return self.server_version
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass  # one line per request would drown the container log at load-test rates
-
-    def send(
-        self, code: int, body: bytes, ctype: str = "application/json", cache: str = "no-store"
-    ) -> None:
-        self.send_response(code)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("X-Release", RELEASE)
-        if not fault("no_nosniff"):
-            self.send_header("X-Content-Type-Options", "nosniff")
-        self.send_header("Cache-Control", cache)
-        self.end_headers()
-        self.wfile.write(body)
-
-    def send_json(self, code: int, value: object) -> None:
-        self.send(code, json.dumps(value).encode())
-
-    def injected_failure(self) -> bool:
-        if MODE == "slow":
-            time.sleep(LATENCY)
-        if MODE == "erroring" and time.monotonic() - STARTED >= ERROR_AFTER:
-            return random.random() < ERROR_RATE
-        return False
-
-    def handle_one(self, method: str) -> int:
-        path, _, query = self.path.partition("?")
-        if path == "/health":
-            healthy = MODE != "never_ready"
-            body = {"status": "ok" if healthy else "starting", "release": RELEASE}
-            self.send_json(200 if healthy else 503, body)
-            return 200 if healthy else 503
-        if self.injected_failure():
-            self.send_json(500, {"error": "injected failure (DEMO_MODE=erroring)"})
-            return 500
-        if method == "POST" and path == "/api/records":
-            return self.write_record()
-        if method != "GET":
-            METRICS.refused.labels("method").inc()
-            self.send_json(405, {"error": f"{method} not allowed on {path}"})
-            return 405
-        page = self.pages().get(path)
-        if page is None:
-            METRICS.refused.labels("not_found").inc()
-            self.send_json(404, {"error": f"no such path: {path}"})
-            return 404
-        return page(query) or 200  # a page that answers otherwise returns its code
-
-    def pages(self) -> dict[str, Callable[[str], int | None]]:
-        return {
-            "/version": lambda q: self.send_json(200, {"release": RELEASE, "colour": COLOUR}),
-            "/api/status": lambda q: self.send_json(
-                200,
-                {
-                    "release": RELEASE,
-                    "colour": COLOUR,
-                    "uptime_s": round(time.monotonic() - STARTED, 3),
-                },
-            ),
-            "/api/records": self.list_records,
-            # The seed contract's "AI optimization" feature: a small computed answer.
-            "/api/optimize": self.optimize,
-            "/api/account": self.account,
-            "/metrics": lambda q: self.send(200, METRICS.render(), CONTENT_TYPE_LATEST),
-            "/static/app.css": lambda q: self.send(
-                200,
-                STYLESHEET.replace(b"#111", b"#222") if fault("stale_asset") else STYLESHEET,
-                "text/css",
-                "public, max-age=3600",
-            ),
-            "/": self.dashboard,
-        }
-
-    def optimize(self, query: str) -> int | None:
-        if fault("flaky_optimize") and random.random() < FLAKY_SHARE:
-            self.send_json(500, {"error": "injected failure (flaky_optimize)"})
-            return 500
-        params = dict(p.split("=", 1) for p in query.split("&") if "=" in p)
-        budget = max(1, min(int(params.get("budget", "100") or 100), 10_000))
-        # A deterministic toy "optimisation": split the budget across three channels.
-        weights = (0.5, 0.3, 0.2)
-        plan = [round(budget * w, 2) for w in weights]
-        self.send_json(200, {"release": RELEASE, "budget": budget, "allocation": plan})
-
-    def account(self, query: str) -> int:
-        """Answer the caller's account page, for a bearer token equal to DEMO_API_TOKEN."""
-        given = self.headers.get("Authorization", "")
-        if not given:
-            METRICS.auth_failures.labels("missing").inc()
-            self.send_json(401, {"error": "credentials required"})
-            return 401
-        scheme, _, token = given.partition(" ")
-        # Without a configured token no credentials are valid; compare in constant time.
-        valid = bool(API_TOKEN) and scheme.lower() == "bearer"
-        if not (valid and hmac.compare_digest(token.strip().encode(), API_TOKEN.encode())):
-            METRICS.auth_failures.labels("invalid").inc()
-            self.send_json(401, {"error": "invalid credentials"})
-            return 401
-        self.send_json(200, {"account": "demo", "release": RELEASE})
-        return 200
-
-    def list_records(self, query: str) -> None:
-        params = dict(p.split("=", 1) for p in query.split("&") if "=" in p)
-        rows = STORE.keys(int(params.get("after", "0")), int(params.get("limit", "10000")))
-        self.send_json(200, {"records": [{"id": i, "key": k} for i, k in rows]})
-
-    def dashboard(self, query: str) -> None:
-        page = DASHBOARD.format(
-            # The smoke journey expects the word "dashboard"; missing_text drops it.
-            title="overview" if fault("missing_text") else "dashboard",
-            # An image without a text alternative: axe's image-alt rule (WCAG 1.1.1, level A).
-            extra='<img src="/favicon.png" width="16" height="16">'
-            if fault("img_without_alt")
-            else "",
-            release=html.escape(RELEASE),
-            colour=html.escape(COLOUR),
-            mode=html.escape(MODE),
-            count=STORE.count(),
-        )
-        self.send(200, page.encode(), "text/html; charset=utf-8")
-
-    def write_record(self) -> int:
-        length = int(self.headers.get("Content-Length") or 0)
-        if length <= 0 or length > MAX_BODY:
-            METRICS.refused.labels("body_size").inc()
-            self.send_json(400, {"error": f"body must be 1..{MAX_BODY} bytes"})
-            return 400
-        raw = self.rfile.read(length)
-        try:
-            doc = json.loads(raw)
-            key = str(doc["key"])
-        except (ValueError, KeyError, TypeError):
-            METRICS.refused.labels("bad_body").inc()
-            self.send_json(400, {"error": 'body must be JSON with a "key"'})
-            return 400
-        record_id, created = STORE.add(key, raw.decode("utf-8", "replace"))
-        if created:
-            METRICS.wrote()
-        if fault("corrupt_store"):  # a migration run lazily, once enough writes came in
-            STORE.corrupt()
-        self.send_json(201 if created else 200, {"id": record_id, "key": key, "colour": COLOUR})
-        return 201 if created else 200
-
-    def run(self, method: str) -> None:
-        started = time.monotonic()
-        try:
-            code = self.handle_one(method)
-        except Exception as exc:  # one bad request must not take the process down
-            code = 500
-            self.send_json(500, {"error": f"{type(exc).__name__}: {exc}"})
-        path = self.path.partition("?")[0]
-        METRICS.observe(path if path in KNOWN_PATHS else "other", code, time.monotonic() - started)
-        if code < 300 and path in FEATURES:
-            METRICS.features.labels(FEATURES[path]).inc()
-
-    def do_GET(self) -> None:
-        self.run("GET")
-
-    def do_POST(self) -> None:
-        self.run("POST")
+#: The store's calls block (SQLite, psycopg2), so they run here, off the event loop. Writes
+#: have threads of their own: a write waits for its group's commit, and reads (the
+#: dashboard's count, the records list) must not queue behind it.
+STORE_WRITES = ThreadPoolExecutor(32, thread_name_prefix="store-write")
+STORE_READS = ThreadPoolExecutor(8, thread_name_prefix="store-read")
 
 
-class Server(ThreadingHTTPServer):
-    """The HTTP server, quiet about peers that hang up."""
-
-    daemon_threads = True
-    # The listen backlog. socketserver's default is 5: at a switch the router opens one
-    # connection per client session to the new colour at once (64-256 under full load),
-    # the accept queue overflows (TcpExtListenOverflows) and the kernel drops the handshakes,
-    # which come back only after TCP's retransmission backoff (1 s, 3 s, 7 s, 15 s): the
-    # seconds-long stalls at the router step. The kernel caps it at net.core.somaxconn.
-    request_queue_size = 4096
-
-    def handle_error(self, request: object, client_address: object) -> None:
-        # HAProxy closes idle server connections with a reset (no TIME_WAIT on its side):
-        # routine, not worth a traceback that would bury the log lines that matter.
-        if isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
-            return
-        super().handle_error(request, client_address)  # type: ignore[arg-type]
+async def in_thread(pool: ThreadPoolExecutor, call: Callable[[], T]) -> T:
+    return await asyncio.get_running_loop().run_in_executor(pool, call)
 
 
-def main() -> None:
-    """Serve until SIGTERM, then finish in-flight requests and exit."""
-    global STORE
-    url = os.environ.get("DEMO_DATABASE_URL", "")
-    STORE = PgStore(url, os.environ.get("DEMO_RECORD_COLUMNS", "")) if url else Store(DB_PATH)
-    server = Server(("0.0.0.0", PORT), Handler)
+def server_name() -> str:
+    if fault("leak_version"):
+        return f"handoff-demo/{RELEASE} Python/{sys.version.split()[0]}"
+    return "handoff-demo"
 
-    def stop(signum: int, frame: object) -> None:
-        threading.Thread(target=server.shutdown, daemon=True).start()
 
-    signal.signal(signal.SIGTERM, stop)
-    if fault("corrupt_store"):
-        STORE.corrupt()
+def answer_with(
+    code: int, body: bytes, ctype: str = "application/json", cache: str = "no-store"
+) -> Response:
+    headers = [
+        ("Server", server_name()),
+        ("Content-Type", ctype),
+        ("X-Release", RELEASE),
+        ("Cache-Control", cache),
+    ]
+    if not fault("no_nosniff"):
+        headers.append(("X-Content-Type-Options", "nosniff"))
+    return Response(code, body, tuple(headers))
+
+
+def answer_json(code: int, value: object) -> Response:
+    return answer_with(code, json.dumps(value).encode())
+
+
+def failed() -> Response:
+    """The answer to a request whose handling raised."""
+    return answer_json(500, {"error": "internal error"})
+
+
+async def injected_failure() -> bool:
+    if MODE == "slow":
+        await asyncio.sleep(LATENCY)
+    if MODE == "erroring" and time.monotonic() - STARTED >= ERROR_AFTER:
+        return random.random() < ERROR_RATE
+    return False
+
+
+def params_of(query: str) -> dict[str, str]:
+    return dict(p.split("=", 1) for p in query.split("&") if "=" in p)
+
+
+async def handle_one(request: Request) -> Response:
+    path, method = request.path, request.method
+    if path == "/health":
+        healthy = MODE != "never_ready"
+        body = {"status": "ok" if healthy else "starting", "release": RELEASE}
+        return answer_json(200 if healthy else 503, body)
+    if await injected_failure():
+        return answer_json(500, {"error": "injected failure (DEMO_MODE=erroring)"})
+    if method == "POST" and path == "/api/records":
+        return await write_record(request)
+    if method != "GET":
+        METRICS.refused.labels("method").inc()
+        return answer_json(405, {"error": f"{method} not allowed on {path}"})
+    page = PAGES.get(path)
+    if page is None:
+        METRICS.refused.labels("not_found").inc()
+        return answer_json(404, {"error": f"no such path: {path}"})
+    return await page(request)
+
+
+async def version(request: Request) -> Response:
+    return answer_json(200, {"release": RELEASE, "colour": COLOUR})
+
+
+async def status(request: Request) -> Response:
+    uptime = round(time.monotonic() - STARTED, 3)
+    return answer_json(200, {"release": RELEASE, "colour": COLOUR, "uptime_s": uptime})
+
+
+async def optimize(request: Request) -> Response:
+    """The seed contract's "AI optimization" feature: a small computed answer."""
+    if fault("flaky_optimize") and random.random() < FLAKY_SHARE:
+        return answer_json(500, {"error": "injected failure (flaky_optimize)"})
+    budget = max(1, min(int(params_of(request.query).get("budget", "100") or 100), 10_000))
+    # A deterministic toy "optimisation": split the budget across three channels.
+    weights = (0.5, 0.3, 0.2)
+    plan = [round(budget * w, 2) for w in weights]
+    return answer_json(200, {"release": RELEASE, "budget": budget, "allocation": plan})
+
+
+async def account(request: Request) -> Response:
+    """Answer the caller's account page, for a bearer token equal to DEMO_API_TOKEN."""
+    given = request.headers.get("authorization", "")
+    if not given:
+        METRICS.auth_failures.labels("missing").inc()
+        return answer_json(401, {"error": "credentials required"})
+    scheme, _, token = given.partition(" ")
+    # Without a configured token no credentials are valid; compare in constant time.
+    valid = bool(API_TOKEN) and scheme.lower() == "bearer"
+    if not (valid and hmac.compare_digest(token.strip().encode(), API_TOKEN.encode())):
+        METRICS.auth_failures.labels("invalid").inc()
+        return answer_json(401, {"error": "invalid credentials"})
+    return answer_json(200, {"account": "demo", "release": RELEASE})
+
+
+async def list_records(request: Request) -> Response:
+    params = params_of(request.query)
+    after, limit = int(params.get("after", "0")), int(params.get("limit", "10000"))
+    rows = await in_thread(STORE_READS, lambda: STORE.keys(after, limit))
+    return answer_json(200, {"records": [{"id": i, "key": k} for i, k in rows]})
+
+
+async def dashboard(request: Request) -> Response:
+    count = await in_thread(STORE_READS, STORE.count)
+    page = DASHBOARD.format(
+        # The smoke journey expects the word "dashboard"; missing_text drops it.
+        title="overview" if fault("missing_text") else "dashboard",
+        # An image without a text alternative: axe's image-alt rule (WCAG 1.1.1, level A).
+        extra='<img src="/favicon.png" width="16" height="16">' if fault("img_without_alt") else "",
+        release=html.escape(RELEASE),
+        colour=html.escape(COLOUR),
+        mode=html.escape(MODE),
+        count=count,
+    )
+    return answer_with(200, page.encode(), "text/html; charset=utf-8")
+
+
+async def metrics(request: Request) -> Response:
+    return answer_with(200, METRICS.render(), CONTENT_TYPE_LATEST)
+
+
+async def stylesheet(request: Request) -> Response:
+    body = STYLESHEET.replace(b"#111", b"#222") if fault("stale_asset") else STYLESHEET
+    return answer_with(200, body, "text/css", "public, max-age=3600")
+
+
+async def write_record(request: Request) -> Response:
+    if request.content_length <= 0 or request.content_length > MAX_BODY:
+        METRICS.refused.labels("body_size").inc()
+        return answer_json(400, {"error": f"body must be 1..{MAX_BODY} bytes"})
+    raw = request.body
+    try:
+        doc = json.loads(raw)
+        key = str(doc["key"])
+    except (ValueError, KeyError, TypeError):
+        METRICS.refused.labels("bad_body").inc()
+        return answer_json(400, {"error": 'body must be JSON with a "key"'})
+    body = raw.decode("utf-8", "replace")
+    record_id, created = await in_thread(STORE_WRITES, lambda: STORE.add(key, body))
+    if created:
+        METRICS.wrote()
+    if fault("corrupt_store"):  # a migration run lazily, once enough writes came in
+        await in_thread(STORE_WRITES, STORE.corrupt)
+    return answer_json(201 if created else 200, {"id": record_id, "key": key, "colour": COLOUR})
+
+
+PAGES: dict[str, Callable[[Request], Awaitable[Response]]] = {
+    "/version": version,
+    "/api/status": status,
+    "/api/records": list_records,
+    "/api/optimize": optimize,
+    "/api/account": account,
+    "/metrics": metrics,
+    "/static/app.css": stylesheet,
+    "/": dashboard,
+}
+
+
+async def answer(request: Request) -> Response:
+    """Answer one request and count it (latency by path and code, feature uses)."""
+    started = time.monotonic()
+    try:
+        response = await handle_one(request)
+    except Exception as exc:  # one bad request must not take the process down
+        response = answer_json(500, {"error": f"{type(exc).__name__}: {exc}"})
+    path = request.path
+    code = response.code
+    METRICS.observe(path if path in KNOWN_PATHS else "other", code, time.monotonic() - started)
+    if code < 300 and path in FEATURES:
+        METRICS.features.labels(FEATURES[path]).inc()
+    return response
+
+
+async def serve() -> None:
+    """Serve until SIGTERM, then let the requests in progress finish."""
+    server = Server(answer, MAX_BODY, failed)
+    await server.listen(PORT)
     if DEBUG_PORT:
         # The debug-port variant: a second listener, the kind a debug build leaves open.
-        debug = Server(("0.0.0.0", DEBUG_PORT), Handler)
-        threading.Thread(target=debug.serve_forever, daemon=True).start()
+        await server.listen(DEBUG_PORT)
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, server.stop)
     faults = ",".join(sorted(FAULTS)) or "none"
-    store = "postgresql" if url else "sqlite"
+    store = "postgresql" if isinstance(STORE, PgStore) else "sqlite"
     print(
         f"demo: release {RELEASE} colour {COLOUR} mode {MODE} faults {faults} store {store}"
         f" on :{PORT}",
         flush=True,
     )
-    server.serve_forever()
+    await server.stopped()
+
+
+def main() -> None:
+    global STORE
+    url = os.environ.get("DEMO_DATABASE_URL", "")
+    STORE = PgStore(url, os.environ.get("DEMO_RECORD_COLUMNS", "")) if url else Store(DB_PATH)
+    if fault("corrupt_store"):
+        STORE.corrupt()
+    asyncio.run(serve())
     print("demo: stopped", flush=True)
     sys.exit(0)
 
