@@ -270,6 +270,9 @@ class PgStore:
         self.url = url
         self.writer: Any = None  # the group leader's connection; only used under its lock
         self.group = GroupCommit(self._commit_group)
+        # Opened now, not by the first write: a colour made live takes its first writes in
+        # the second after the router step, when it least has time to connect.
+        self._writer()
 
     @property
     def commits(self) -> int:
