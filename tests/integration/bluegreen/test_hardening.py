@@ -75,12 +75,13 @@ def test_colour_router_lock_and_integrity_container_are_hardened(
 def test_the_memory_limit_is_enforced(
     make_config: ConfigFactory, docker_client: docker.DockerClient
 ) -> None:
-    config = make_config(limits=ContainerLimits(memory_mb=16, pids=64))
+    # The demo service itself takes about 17 MiB (cgroup memory, measured with docker stats).
+    config = make_config(limits=ContainerLimits(memory_mb=32, pids=64))
     engine = BlueGreenEngine(config, client=docker_client)
     engine.deploy(V1)
     colour = docker_client.containers.get(config.container_name(Colour.BLUE))
-    # 64 MiB in a 16 MiB container: the kernel kills the allocation, the command fails.
+    # 128 MiB in a 32 MiB container: the kernel kills the allocation, the command fails.
     run = run_beside(
-        docker_client, colour, ["python3", "-c", "b = bytearray(64 * 2**20)"], timeout_s=30
+        docker_client, colour, ["python3", "-c", "b = bytearray(128 * 2**20)"], timeout_s=30
     )
     assert run.exit_code != 0, run.output
