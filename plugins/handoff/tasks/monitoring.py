@@ -119,11 +119,16 @@ def remove(handoff: Handoff, why: str) -> None:
 
 
 def _first_scrapes_in(seen: observed.Observed, live_colour: str, endpoints: list[str]) -> bool:
-    """Tell whether Prometheus holds the jobs, latencies and live resources judged below."""
+    """Tell whether Prometheus holds the jobs, latencies and resources judged below.
+
+    Every colour with any resource series is judged, so each must have both: a colour
+    started a moment ago has its memory after one scrape but its CPU rate only after two.
+    """
     return (
         {"haproxy", "service"} <= seen.up_jobs()
         and set(endpoints) <= seen.tracked_paths()
         and len(seen.resources.get(live_colour, {})) >= 2
+        and all(len(r) >= 2 for r in seen.resources.values() if r)
     )
 
 
