@@ -531,11 +531,6 @@ def answer_json(code: int, value: object) -> Response:
     return answer_with(code, json.dumps(value).encode())
 
 
-def failed() -> Response:
-    """The answer to a request whose handling raised."""
-    return answer_json(500, {"error": "internal error"})
-
-
 async def injected_failure() -> bool:
     if MODE == "slow":
         await asyncio.sleep(LATENCY)
@@ -683,7 +678,7 @@ async def answer(request: Request) -> Response:
 
 async def serve() -> None:
     """Serve until SIGTERM, then let the requests in progress finish."""
-    server = Server(answer, MAX_BODY, failed)
+    server = Server(answer, MAX_BODY)
     await server.listen(PORT)
     if DEBUG_PORT:
         # The debug-port variant: a second listener, the kind a debug build leaves open.

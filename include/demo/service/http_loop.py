@@ -74,7 +74,10 @@ class _BadRequest(Exception):
 
 
 def _head(code: int, headers: tuple[tuple[str, str], ...], length: int, close: bool) -> bytes:
-    reason = http.HTTPStatus(code).phrase if code in http.HTTPStatus._value2member_map_ else ""
+    try:
+        reason = http.HTTPStatus(code).phrase
+    except ValueError:  # a code the standard does not name
+        reason = ""
     lines = [f"HTTP/1.1 {code} {reason}"]
     lines += [f"{name}: {value}" for name, value in headers]
     lines.append(f"Date: {email.utils.formatdate(usegmt=True)}")
@@ -125,10 +128,9 @@ def _keeps_alive(version: str, headers: Mapping[str, str]) -> bool:
 class Server:
     """Serve one handler on any number of ports until stop() is called."""
 
-    def __init__(self, handler: Handler, max_body: int, on_error: Callable[[], Response]) -> None:
+    def __init__(self, handler: Handler, max_body: int) -> None:
         self.handler = handler
         self.max_body = max_body
-        self.on_error = on_error  # the answer when the handler itself raised
         self.listeners: list[asyncio.Server] = []
         self.idle: set[asyncio.Task[None]] = set()  # waiting for a request's first bytes
         self.connections: set[asyncio.Task[None]] = set()
@@ -193,13 +195,14 @@ class Server:
         request = Request(method, target, version, headers, length, body)
         try:
             response = await self.handler(request)
-        except Exception as exc:  # one bad request must not take the connection down
+        except Exception as exc:  # the handler's own error answer failed: a bare 500
             print(f"demo: {type(exc).__name__} answering {method} {request.path}", file=sys.stderr)
-            response = self.on_error()
+            response = Response(500, b"internal error", (("Content-Type", "text/plain"),))
         # A body left unread (too large, or not framed) would be read as the next request.
         again = 0 <= length <= self.max_body and _keeps_alive(version, headers)
         again = again and not self.stopping.is_set()
-        writer.write(_head(response.code, response.headers, len(response.body), not again))
-        writer.write(response.body)
+        # One write: head and body leave together, not as two segments.
+        head = _head(response.code, response.headers, len(response.body), not again)
+        writer.write(head + response.body)
         await writer.drain()
         return again

@@ -33,13 +33,9 @@ async def echo(request: Any) -> Any:
     return HTTP.Response(200, text.encode() + request.body, (("X-Seen", "yes"),))
 
 
-def failed() -> Any:
-    return HTTP.Response(500, b"failed")
-
-
 @asynccontextmanager
 async def serving(handler: Callable[[Any], Awaitable[Any]] = echo) -> AsyncIterator[Any]:
-    server = HTTP.Server(handler, 64, failed)
+    server = HTTP.Server(handler, 64)
     port = free_port()
     await server.listen(port)
     server.port = port
@@ -113,8 +109,12 @@ def test_malformed_requests_get_a_400_and_a_handler_error_a_500() -> None:
             code, _, _ = await exchange(reader, writer, b"NOT-HTTP\r\n\r\n")
             assert code == 400 and await reader.read() == b""
             reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+            oversized = b"GET / HTTP/1.1\r\nX-Pad: " + b"x" * (HTTP.MAX_HEAD + 1) + b"\r\n\r\n"
+            code, _, _ = await exchange(reader, writer, oversized)
+            assert code == 431 and await reader.read() == b""
+            reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
             code, _, body = await exchange(reader, writer, b"GET /boom HTTP/1.1\r\n\r\n")
-            assert (code, body) == (500, b"failed")
+            assert (code, body) == (500, b"internal error")
             code, _, _ = await exchange(reader, writer, b"GET /after HTTP/1.1\r\n\r\n")
             assert code == 200  # the connection survived the handler's error
 
